@@ -1,0 +1,82 @@
+"""The ``bookgen`` command. Errors become one line on stderr and an exit code; --debug shows tracebacks."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import click
+from rich.console import Console
+
+from . import __version__
+from .build import FORMATS, BuildOptions, build
+from .errors import BookgenError
+
+console = Console(stderr=True, highlight=False)
+
+
+class BookgenGroup(click.Group):
+    """Runs commands so that a BookgenError prints one clear line, not a traceback."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except BookgenError as error:
+            if ctx.obj and ctx.obj.get("debug"):
+                raise
+            click.echo(f"bookgen: error: {error}", err=True)
+            if error.detail:
+                click.echo(error.detail, err=True)
+            ctx.exit(error.exit_code)
+        except KeyboardInterrupt:
+            click.echo("bookgen: interrupted; the previous outputs are untouched", err=True)
+            ctx.exit(130)
+
+
+@click.group(cls=BookgenGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="bookgen")
+@click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
+@click.pass_context
+def main(ctx: click.Context, debug: bool) -> None:
+    """bookgen: a Chinese book from a YAML outline and Markdown sections, as a typeset PDF and an EPUB 3."""
+    ctx.obj = {"debug": debug}
+
+
+def _progress(quiet: bool):
+    interactive = console.is_terminal and not quiet
+
+    def report(message: str) -> None:
+        if interactive:
+            console.print(f"[dim]·[/dim] {message}")
+    return report
+
+
+@main.command("build")
+@click.option("--format", "fmt", type=click.Choice([*FORMATS, "all"]), default="all", show_default=True, help="What to build.")
+@click.option("--manuscript", type=click.Path(file_okay=False, path_type=Path), default=Path("manuscript"), show_default=True, help="The manuscript directory (with book.yaml).")
+@click.option("--output", type=click.Path(file_okay=False, path_type=Path), default=Path("build"), show_default=True, help="Where the outputs go.")
+@click.option("--strict", is_flag=True, help="Fail when sections are unwritten or truncated.")
+@click.option("--jobs", type=click.IntRange(1, 64), default=None, help="Parallel workers (default: the machine's cores, at most 4).")
+@click.option("--tex-timeout", type=click.FloatRange(1), default=None, help="Stop XeLaTeX after this many seconds (default scales with the book).")
+@click.option("--no-verify", is_flag=True, help="Skip the pdffonts/EPUBCheck checks of the outputs.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress lines; only the summary.")
+def build_command(fmt: str, manuscript: Path, output: Path, strict: bool, jobs: int | None, tex_timeout: float | None, no_verify: bool, quiet: bool) -> None:
+    """Build the book: build/<slug>.pdf and/or build/<slug>.epub."""
+    started = time.monotonic()
+    options = BuildOptions(manuscript=manuscript, output=output, formats=FORMATS if fmt == "all" else (fmt,),
+                           strict=strict, tex_timeout=tex_timeout, verify=not no_verify)
+    if jobs:
+        options.jobs = jobs
+    result = build(options, _progress(quiet))
+    elapsed = time.monotonic() - started
+    for name, report in result.outputs.items():
+        pages = f", {report.pages} pages" if report.pages else ""
+        detail = f", {report.detail}" if report.detail else ""
+        click.echo(f"{name.upper():5} {report.path} ({report.size / 1024:.0f} KiB{pages}{detail})")
+    if result.unwritten:
+        click.echo(f"unwritten sections: {len(result.unwritten)} (shown as 「{result.book.layout.placeholder}」; --strict fails on them)")
+    if result.truncated:
+        click.echo(f"truncated sections: {len(result.truncated)}: {', '.join(result.truncated)}")
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}")
+    click.echo(f"built in {elapsed:.1f} s, {len(result.warnings)} warnings")

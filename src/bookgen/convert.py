@@ -1,0 +1,152 @@
+"""Stage 3: Markdown → LaTeX fragments and pandoc AST (for the EPUB), one section at a time.
+
+Each section is converted on its own, so its result can be cached under a key made of its text,
+the conversion settings and the tool versions: an edit re-converts only the edited section.
+All sections that need converting go to one ``pandoc lua`` process per worker.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import hashlib
+import json
+import subprocess
+from dataclasses import asdict, dataclass
+from pathlib import Path, PurePosixPath
+
+from . import __version__
+from .errors import Location, ManuscriptError, ToolError
+from .fsutil import write_atomic
+from .manuscript import Book, Node
+from .sources import Source
+from .tools import pandoc_path, pandoc_version
+
+READER = "markdown-smart+east_asian_line_breaks"
+LUA_SCRIPT = Path(__file__).with_name("pandoc") / "convert.lua"
+PANDOC_TIMEOUT = 300
+
+
+@dataclass(frozen=True)
+class Converted:
+    """One section in both target forms. ``ast`` is pandoc JSON (a whole document)."""
+
+    latex: str
+    ast: dict
+    plain: str
+    images: tuple[str, ...]
+
+
+@dataclass
+class ConvertStats:
+    converted: int = 0
+    cached: int = 0
+    pandoc_runs: int = 0
+
+
+def _request_item(node: Node, source: Source) -> dict:
+    """What pandoc needs to convert one section; also the cache key's content."""
+    base = str(PurePosixPath(node.file).parent) if node.file else ""
+    return {
+        "key": node.id,
+        "text": source.text,
+        "base": "" if base == "." else base,
+        # A section file's "#" is the level below its section (1.1.1); other files keep their levels.
+        "shift": 1 if node.kind in ("section", "appendix-section") else 0,
+        "unnumbered": node.kind not in ("section", "appendix-section"),
+        "prefix": node.id + "-",
+    }
+
+
+def cache_key(item: dict) -> str:
+    digest = hashlib.sha256()
+    for part in (__version__, pandoc_version(), READER, LUA_SCRIPT.read_text(encoding="utf-8")):
+        digest.update(part.encode("utf-8") + b"\0")
+    digest.update(json.dumps(item, sort_keys=True, ensure_ascii=False).encode("utf-8"))
+    return digest.hexdigest()
+
+
+def convert_sources(book: Book, sources: dict[str, Source], cache_dir: Path, jobs: int = 2) -> tuple[dict[str, Converted], ConvertStats]:
+    """Converted sections by node id, from the cache where possible."""
+    stats = ConvertStats()
+    results: dict[str, Converted] = {}
+    pending: list[tuple[dict, Path]] = []
+    for node_id, source in sources.items():
+        if not source.written:
+            continue
+        item = _request_item(source.node, source)
+        entry_path = cache_dir / "convert" / f"{cache_key(item)}.json"
+        cached = _read_cache(entry_path)
+        if cached is not None:
+            results[node_id] = cached
+            stats.cached += 1
+        else:
+            pending.append((item, entry_path))
+    if pending:
+        chunks = [pending[i::jobs] for i in range(min(jobs, len(pending)))]
+        with concurrent.futures.ThreadPoolExecutor(max_workers=len(chunks)) as pool:
+            for chunk_result in pool.map(_run_pandoc, [[item for item, _ in chunk] for chunk in chunks]):
+                stats.pandoc_runs += 1
+                for key, converted in chunk_result.items():
+                    results[key] = converted
+        for item, entry_path in pending:
+            converted = results[item["key"]]
+            write_atomic(entry_path, json.dumps(asdict(converted), ensure_ascii=False))
+            stats.converted += 1
+    for node_id, converted in results.items():
+        _check_images(book, sources[node_id], converted)
+    return results, stats
+
+
+def _read_cache(path: Path) -> Converted | None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return Converted(data["latex"], data["ast"], data["plain"], tuple(data["images"]))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None  # missing or damaged entry: convert again
+
+
+def _run_pandoc(items: list[dict]) -> dict[str, Converted]:
+    request = json.dumps({"reader": READER, "items": items}, ensure_ascii=False)
+    try:
+        proc = subprocess.run(
+            [pandoc_path(), "lua", str(LUA_SCRIPT)],
+            input=request.encode("utf-8"),
+            capture_output=True,
+            timeout=PANDOC_TIMEOUT,
+        )
+    except subprocess.TimeoutExpired:
+        raise ToolError(f"pandoc did not finish converting {len(items)} sections within {PANDOC_TIMEOUT} s") from None
+    if proc.returncode != 0:
+        raise ToolError("pandoc failed: " + proc.stderr.decode("utf-8", "replace").strip().splitlines()[0])
+    reply = json.loads(proc.stdout)
+    out = {}
+    for key, result in reply["items"].items():
+        if "error" in result:
+            raise ToolError(f"pandoc could not convert section '{key}': {result['error']}")
+        out[key] = Converted(result["latex"], json.loads(result["ast"]), result["plain"], tuple(result["images"]))
+    return out
+
+
+def _check_images(book: Book, source: Source, converted: Converted) -> None:
+    """Every image a section shows must be a file inside the manuscript."""
+    display = Path(book.root.name) / (source.node.file or "")
+    root = book.root.resolve()
+    for src in converted.images:
+        line = _line_of(source.text, PurePosixPath(src).name)
+        where = Location(display, line)
+        if "://" in src:
+            raise ManuscriptError(f"image '{src}' is a URL; put the file into the manuscript (books are built offline)", where)
+        if src.startswith("/") or src.startswith(".."):
+            raise ManuscriptError(f"image '{src}' lies outside the manuscript directory", where)
+        path = (book.root / src).resolve()
+        if not path.is_relative_to(root):
+            raise ManuscriptError(f"image '{src}' leads out of the manuscript directory (through a symbolic link)", where)
+        if not path.is_file():
+            raise ManuscriptError(f"image '{src}' not found", where)
+
+
+def _line_of(text: str, needle: str) -> int | None:
+    for number, line in enumerate(text.splitlines(), 1):
+        if needle in line:
+            return number
+    return None

@@ -1,0 +1,57 @@
+"""Errors with messages for people. The CLI turns them into one line and an exit code."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass
+class Location:
+    """A place in the author's files: ``path:line:col`` (line and col 1-based, optional)."""
+
+    path: Path | str
+    line: int | None = None
+    column: int | None = None
+
+    def __str__(self) -> str:
+        text = str(self.path)
+        if self.line is not None:
+            text += f":{self.line}"
+            if self.column is not None:
+                text += f":{self.column}"
+        return text
+
+
+class BookgenError(Exception):
+    """Base of all errors bookgen reports to the user. ``exit_code`` is what the CLI returns."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, location: Location | None = None, detail: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.location = location
+        self.detail = detail
+
+    def __str__(self) -> str:
+        prefix = f"{self.location}: " if self.location else ""
+        return prefix + self.message
+
+
+class ManuscriptError(BookgenError):
+    """book.yaml or a section file is wrong: the author can fix it. Exit code 2."""
+
+    exit_code = 2
+
+
+class ToolError(BookgenError):
+    """An external tool (pandoc, xelatex, java) is missing or failed unexpectedly."""
+
+
+class TypesetError(BookgenError):
+    """XeLaTeX stopped on the book; the message points at the author's Markdown where it can."""
+
+
+class BuildLockedError(BookgenError):
+    """Another bookgen build is writing into the same output directory."""

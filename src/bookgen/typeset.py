@@ -1,0 +1,143 @@
+"""Stage 5a: typeset the rendered book with latexmk + XeLaTeX, safely, and report errors in the author's terms.
+
+TeX runs with shell escape off and paranoid file access, in its own work directory, under a time
+limit; its PDF replaces the previous one only when the run succeeded.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import Location, TypesetError
+from .fsutil import copy_atomic, write_if_changed
+from .render import source_for_line, source_map
+from .tools import require
+
+JOBNAME = "book"
+_ERROR_LINE = re.compile(r"^\./" + JOBNAME + r"\.tex:(\d+): (.*)$")
+_CONTEXT_LINE = re.compile(r"^l\.(\d+) (.*)$")
+_MISSING_CHAR = re.compile(r"Missing character: There is no (.) \(U\+([0-9A-F]{4,6})\) in font (.*?)!")
+
+
+@dataclass
+class TypesetResult:
+    pdf: Path
+    passes: int
+    seconds: float
+    missing_glyphs: list[str] = field(default_factory=list)
+
+
+def tex_environment(work_dir: Path) -> dict[str, str]:
+    """Safe TeX whatever the user's texmf.cnf says: no shell escape, no reading or writing outside."""
+    env = dict(os.environ)
+    env.update({
+        "shell_escape": "f",
+        "openin_any": "p",
+        "openout_any": "p",
+        "TEXMFOUTPUT": str(work_dir),
+        "max_print_line": "10000",  # one log line per message: easier to map back
+        "error_line": "254",
+        "half_error_line": "238",
+    })
+    return env
+
+
+def stage_images(manuscript_root: Path, images: set[str], work_dir: Path) -> None:
+    """Copy the images the sections use into the work directory (TeX may read only below it)."""
+    for src in sorted(images):
+        source = manuscript_root / src
+        target = work_dir / src
+        if target.exists() and target.stat().st_size == source.stat().st_size and target.stat().st_mtime >= source.stat().st_mtime:
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(source, target)
+
+
+def typeset(tex: str, work_dir: Path, output: Path, timeout: float, manuscript_root: Path) -> TypesetResult:
+    latexmk = require("latexmk", "latexmk and texlive-xetex")
+    work_dir.mkdir(parents=True, exist_ok=True)
+    tex_path = work_dir / f"{JOBNAME}.tex"
+    write_if_changed(tex_path, tex)
+    command = [
+        latexmk, "-xelatex", "-interaction=nonstopmode", "-halt-on-error", "-file-line-error",
+        "-latexoption=-no-shell-escape", "-norc", f"-jobname={JOBNAME}", tex_path.name,
+    ]
+    started = time.monotonic()
+    proc = subprocess.Popen(command, cwd=work_dir, env=tex_environment(work_dir), stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        stdout, _ = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)  # latexmk and every xelatex it started
+        partial, _ = proc.communicate()
+        where = last_source_reached(partial.decode("utf-8", "replace"))
+        raise TypesetError(
+            f"XeLaTeX did not finish within {timeout:.0f} s (an endless macro loop?) while typesetting {where}; "
+            "stopped it (raise the limit with --tex-timeout)",
+            Location(where) if where.endswith(".md") else None,
+        ) from None
+    except BaseException:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        raise
+    log_path = work_dir / f"{JOBNAME}.log"
+    log = log_path.read_text(encoding="utf-8", errors="replace") if log_path.exists() else ""
+    if proc.returncode != 0:
+        said = stdout.decode("utf-8", "replace").strip().splitlines()
+        raise tex_failure(log, tex, log_path, manuscript_root) or TypesetError(
+            "latexmk failed: " + (said[-1] if said else "no output"), Location(log_path))
+    built = work_dir / f"{JOBNAME}.pdf"
+    copy_atomic(built, output)
+    passes = len(re.findall(rb"Run number \d+ of rule '(?:xe)?latex'", stdout)) or len(re.findall(rb"Latexmk: applying rule '(?:xe)?latex'", stdout))
+    missing = [f"{m.group(1)} U+{m.group(2)} ({m.group(3)})" for m in _MISSING_CHAR.finditer(log)]
+    return TypesetResult(output, passes, time.monotonic() - started, sorted(set(missing)))
+
+
+def tex_failure(log: str, tex: str, log_path: Path, manuscript_root: Path) -> TypesetError | None:
+    """The first TeX error of the log, located in the author's Markdown where it can be."""
+    lines = log.splitlines()
+    for index, line in enumerate(lines):
+        match = _ERROR_LINE.match(line)
+        if not match:
+            continue
+        tex_line, message = int(match.group(1)), match.group(2).strip()
+        context = ""
+        for follow in lines[index + 1: index + 12]:
+            ctx = _CONTEXT_LINE.match(follow)
+            if ctx:
+                context = ctx.group(2)
+                break
+        source = source_for_line(source_map(tex), tex_line)
+        location, token = _locate_in_source(manuscript_root, source, context)
+        detail = f" {token}" if token and token not in message else ""
+        return TypesetError(f"{message.rstrip('.')}{detail} (TeX line {tex_line}; full log: {log_path})", location or Location(log_path.with_suffix(".tex"), tex_line))
+    return None
+
+
+def _locate_in_source(manuscript_root: Path, source: str | None, context: str) -> tuple[Location | None, str]:
+    """Find the offending token (the last control sequence before the error) in the Markdown file."""
+    tokens = re.findall(r"\\[A-Za-z@]+|\\.", context)
+    token = tokens[-1] if tokens else ""
+    if not source:
+        return None, token
+    markdown = manuscript_root.parent / source  # markers name "<manuscript dir>/<file>"
+    line = None
+    if token and markdown.is_file():
+        for number, text in enumerate(markdown.read_text(encoding="utf-8", errors="replace").splitlines(), 1):
+            if token in text:
+                line = number
+                break
+    return Location(source, line), token
+
+
+def last_source_reached(output: str) -> str:
+    """The entry TeX was typesetting: the last \\bookgensource marker it announced."""
+    reached = re.findall(r"^bookgen-source: (.+)$", output, re.MULTILINE)
+    return reached[-1] if reached else "the front matter"
