@@ -80,3 +80,34 @@ def build_command(fmt: str, manuscript: Path, output: Path, strict: bool, jobs: 
     for warning in result.warnings:
         click.echo(f"warning: {warning}")
     click.echo(f"built in {elapsed:.1f} s, {len(result.warnings)} warnings")
+
+
+@main.command("import")
+@click.argument("draft", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--output", type=click.Path(file_okay=False, path_type=Path), default=Path("manuscript"), show_default=True, help="The manuscript directory to write.")
+@click.option("--slug", default="book", show_default=True, help="Output file name stem for the book (build/<slug>.pdf).")
+@click.option("--force", is_flag=True, help="Replace the files import generates in an existing manuscript (never deletes others).")
+@click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path), help="Also write the report as JSON.")
+def import_command(draft: Path, output: Path, slug: str, force: bool, report_path: Path | None) -> None:
+    """Turn a one-file Markdown draft into a manuscript (book.yaml + one file per section)."""
+    from .importer import import_draft
+
+    report = import_draft(draft, output, slug=slug, force=force)
+    click.echo(f"imported {draft} → {output}/ ({len(report.files)} files)")
+    click.echo(f"  {report.parts} parts, {report.chapters} chapters, {report.sections} sections, {report.appendices} appendices, "
+               f"{report.front} front and {report.back} back matter entries")
+    click.echo(f"  sections with text: {report.sections_with_text} of {report.sections_total}")
+    for heading, count in report.cjk_per_chapter.items():
+        if count:
+            click.echo(f"  {heading}: {count} CJK characters")
+    for item in report.removed:
+        click.echo(f"  removed {item['reason']} at {draft}:{item['line']}: {item['text']}")
+    for item in report.numbering:
+        click.echo(f"  numbering at {draft}:{item['line']}: draft says {item['draft']}, bookgen prints {item['computed']} ({item['title']})")
+    for path in report.truncated:
+        click.echo(f"  truncated (ends mid-sentence): {output}/{path}")
+    for warning in report.warnings:
+        click.echo(f"  warning: {warning}")
+    if report_path:
+        from .fsutil import write_atomic
+        write_atomic(report_path, report.as_json() + "\n")

@@ -1,0 +1,530 @@
+"""``bookgen import``: a one-file Markdown draft → a manuscript (book.yaml + one Markdown file per entry).
+
+Never loses or invents text: every draft line that is not a removed artifact, a title-block field or
+an outline/structure heading lands in exactly one output file, byte for byte (headings inside a
+section only lose their hand-written numbers and are re-levelled to the section file's scale).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from .draft import (ABSTRACT_FIELD, HEADING, KEYWORDS_FIELD, LIST_ITEM, OUTLINE_TITLE, TITLE_FIELD, Classified,
+                    Line, Removal, classify, clean_lines, ends_mid_sentence, fenced_lines, normalize, strip_markup)
+from .errors import Location, ManuscriptError
+from .fsutil import write_atomic
+from .manuscript import BOOK_FILE, load_book
+from .sources import decode_markdown
+
+CHAPTER_LIKE = ("chapter", "appendix", "front", "back")
+SECTION_LIKE = ("section", "appendix-section")
+_UNSAFE_IN_NAMES = re.compile(r"[<>:\"/\\|?*\x00-\x1f]+")
+_THEMATIC_BREAK = re.compile(r"^\s{0,3}([-*_])(\s*\1){2,}\s*$")
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]")
+
+
+@dataclass
+class DraftEntry:
+    kind: str  # front | part | chapter | section | appendix | appendix-section | back
+    title: str
+    draft_number: str
+    line: int
+    children: list["DraftEntry"] = field(default_factory=list)
+    text: list[Line] = field(default_factory=list)
+    status: str = "draft"
+    file: str = ""
+
+
+@dataclass
+class DraftBook:
+    title: str = ""
+    subtitle: str = ""
+    keywords: list[str] = field(default_factory=list)
+    abstract: list[Line] = field(default_factory=list)
+    front: list[DraftEntry] = field(default_factory=list)
+    parts: list[DraftEntry] = field(default_factory=list)
+    chapters: list[DraftEntry] = field(default_factory=list)  # when the draft has no parts
+    appendices: list[DraftEntry] = field(default_factory=list)
+    back: list[DraftEntry] = field(default_factory=list)
+    removals: list[Removal] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    renumbered: list[dict] = field(default_factory=list)  # hand-written numbers removed from headings inside sections
+    chapter_numerals: str = "arabic"
+    part_numerals: str = "chinese"
+
+    def entries(self) -> list[DraftEntry]:
+        out: list[DraftEntry] = []
+
+        def walk(items: list[DraftEntry]) -> None:
+            for item in items:
+                out.append(item)
+                walk(item.children)
+        for group in (self.front, self.parts, self.chapters, self.appendices, self.back):
+            walk(group)
+        return out
+
+
+# ---------------------------------------------------------------- parsing
+
+class _Parser:
+    def __init__(self, text: str, name: str):
+        self.name = name
+        self.lines, removals = clean_lines(text)
+        self.book = DraftBook(removals=removals)
+        self.fenced = fenced_lines(self.lines)
+
+    def heading(self, index: int) -> tuple[int, str] | None:
+        if index in self.fenced:
+            return None
+        match = HEADING.match(self.lines[index].text)
+        return (len(match.group(1)), match.group(2)) if match else None
+
+    def parse(self) -> DraftBook:
+        outline_at = next((i for i in range(len(self.lines)) if (h := self.heading(i)) and OUTLINE_TITLE.search(h[1]) and len(strip_markup(h[1])) <= 80), None)
+        if outline_at is None:
+            body_at = next((i for i in range(len(self.lines)) if (h := self.heading(i)) and classify(h[1]).kind not in ("other",)), len(self.lines))
+            self.title_block(0, body_at)
+        else:
+            self.title_block(0, outline_at)
+            if not self.book.title:
+                inside = re.search(r"《(.+?)》", self.heading(outline_at)[1])
+                if inside:
+                    self.set_title(inside.group(1))
+            body_at = self.outline(outline_at + 1)
+        self.body(body_at)
+        self.mark_truncation()
+        return self.book
+
+    # -- the title block ------------------------------------------------------------------------
+    def set_title(self, text: str) -> None:
+        title = strip_markup(text).strip("《》 ")
+        main, _, sub = title.partition("：") if "：" in title else title.partition(":")
+        self.book.title, self.book.subtitle = main.strip(), sub.strip()  # 主书名：副书名
+
+    def title_block(self, start: int, end: int) -> None:
+        field_kind = ""
+        for index in range(start, end):
+            line = self.lines[index]
+            heading = self.heading(index)
+            text = strip_markup(heading[1] if heading else line.text.strip())
+            if not text:
+                continue
+            for kind, pattern in (("title", TITLE_FIELD), ("keywords", KEYWORDS_FIELD), ("abstract", ABSTRACT_FIELD)):
+                match = pattern.match(text)
+                if match and (heading or match.group(2) or len(text) <= 8):
+                    field_kind = kind
+                    value = match.group(2).strip()
+                    if value:
+                        self.field_value(kind, value, line)
+                    break
+            else:
+                if heading and heading[0] == 1 and not self.book.title and field_kind != "title":
+                    self.set_title(text)
+                    field_kind = ""
+                elif field_kind:
+                    self.field_value(field_kind, text, line)
+                    if field_kind == "title":
+                        field_kind = ""
+                else:
+                    self.book.warnings.append(f"{self.name}:{line.number}: text before the outline kept as front matter 前言")
+                    if not self.book.front:
+                        self.book.front.append(DraftEntry("front", "前言", "", line.number))
+                    self.book.front[0].text.append(line)
+
+    def field_value(self, kind: str, value: str, line: Line) -> None:
+        if kind == "title" and not self.book.title:
+            self.set_title(value)
+        elif kind == "keywords":
+            item = LIST_ITEM.match(line.text)
+            words = [item.group(2).strip()] if item else re.split(r"[,，、;；]\s*|\s{2,}", value)
+            self.book.keywords.extend(strip_markup(w) for w in words if w.strip())
+        elif kind == "abstract":
+            self.book.abstract.append(line)
+
+    # -- the outline ----------------------------------------------------------------------------
+    def outline(self, start: int) -> int:
+        """Read the outline's headings or list items; return where the body begins."""
+        seen: set[str] = set()
+        level_kinds: dict[int, str] = {}
+        state = {"part": None, "chapter": None, "group": False}
+        index = start
+        while index < len(self.lines):
+            line = self.lines[index]
+            heading = self.heading(index)
+            item = None if heading else LIST_ITEM.match(line.text)
+            if _THEMATIC_BREAK.match(line.text) and index not in self.fenced:
+                return index + 1
+            if not line.text.strip():
+                index += 1
+                continue
+            if not heading and not item:
+                self.book.warnings.append(f"{self.name}:{line.number}: body text began without a heading repeating the outline")
+                return index
+            text = heading[1] if heading else item.group(2)
+            level = heading[0] if heading else 10 + len(item.group(1).expandtabs(4)) // 2
+            classified = classify(text)
+            key = classified.kind + normalize(classified.title)
+            if key in seen and classified.kind != "other":
+                return index  # the first outline title again: the body starts here
+            seen.add(key)
+            kind = classified.kind
+            if kind == "other":
+                kind = level_kinds.get(level, "section" if state["chapter"] else "chapter")
+                classified = Classified(kind, "", classified.title)
+            else:
+                level_kinds.setdefault(level, kind)
+            self.place(classified, line.number, state)
+            index += 1
+        return index
+
+    def place(self, item: Classified, line: int, state: dict) -> DraftEntry | None:
+        """Put an outline item into the tree being built (state: current part, chapter, appendix group)."""
+        book = self.book
+        self.note_numerals(item)
+        kind = item.kind
+        if kind == "appendix-group":
+            state.update(group=True, part=None, chapter=None)
+            return None
+        if kind == "subsection":
+            return None  # sub-headings live inside section files, not in the outline
+        if kind == "section":
+            parent = state["chapter"]
+            if parent is None or parent.kind not in ("chapter", "appendix"):
+                book.warnings.append(f"{self.name}:{line}: section '{item.title}' outside any chapter taken as a chapter")
+                kind = "chapter"
+            else:
+                entry = DraftEntry("appendix-section" if parent.kind == "appendix" else "section", item.title, item.number, line)
+                parent.children.append(entry)
+                return entry
+        entry = DraftEntry(kind, item.title, item.number, line)
+        if kind == "part":
+            book.parts.append(entry)
+            state.update(part=entry, chapter=None, group=False)
+        elif kind == "chapter":
+            (state["part"].children if state["part"] else book.chapters).append(entry)
+            state["chapter"] = entry
+        elif kind == "appendix":
+            book.appendices.append(entry)
+            state.update(chapter=entry, part=None)
+        elif kind == "front" and not (book.parts or book.chapters):
+            book.front.append(entry)
+            state["chapter"] = entry
+        else:  # back matter, or a front-matter title after the chapters
+            if item.number:
+                book.warnings.append(f"{self.name}:{line}: '{item.number} {item.title}' taken as back matter, not as an appendix")
+            entry.kind = "back"
+            book.back.append(entry)
+            state["chapter"] = entry
+        return entry
+
+    def note_numerals(self, item: Classified) -> None:
+        if item.kind == "chapter" and re.match(r"^第[一二三四五六七八九十百零〇两]+章$", item.number):
+            self.book.chapter_numerals = "chinese"
+        if item.kind == "part" and re.match(r"^第\d+[部篇]", item.number):
+            self.book.part_numerals = "arabic"
+
+    # -- the body -------------------------------------------------------------------------------
+    def body(self, start: int) -> None:
+        book = self.book
+        if not book.entries():  # no outline: the body's headings are the outline
+            self.outline_from_body(start)
+        flat = book.entries()
+        cursor = 0
+        current: DraftEntry | None = None
+        levels: dict[str, int] = {}
+        state = {"part": None, "chapter": None, "group": False}
+        for index in range(start, len(self.lines)):
+            line = self.lines[index]
+            heading = self.heading(index)
+            if heading:
+                level, text = heading
+                item = classify(text)
+                if item.kind == "appendix-group":
+                    state.update(group=True, part=None, chapter=None)
+                    continue
+                structural = item.kind in ("part", "chapter", "appendix", "section", "front", "back")
+                if item.kind == "other" and current is not None:
+                    section_level = levels.get("section", levels.get("chapter", 0) + 1)
+                    structural = level <= section_level and current.kind in SECTION_LIKE + ("chapter", "appendix")
+                    if structural:
+                        item = Classified("section", "", item.title)
+                if structural:
+                    found = self.match(flat, cursor, item)
+                    if found is None:
+                        book.warnings.append(f"{self.name}:{line.number}: heading '{strip_markup(text)}' is not in the outline; added where it stands")
+                        found = self.insert(item, line.number, current)
+                        flat = book.entries()
+                    cursor = flat.index(found) + 1
+                    current = found
+                    levels["section" if found.kind in SECTION_LIKE else "chapter" if found.kind in CHAPTER_LIKE else found.kind] = level
+                    continue
+                if current is not None:
+                    base = levels.get("section" if current.kind in SECTION_LIKE else "chapter", level - 1)
+                    line = self.relevel(line, level - base, item)
+            if current is None:
+                if line.text.strip():
+                    book.warnings.append(f"{self.name}:{line.number}: text before the first heading of the body kept as front matter 前言")
+                    if not book.front or book.front[0].title != "前言":
+                        book.front.insert(0, DraftEntry("front", "前言", "", line.number))
+                        flat = book.entries()
+                    book.front[0].text.append(line)
+                continue
+            current.text.append(line)
+
+    def relevel(self, line: Line, depth: int, item: Classified) -> Line:
+        """A heading inside a section: '#' per level below the section, hand-written number dropped."""
+        depth = max(1, min(6, depth))
+        title_text = HEADING.match(line.text).group(2)
+        if item.number:
+            self.book.renumbered.append({"line": line.number, "number": item.number, "title": item.title})
+            title_text = re.sub(r"^\s*" + re.escape(item.number) + r"\.?[\s:：、]*", "", title_text)
+        return Line(line.number, "#" * depth + " " + title_text)
+
+    def match(self, flat: list[DraftEntry], cursor: int, item: Classified) -> DraftEntry | None:
+        def compatible(entry: DraftEntry) -> bool:
+            if item.kind == "part":
+                return entry.kind == "part"
+            if item.kind in ("section",):
+                return entry.kind in SECTION_LIKE
+            return entry.kind in CHAPTER_LIKE
+        wanted = normalize(item.title)
+        for entry in flat[cursor:] + flat[:cursor]:
+            if compatible(entry) and normalize(entry.title) == wanted:
+                return entry
+        return None
+
+    def insert(self, item: Classified, line: int, current: DraftEntry | None) -> DraftEntry:
+        """Add a body heading the outline lacks, right after the entry it follows."""
+        book = self.book
+        if item.kind == "section":
+            chapter = self.chapter_of(current)
+            if chapter is not None:
+                entry = DraftEntry("appendix-section" if chapter.kind == "appendix" else "section", item.title, item.number, line)
+                position = chapter.children.index(current) + 1 if current in chapter.children else len(chapter.children)
+                chapter.children.insert(position, entry)
+                return entry
+        state = {"part": self.part_of(current), "chapter": self.chapter_of(current), "group": False}
+        placed = self.place(Classified("chapter" if item.kind == "section" else item.kind, item.number, item.title), line, state)
+        assert placed is not None
+        return placed
+
+    def chapter_of(self, entry: DraftEntry | None) -> DraftEntry | None:
+        for candidate in self.book.entries():
+            if entry is candidate and entry.kind in CHAPTER_LIKE:
+                return entry
+            if entry in candidate.children and candidate.kind in CHAPTER_LIKE:
+                return candidate
+        return None
+
+    def part_of(self, entry: DraftEntry | None) -> DraftEntry | None:
+        for part in self.book.parts:
+            if entry is part or entry in part.children or any(entry in ch.children for ch in part.children):
+                return part
+        return None
+
+    def outline_from_body(self, start: int) -> None:
+        state = {"part": None, "chapter": None, "group": False}
+        level_kinds: dict[int, str] = {}
+        for index in range(start, len(self.lines)):
+            heading = self.heading(index)
+            if not heading:
+                continue
+            item = classify(heading[1])
+            if item.kind == "other":
+                kind = level_kinds.get(heading[0])
+                if kind is None:
+                    continue  # a sub-heading: it stays in its section's text
+                item = Classified(kind, "", item.title)
+            elif item.kind != "subsection":
+                level_kinds.setdefault(heading[0], item.kind)
+            self.place(item, self.lines[index].number, state)
+
+    def mark_truncation(self) -> None:
+        """The draft's last written entry, when it stops mid-sentence, was cut off."""
+        written = [entry for entry in self.book.entries() if any(line.text.strip() for line in entry.text)]
+        if written:
+            last = written[-1]
+            text = "\n".join(line.text for line in last.text)
+            if ends_mid_sentence(text):
+                last.status = "truncated"
+
+
+def parse_draft(text: str, name: str = "draft.md") -> DraftBook:
+    return _Parser(text, name).parse()
+
+
+# ---------------------------------------------------------------- writing the manuscript
+
+def file_name(title: str) -> str:
+    """A readable, stable file name from a title: no numbers, nothing a file system refuses."""
+    name = _UNSAFE_IN_NAMES.sub("-", title)
+    name = re.sub(r"\s+", "-", name.strip()).strip(".-")
+    return name[:60] or "untitled"
+
+
+def assign_files(book: DraftBook) -> None:
+    used: set[str] = set()
+
+    def unique(path: str) -> str:
+        stem, candidate, n = path[:-3], path, 2
+        while candidate in used:
+            candidate = f"{stem}-{n}.md"
+            n += 1
+        used.add(candidate)
+        return candidate
+
+    for entry in book.front:
+        entry.file = unique(f"front/{file_name(entry.title)}.md")
+    for part in book.parts:
+        if part.text and any(l.text.strip() for l in part.text):
+            part.file = unique(f"parts/{file_name(part.title)}.md")
+    for root, chapters in (("chapters", [c for p in book.parts for c in p.children] + book.chapters), ("appendices", book.appendices)):
+        for chapter in chapters:
+            folder = f"{root}/{file_name(chapter.title)}"
+            if any(l.text.strip() for l in chapter.text) or not chapter.children:
+                chapter.file = unique(f"{folder}/index.md" if chapter.children else f"{folder}.md")
+            for section in chapter.children:
+                section.file = unique(f"{folder}/{file_name(section.title)}.md")
+    for entry in book.back:
+        entry.file = unique(f"back/{file_name(entry.title)}.md")
+
+
+def entry_yaml(entry: DraftEntry) -> dict:
+    data: dict = {"title": entry.title}
+    if entry.file:
+        data["file"] = entry.file
+    if entry.status != "draft":
+        data["status"] = entry.status
+    if entry.children:
+        data["sections" if entry.kind in ("chapter", "appendix") else "chapters"] = [entry_yaml(child) for child in entry.children]
+    return data
+
+
+def book_yaml(book: DraftBook, slug: str, source_name: str) -> str:
+    abstract_file = "front/摘要.md" if book.abstract else ""
+    data: dict = {
+        "title": book.title or "未命名",
+        "subtitle": book.subtitle,
+        "authors": [],
+        "language": "zh-CN",
+        "keywords": book.keywords,
+        "abstract": abstract_file,
+        "publisher": "",
+        "isbn": "",
+        "edition": "",
+        "date": "",
+        "rights": "",
+        "slug": slug,
+        "numbering": {"part": book.part_numerals, "chapter": book.chapter_numerals},
+    }
+    for key, entries in (("front", book.front), ("parts", book.parts), ("chapters", book.chapters),
+                         ("appendices", book.appendices), ("back", book.back)):
+        if entries:
+            data[key] = [entry_yaml(entry) for entry in entries]
+    header = (f"# Imported by `bookgen import` from {source_name}.\n"
+              "# Titles carry no numbers: bookgen numbers parts, chapters, sections and appendices itself.\n"
+              "# An entry whose file is missing or empty is a section not yet written.\n")
+    return header + yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=1000, default_flow_style=False)
+
+
+def entry_text(lines: list[Line]) -> str:
+    """The entry's lines, blank lines at both ends dropped; '' when there is nothing written."""
+    texts = [line.text for line in lines]
+    while texts and not texts[0].strip():
+        texts.pop(0)
+    while texts and not texts[-1].strip():
+        texts.pop()
+    return "\n".join(texts) + "\n" if texts else ""
+
+
+def manuscript_files(book: DraftBook, slug: str, source_name: str) -> dict[str, str]:
+    """Every file the import writes, by manuscript-relative path."""
+    if book.abstract and not any(e.title == "摘要" for e in book.front):
+        book.front.insert(0, DraftEntry("front", "摘要", "", book.abstract[0].number, text=list(book.abstract)))
+    elif book.abstract:
+        next(e for e in book.front if e.title == "摘要").text[:0] = book.abstract
+    assign_files(book)
+    files = {BOOK_FILE: book_yaml(book, slug, source_name)}
+    for entry in book.entries():
+        text = entry_text(entry.text)
+        if entry.file and text:
+            files[entry.file] = text
+    return files
+
+
+@dataclass
+class ImportReport:
+    source: str
+    parts: int
+    chapters: int
+    sections: int
+    appendices: int
+    front: int
+    back: int
+    sections_with_text: int
+    sections_total: int
+    cjk_per_chapter: dict[str, int]
+    removed: list[dict]
+    numbering: list[dict]
+    truncated: list[str]
+    warnings: list[str]
+    files: list[str]
+
+    def as_json(self) -> str:
+        return json.dumps(self.__dict__, ensure_ascii=False, indent=2)
+
+
+def import_draft(draft: Path, output: Path, slug: str = "book", force: bool = False) -> ImportReport:
+    try:
+        raw = draft.read_bytes()
+    except OSError as exc:
+        raise ManuscriptError(f"cannot read the draft: {exc.strerror}", Location(draft)) from None
+    text = decode_markdown(raw, draft)
+    book = parse_draft(text, draft.name)
+    files = manuscript_files(book, slug, draft.name)
+    if not force:
+        existing = [path for path in files if (output / path).exists()]
+        if existing:
+            raise ManuscriptError(f"{output} already holds a manuscript ({existing[0]}); use --force to replace the files import generates", Location(output / existing[0]))
+    for path, content in files.items():
+        write_atomic(output / path, content)
+    return make_report(book, output, draft.name, files)
+
+
+def make_report(book: DraftBook, output: Path, source_name: str, files: dict[str, str]) -> ImportReport:
+    loaded = load_book(output)
+    numbering = []
+    # Pair the draft's entries with the loaded outline (same order) to compare numbers.
+    for draft_entry, node in zip(book.entries(), loaded.nodes()):
+        if draft_entry.draft_number and draft_entry.draft_number != node.number:
+            numbering.append({"line": draft_entry.line, "draft": draft_entry.draft_number, "computed": node.number or "(unnumbered)", "title": node.title})
+    for item in book.renumbered:
+        numbering.append({"line": item["line"], "draft": item["number"], "computed": "(numbered by bookgen)", "title": item["title"]})
+    sections = [e for e in book.entries() if e.kind in SECTION_LIKE]
+    chapters = [c for p in book.parts for c in p.children] + book.chapters + book.appendices
+    cjk = {}
+    for node, chapter in zip([n for n in loaded.nodes() if n.kind in ("chapter", "appendix")], chapters):
+        lines = chapter.text + [line for section in chapter.children for line in section.text]
+        cjk[node.heading] = sum(len(_CJK.findall(line.text)) for line in lines)
+    return ImportReport(
+        source=source_name,
+        parts=len(book.parts),
+        chapters=len(chapters) - len(book.appendices),
+        sections=sum(1 for e in sections if e.kind == "section"),
+        appendices=len(book.appendices),
+        front=len(book.front),
+        back=len(book.back),
+        sections_with_text=sum(1 for e in sections if entry_text(e.text)),
+        sections_total=len(sections),
+        cjk_per_chapter=cjk,
+        removed=[{"line": r.line, "text": r.text, "reason": r.reason} for r in book.removals],
+        numbering=numbering,
+        truncated=[f"{e.file}" for e in book.entries() if e.status == "truncated"],
+        warnings=book.warnings,
+        files=sorted(files),
+    )
