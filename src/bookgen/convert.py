@@ -21,7 +21,8 @@ from .manuscript import Book, Node
 from .sources import Source
 from .tools import pandoc_path, pandoc_version
 
-READER = "markdown-smart+east_asian_line_breaks"
+# Pandoc's Markdown; "smart" off so “” stay CJK quotes, "latex_macros" off so raw TeX reaches TeX untouched.
+READER = "markdown-smart-latex_macros+east_asian_line_breaks"
 LUA_SCRIPT = Path(__file__).with_name("pandoc") / "convert.lua"
 PANDOC_TIMEOUT = 300
 
@@ -87,6 +88,9 @@ def convert_sources(book: Book, sources: dict[str, Source], cache_dir: Path, job
             for chunk_result in pool.map(_run_pandoc, [[item for item, _ in chunk] for chunk in chunks]):
                 stats.pandoc_runs += 1
                 for key, converted in chunk_result.items():
+                    if isinstance(converted, str):
+                        node = sources[key].node
+                        raise ManuscriptError(f"pandoc cannot convert this section: {converted}", Location(Path(book.root.name) / (node.file or "")))
                     results[key] = converted
         for item, entry_path in pending:
             converted = results[item["key"]]
@@ -105,7 +109,8 @@ def _read_cache(path: Path) -> Converted | None:
         return None  # missing or damaged entry: convert again
 
 
-def _run_pandoc(items: list[dict]) -> dict[str, Converted]:
+def _run_pandoc(items: list[dict]) -> dict[str, Converted | str]:
+    """Converted sections by key; a section pandoc cannot convert maps to its error message."""
     request = json.dumps({"reader": READER, "items": items}, ensure_ascii=False)
     try:
         proc = subprocess.run(
@@ -119,10 +124,11 @@ def _run_pandoc(items: list[dict]) -> dict[str, Converted]:
     if proc.returncode != 0:
         raise ToolError("pandoc failed: " + proc.stderr.decode("utf-8", "replace").strip().splitlines()[0])
     reply = json.loads(proc.stdout)
-    out = {}
+    out: dict[str, Converted | str] = {}
     for key, result in reply["items"].items():
         if "error" in result:
-            raise ToolError(f"pandoc could not convert section '{key}': {result['error']}")
+            out[key] = result["error"].strip().splitlines()[0]
+            continue
         out[key] = Converted(result["latex"], json.loads(result["ast"]), result["plain"], tuple(result["images"]))
     return out
 

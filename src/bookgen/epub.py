@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import json
 import subprocess
+import zipfile
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -200,9 +201,28 @@ def build_epub(book: Book, sources: dict[str, Source], converted: dict[str, Conv
     ]
     if book.metadata.cover:
         command.append(f"--epub-cover-image={book.root / book.metadata.cover}")
+    raw = work_dir / "pandoc.epub"
+    proc = subprocess.run(command + ["--output", str(raw)], capture_output=True, text=True, timeout=600)
+    if proc.returncode != 0:
+        said = proc.stderr.strip().splitlines()
+        raise ToolError("pandoc could not write the EPUB: " + (said[0] if said else f"exit code {proc.returncode}"))
     with atomic_path(output) as tmp:
-        proc = subprocess.run(command + ["--output", str(tmp)], capture_output=True, text=True, timeout=600)
-        if proc.returncode != 0:
-            said = proc.stderr.strip().splitlines()
-            raise ToolError("pandoc could not write the EPUB: " + (said[0] if said else f"exit code {proc.returncode}"))
+        localise_landmarks(raw, tmp)
     return output
+
+
+# pandoc writes these nav landmark labels in English whatever the book's language.
+LANDMARK_LABELS = {"Title Page": "书名页", "Cover": "封面", "Start of content": "正文", "Table of Contents": "目录"}
+
+
+def localise_landmarks(source: Path, target: Path) -> None:
+    """Copy the EPUB, with the nav's landmark labels in Chinese; entry order and times kept."""
+    with zipfile.ZipFile(source) as zin, zipfile.ZipFile(target, "w") as zout:
+        for info in zin.infolist():
+            data = zin.read(info)
+            if info.filename.endswith("nav.xhtml"):
+                text = data.decode("utf-8")
+                for english, chinese in LANDMARK_LABELS.items():
+                    text = text.replace(f">{english}</a>", f">{chinese}</a>")
+                data = text.encode("utf-8")
+            zout.writestr(info, data, compress_type=info.compress_type)

@@ -247,11 +247,12 @@ class _Reader:
                 ok = isinstance(raw, (int, float)) and not isinstance(raw, bool) and raw > 0
             else:
                 ok = isinstance(raw, str) and bool(raw.strip())
+            is_length = isinstance(default, str) and key.endswith(("_width", "_height", "_margin"))
+            if is_length and not (isinstance(raw, str) and _DIMENSION.match(raw)):
+                raise self.fail(f"'{key}' must be a length like 185mm or 10.5bp, not '{raw}'", where)
             if not ok:
                 expected = type(default).__name__.replace("str", "text").replace("int", "a positive whole number").replace("float", "a positive number")
                 raise self.fail(f"'{key}' must be {expected}, not {_kind(raw)}", where)
-            if isinstance(default, str) and key.endswith(("_width", "_height", "_margin")) and not _DIMENSION.match(raw):
-                raise self.fail(f"'{key}' must be a length like 185mm or 10.5bp, not '{raw}'", where)
             kwargs[key] = float(raw) if isinstance(default, float) else raw
         return cls(**kwargs)
 
@@ -288,6 +289,8 @@ def load_book(manuscript_dir: Path) -> Book:
             meta[key] = reader.text(top[key], (key,), key)
     if "slug" in meta and not re.match(r"^[A-Za-z0-9][A-Za-z0-9._-]*$", meta["slug"]):
         raise reader.fail("'slug' names the output files: use Latin letters, digits, '-', '_' or '.'", ("slug",))
+    if "language" in meta and not re.match(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$", meta["language"]):
+        raise reader.fail(f"'language' must be a language tag like zh-CN, not '{meta['language']}'", ("language",))
     metadata = Metadata(**{k: v for k, v in meta.items() if v != "" or k == "title"})
 
     layout = reader.settings(Layout, top.get("layout"), ("layout",))

@@ -72,22 +72,23 @@ def typeset(tex: str, work_dir: Path, output: Path, timeout: float, manuscript_r
     started = time.monotonic()
     proc = subprocess.Popen(command, cwd=work_dir, env=tex_environment(work_dir), stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, start_new_session=True)
+    log_path = work_dir / f"{JOBNAME}.log"
     try:
         stdout, _ = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)  # latexmk and every xelatex it started
-        partial, _ = proc.communicate()
-        where = last_source_reached(partial.decode("utf-8", "replace"))
+        # SIGINT makes TeX stop at an "Interruption" error (we run it with -halt-on-error), so it
+        # closes its log with the TeX line it was on; SIGKILL is the fallback.
+        _stop(proc, signal.SIGINT, grace=10)
+        log = log_path.read_text(encoding="utf-8", errors="replace") if log_path.exists() else ""
+        located = tex_failure(log, tex, log_path, manuscript_root)
         raise TypesetError(
-            f"XeLaTeX did not finish within {timeout:.0f} s (an endless macro loop?) while typesetting {where}; "
-            "stopped it (raise the limit with --tex-timeout)",
-            Location(where) if where.endswith(".md") else None,
+            f"XeLaTeX did not finish within {timeout:.0f} s (an endless macro loop?) and was stopped; "
+            "raise the limit with --tex-timeout if the book is just long",
+            located.location if located else None,
         ) from None
     except BaseException:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.communicate()
+        _stop(proc, signal.SIGINT, grace=3)
         raise
-    log_path = work_dir / f"{JOBNAME}.log"
     log = log_path.read_text(encoding="utf-8", errors="replace") if log_path.exists() else ""
     if proc.returncode != 0:
         said = stdout.decode("utf-8", "replace").strip().splitlines()
@@ -98,6 +99,22 @@ def typeset(tex: str, work_dir: Path, output: Path, timeout: float, manuscript_r
     passes = len(re.findall(rb"Run number \d+ of rule '(?:xe)?latex'", stdout)) or len(re.findall(rb"Latexmk: applying rule '(?:xe)?latex'", stdout))
     missing = [f"{m.group(1)} U+{m.group(2)} ({m.group(3)})" for m in _MISSING_CHAR.finditer(log)]
     return TypesetResult(output, passes, time.monotonic() - started, sorted(set(missing)))
+
+
+def _stop(proc: subprocess.Popen, first_signal: int, grace: float) -> None:
+    """Stop latexmk and every TeX it started (they share a process group)."""
+    try:
+        os.killpg(proc.pid, first_signal)
+        proc.communicate(timeout=grace)
+    except subprocess.TimeoutExpired:
+        pass
+    except ProcessLookupError:
+        return
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    proc.communicate()
 
 
 def tex_failure(log: str, tex: str, log_path: Path, manuscript_root: Path) -> TypesetError | None:
@@ -135,9 +152,3 @@ def _locate_in_source(manuscript_root: Path, source: str | None, context: str) -
                 line = number
                 break
     return Location(source, line), token
-
-
-def last_source_reached(output: str) -> str:
-    """The entry TeX was typesetting: the last \\bookgensource marker it announced."""
-    reached = re.findall(r"^bookgen-source: (.+)$", output, re.MULTILINE)
-    return reached[-1] if reached else "the front matter"

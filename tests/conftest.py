@@ -1,0 +1,54 @@
+"""Shared fixtures. Integration builds run the real pandoc, XeLaTeX and EPUBCheck, once per session."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from bookgen.build import BuildOptions, BuildResult, build
+
+REPO = Path(__file__).resolve().parents[1]
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+SAMPLER = FIXTURES / "sampler"
+MANUSCRIPT = REPO / "manuscript"
+USER_DRAFT = FIXTURES / "drafts" / "llm-founders.md"
+
+
+def build_copy(source: Path, workspace: Path, **options) -> BuildResult:
+    """Build a copy of a manuscript in ``workspace`` (the originals are never written to)."""
+    manuscript = workspace / source.name
+    shutil.copytree(source, manuscript)
+    return build(BuildOptions(manuscript=manuscript, output=workspace / "build", verify=False, **options))
+
+
+@pytest.fixture(scope="session")
+def sampler_build(tmp_path_factory) -> BuildResult:
+    return build_copy(SAMPLER, tmp_path_factory.mktemp("sampler"))
+
+
+@pytest.fixture(scope="session")
+def real_build(tmp_path_factory) -> BuildResult:
+    return build_copy(MANUSCRIPT, tmp_path_factory.mktemp("real"))
+
+
+def pdftotext(pdf: Path, first: int | None = None, last: int | None = None) -> str:
+    command = ["pdftotext", "-layout"]
+    if first:
+        command += ["-f", str(first)]
+    if last:
+        command += ["-l", str(last)]
+    return subprocess.run(command + [str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+
+
+def write_book(root: Path, yaml_text: str, files: dict[str, str] | None = None) -> Path:
+    """A small manuscript for unit tests."""
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "book.yaml").write_text(yaml_text, encoding="utf-8")
+    for name, text in (files or {}).items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return root

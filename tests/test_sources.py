@@ -1,0 +1,35 @@
+import pytest
+
+from bookgen.errors import ManuscriptError
+from bookgen.manuscript import load_book
+from bookgen.sources import read_sources
+
+from conftest import write_book
+
+YAML = "title: 书\nchapters:\n  - title: 一\n    sections:\n      - title: 节\n        file: a.md\n"
+
+
+def test_missing_and_blank_files_are_unwritten(tmp_path):
+    book = load_book(write_book(tmp_path, YAML))
+    assert not read_sources(book)["sec-1-1"].written
+    (tmp_path / "a.md").write_text(" \n\n", encoding="utf-8")
+    assert not read_sources(book)["sec-1-1"].written
+    (tmp_path / "a.md").write_text("\ufeff正文\r\n第二行\r\n", encoding="utf-8")
+    source = read_sources(book)["sec-1-1"]
+    assert source.written and source.text == "正文\n第二行\n"
+
+
+def test_gbk_is_detected_not_mangled(tmp_path):
+    book = load_book(write_book(tmp_path, YAML))
+    (tmp_path / "a.md").write_bytes("第一行\n中文内容".encode("gbk"))
+    with pytest.raises(ManuscriptError, match=r"GBK/GB18030-encoded") as caught:
+        read_sources(book)
+    assert caught.value.location.line == 1
+    assert str(caught.value.location.path).endswith("a.md")
+
+
+def test_binary_garbage_is_refused(tmp_path):
+    book = load_book(write_book(tmp_path, YAML))
+    (tmp_path / "a.md").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00")
+    with pytest.raises(ManuscriptError, match="binary data"):
+        read_sources(book)
