@@ -9,9 +9,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from .convert import convert_sources
+from .convert import convert_sources, image_problems
 from .epub import build_epub
-from .errors import Location, ManuscriptError
+from .checks import run_checks
+from .errors import CheckFailedError, Location, ManuscriptError
 from .fsutil import build_lock
 from .manuscript import BOOK_FILE, Book, load_book
 from .render import render_latex
@@ -32,6 +33,7 @@ class BuildOptions:
     jobs: int = max(1, min(4, os.cpu_count() or 1))
     tex_timeout: float | None = None
     verify: bool = True
+    check: bool = True  # run the check's fast error rules first
 
 
 @dataclass
@@ -93,10 +95,20 @@ def build(options: BuildOptions, progress: Progress = lambda message: None) -> B
     output_dir = options.output
     with build_lock(output_dir):
         cache_dir = output_dir / ".cache"
+        if options.check:
+            started = time.monotonic()
+            errors = run_checks(options.manuscript, cache_dir, fast=True).errors
+            timed("check", started)
+            if errors:
+                raise CheckFailedError(f"{len(errors)} check errors; fix them (bookgen check --fix fixes some) or build with --no-check",
+                                       detail="\n".join(str(finding) for finding in errors))
         work_dir = output_dir / ".work"
         progress(f"converting {sum(s.written for s in sources.values())} sections with pandoc")
         started = time.monotonic()
         converted, stats = convert_sources(book, sources, cache_dir, options.jobs)
+        for node_id, result in converted.items():
+            for message, where in image_problems(book, sources[node_id], result):
+                raise ManuscriptError(message, where)
         timed("convert", started)
         progress(f"converted {stats.converted}, reused {stats.cached} from the cache")
 

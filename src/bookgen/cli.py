@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
@@ -59,12 +60,13 @@ def _progress(quiet: bool):
 @click.option("--jobs", type=click.IntRange(1, 64), default=None, help="Parallel workers (default: the machine's cores, at most 4).")
 @click.option("--tex-timeout", type=click.FloatRange(1), default=None, help="Stop XeLaTeX after this many seconds (default scales with the book).")
 @click.option("--no-verify", is_flag=True, help="Skip the pdffonts/EPUBCheck checks of the outputs.")
+@click.option("--no-check", is_flag=True, help="Skip the manuscript check's error rules before building.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress lines; only the summary.")
-def build_command(fmt: str, manuscript: Path, output: Path, strict: bool, jobs: int | None, tex_timeout: float | None, no_verify: bool, quiet: bool) -> None:
+def build_command(fmt: str, manuscript: Path, output: Path, strict: bool, jobs: int | None, tex_timeout: float | None, no_verify: bool, no_check: bool, quiet: bool) -> None:
     """Build the book: build/<slug>.pdf and/or build/<slug>.epub."""
     started = time.monotonic()
     options = BuildOptions(manuscript=manuscript, output=output, formats=FORMATS if fmt == "all" else (fmt,),
-                           strict=strict, tex_timeout=tex_timeout, verify=not no_verify)
+                           strict=strict, tex_timeout=tex_timeout, verify=not no_verify, check=not no_check)
     if jobs:
         options.jobs = jobs
     result = build(options, _progress(quiet))
@@ -111,3 +113,40 @@ def import_command(draft: Path, output: Path, slug: str, force: bool, report_pat
     if report_path:
         from .fsutil import write_atomic
         write_atomic(report_path, report.as_json() + "\n")
+
+
+@main.command("check")
+@click.option("--manuscript", type=click.Path(file_okay=False, path_type=Path), default=Path("manuscript"), show_default=True, help="The manuscript directory (with book.yaml).")
+@click.option("--output", type=click.Path(file_okay=False, path_type=Path), default=Path("build"), show_default=True, help="The build directory (its conversion cache is reused).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--fix", is_flag=True, help="Apply the safe fixes (punctuation width, CJK–Latin spacing, artifacts), showing the diff first.")
+@click.option("--dry-run", is_flag=True, help="With --fix: show the diff, change nothing.")
+def check_command(manuscript: Path, output: Path, fmt: str, fix: bool, dry_run: bool) -> None:
+    """Lint the manuscript: structure, machine-writing residue, Chinese typography, fonts, math and markup."""
+    from .checks import run_checks
+    from .checks import fix as fixing
+
+    if not (manuscript / "book.yaml").exists():
+        raise click.UsageError(f"no book.yaml in {manuscript} (use --manuscript DIR)")
+    report = run_checks(manuscript, output / ".cache")
+    if fix:
+        changes = fixing.planned_changes(report.findings, report.files)
+        click.echo(fixing.diff(changes, manuscript.resolve()) or "nothing to fix", nl=False)
+        if changes and not dry_run:
+            fixing.apply(changes)
+            click.echo(f"fixed {len(changes)} files; checking again")
+            report = run_checks(manuscript, output / ".cache")
+    if fmt == "json":
+        click.echo(json.dumps([finding.as_dict() for finding in report.findings], ensure_ascii=False, indent=2))
+    else:
+        current = None
+        for finding in report.findings:
+            if finding.path != current:
+                if current is not None:
+                    click.echo()
+                current = finding.path
+            click.echo(str(finding))
+        counts = {s: report.count(s) for s in ("error", "warning", "info")}
+        click.echo(f"{'' if not report.findings else chr(10)}{counts['error']} errors, {counts['warning']} warnings, {counts['info']} infos")
+    if report.errors:
+        raise SystemExit(1)

@@ -96,8 +96,6 @@ def convert_sources(book: Book, sources: dict[str, Source], cache_dir: Path, job
             converted = results[item["key"]]
             write_atomic(entry_path, json.dumps(asdict(converted), ensure_ascii=False))
             stats.converted += 1
-    for node_id, converted in results.items():
-        _check_images(book, sources[node_id], converted)
     return results, stats
 
 
@@ -133,25 +131,26 @@ def _run_pandoc(items: list[dict]) -> dict[str, Converted | str]:
     return out
 
 
-def _check_images(book: Book, source: Source, converted: Converted) -> None:
-    """Every image a section shows must be a file inside the manuscript."""
+def image_problems(book: Book, source: Source, converted: Converted) -> list[tuple[str, Location]]:
+    """Images a section shows that are not files inside the manuscript: (message, where)."""
     display = Path(book.root.name) / (source.node.file or "")
     root = book.root.resolve()
+    problems = []
     for src in converted.images:
-        line = _line_of(source.text, PurePosixPath(src).name)
-        where = Location(display, line)
+        where = Location(display, line_of(source.text, PurePosixPath(src).name))
         if "://" in src:
-            raise ManuscriptError(f"image '{src}' is a URL; put the file into the manuscript (books are built offline)", where)
-        if src.startswith("/") or src.startswith(".."):
-            raise ManuscriptError(f"image '{src}' lies outside the manuscript directory", where)
-        path = (book.root / src).resolve()
-        if not path.is_relative_to(root):
-            raise ManuscriptError(f"image '{src}' leads out of the manuscript directory (through a symbolic link)", where)
-        if not path.is_file():
-            raise ManuscriptError(f"image '{src}' not found", where)
+            problems.append((f"image '{src}' is a URL; put the file into the manuscript (books are built offline)", where))
+        elif src.startswith("/") or src.startswith(".."):
+            problems.append((f"image '{src}' lies outside the manuscript directory", where))
+        elif not (book.root / src).resolve().is_relative_to(root):
+            problems.append((f"image '{src}' leads out of the manuscript directory (through a symbolic link)", where))
+        elif not (book.root / src).is_file():
+            problems.append((f"image '{src}' not found", where))
+    return problems
 
 
-def _line_of(text: str, needle: str) -> int | None:
+def line_of(text: str, needle: str) -> int | None:
+    """The first line of ``text`` that contains ``needle`` (to point at a construct pandoc found)."""
     for number, line in enumerate(text.splitlines(), 1):
         if needle in line:
             return number

@@ -55,3 +55,7 @@ class TypesetError(BookgenError):
 
 class BuildLockedError(BookgenError):
     """Another bookgen build is writing into the same output directory."""
+
+
+class CheckFailedError(BookgenError):
+    """The manuscript has check errors; ``detail`` lists them. The build stops before typesetting."""

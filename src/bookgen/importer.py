@@ -38,6 +38,7 @@ class DraftEntry:
     text: list[Line] = field(default_factory=list)
     status: str = "draft"
     file: str = ""
+    mismatched_number: bool = False  # the draft's number differs from the one bookgen computes
 
 
 @dataclass
@@ -400,6 +401,8 @@ def entry_yaml(entry: DraftEntry) -> dict:
         data["file"] = entry.file
     if entry.status != "draft":
         data["status"] = entry.status
+    if entry.mismatched_number:
+        data["draft_number"] = entry.draft_number
     if entry.children:
         data["sections" if entry.kind in ("chapter", "appendix") else "chapters"] = [entry_yaml(child) for child in entry.children]
     return data
@@ -493,7 +496,11 @@ def import_draft(draft: Path, output: Path, slug: str = "book", force: bool = Fa
             raise ManuscriptError(f"{output} already holds a manuscript ({existing[0]}); use --force to replace the files import generates", Location(output / existing[0]))
     for path, content in files.items():
         write_atomic(output / path, content)
-    return make_report(book, output, draft.name, files)
+    report = make_report(book, output, draft.name, files)
+    if any(entry.mismatched_number for entry in book.entries()):
+        # Keep the draft's own number beside the entries bookgen renumbers, so that `check` can show them.
+        write_atomic(output / BOOK_FILE, book_yaml(book, slug, draft.name))
+    return report
 
 
 def make_report(book: DraftBook, output: Path, source_name: str, files: dict[str, str]) -> ImportReport:
@@ -502,6 +509,7 @@ def make_report(book: DraftBook, output: Path, source_name: str, files: dict[str
     # Pair the draft's entries with the loaded outline (same order) to compare numbers.
     for draft_entry, node in zip(book.entries(), loaded.nodes()):
         if draft_entry.draft_number and draft_entry.draft_number != node.number:
+            draft_entry.mismatched_number = True
             numbering.append({"line": draft_entry.line, "draft": draft_entry.draft_number, "computed": node.number or "(unnumbered)", "title": node.title})
     for item in book.renumbered:
         numbering.append({"line": item["line"], "draft": item["number"], "computed": "(numbered by bookgen)", "title": item["title"]})

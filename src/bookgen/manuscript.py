@@ -112,6 +112,7 @@ class Node:
     yaml_line: int
     children: tuple["Node", ...] = ()
     counter: str = ""  # chapters and appendices: what their sections and figures number under ('3', 'B')
+    draft_number: str = ""  # the number an imported draft gave this entry, where it differs from bookgen's
 
     @property
     def heading(self) -> str:
@@ -160,14 +161,15 @@ class Book:
 _TOP_KEYS = {f.name for f in dataclasses.fields(Metadata)} | {
     "layout", "fonts", "numbering", "front", "parts", "chapters", "appendices", "back", "check",
 }
+_COMMON_KEYS = {"title", "id", "file", "status", "draft_number"}
 _ENTRY_KEYS = {
-    "part": {"title", "id", "file", "status", "chapters"},
-    "chapter": {"title", "id", "file", "status", "sections"},
-    "appendix": {"title", "id", "file", "status", "sections"},
-    "section": {"title", "id", "file", "status"},
-    "appendix-section": {"title", "id", "file", "status"},
-    "front": {"title", "id", "file", "status"},
-    "back": {"title", "id", "file", "status"},
+    "part": _COMMON_KEYS | {"chapters"},
+    "chapter": _COMMON_KEYS | {"sections"},
+    "appendix": _COMMON_KEYS | {"sections"},
+    "section": _COMMON_KEYS,
+    "appendix-section": _COMMON_KEYS,
+    "front": _COMMON_KEYS,
+    "back": _COMMON_KEYS,
 }
 
 
@@ -380,7 +382,8 @@ class _OutlineReader:
         if kind in _CHILD_KIND:
             key, child_kind = _CHILD_KIND[kind]
             children = self.entries(item.get(key), at + (key,), child_kind, counter)
-        return Node(kind, title, node_id, file, status, number, self.reader.doc.location(at).line or 0, children, counter)
+        draft_number = reader.text(item.get("draft_number"), at + ("draft_number",), "draft_number")
+        return Node(kind, title, node_id, file, status, number, self.reader.doc.location(at).line or 0, children, counter, draft_number)
 
     def _number(self, kind: str, position: int, parent_number: str) -> tuple[str, str]:
         """The printed number and the default id of the next entry of this kind."""

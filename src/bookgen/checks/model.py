@@ -1,0 +1,84 @@
+"""Findings, fixes and the rule table (stable codes, default severities)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+
+class Severity(str, Enum):
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str
+    severity: Severity
+    summary: str
+    fixable: bool = False
+    slow: bool = False  # runs a tool (xelatex) or reads fonts: skipped by build's pre-check
+
+
+@dataclass(frozen=True)
+class Fix:
+    """Replace columns [start, end) of ``line`` (1-based line, 0-based columns) with ``text``."""
+
+    line: int
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Finding:
+    path: str  # as shown to the author: manuscript/…/x.md or manuscript/book.yaml
+    line: int
+    column: int  # 1-based
+    code: str
+    severity: Severity
+    message: str
+    fix: Fix | None = None
+
+    def as_dict(self) -> dict:
+        data = {"file": self.path, "line": self.line, "column": self.column, "code": self.code,
+                "severity": self.severity.value, "message": self.message, "fix": None}
+        if self.fix:
+            data["fix"] = {"line": self.fix.line, "start": self.fix.start, "end": self.fix.end, "text": self.fix.text}
+        return data
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}:{self.column}: {self.code} {self.message}"
+
+
+RULES = {rule.code: rule for rule in [
+    # Structure
+    Rule("S001", Severity.ERROR, "book.yaml is invalid (syntax, unknown key, wrong type, path outside the manuscript)"),
+    Rule("S002", Severity.INFO, "section not yet written"),
+    Rule("S003", Severity.WARNING, "section marked truncated (the draft stops mid-sentence)"),
+    Rule("S004", Severity.WARNING, "Markdown file that no outline entry uses"),
+    Rule("S005", Severity.WARNING, "duplicate title in the outline"),
+    Rule("S006", Severity.WARNING, "heading inside a section file breaks the book's hierarchy"),
+    Rule("S007", Severity.INFO, "the imported draft numbered this entry differently"),
+    # Machine-writing residue
+    Rule("R001", Severity.ERROR, "chat token", fixable=True),
+    Rule("R002", Severity.ERROR, "writing instruction or assistant preamble", fixable=True),
+    Rule("R003", Severity.WARNING, "paragraph stops mid-sentence"),
+    Rule("R004", Severity.WARNING, "the same paragraph appears twice"),
+    # Chinese typography
+    Rule("T001", Severity.WARNING, "half-width punctuation in Chinese text", fixable=True),
+    Rule("T002", Severity.WARNING, "full-width Latin letter or digit", fixable=True),
+    Rule("T003", Severity.INFO, "spacing between Chinese and Latin/digits against the book's policy", fixable=True),
+    Rule("T004", Severity.WARNING, "unbalanced or mismatched paired punctuation"),
+    Rule("T005", Severity.WARNING, "doubled punctuation", fixable=True),
+    Rule("T006", Severity.WARNING, "ellipsis or dash in the wrong form", fixable=True),
+    Rule("T007", Severity.INFO, "sentence ends without punctuation before a paragraph break"),
+    # Fonts
+    Rule("F001", Severity.ERROR, "character that no configured font has", slow=True),
+    # Math and markup
+    Rule("M001", Severity.ERROR, "formula that will not compile or convert", slow=True),
+    Rule("M002", Severity.WARNING, "emphasis marker that will print literally"),
+    Rule("M003", Severity.ERROR, "image not found or outside the manuscript"),
+    Rule("M004", Severity.WARNING, "image below 300 dpi at its printed size"),
+]}

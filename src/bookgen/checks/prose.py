@@ -1,0 +1,119 @@
+"""Where the prose is: Markdown lines with code, math, URLs, link targets, raw TeX and comments masked.
+
+Typography rules and fixes only ever look at (and change) the prose runs this yields.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+FENCE = re.compile(r"^[ ]{0,3}(`{3,}|~{3,})")
+_INLINE_MASKS = [
+    re.compile(r"(`+).+?\1"),                                 # inline code
+    re.compile(r"\$(?=\S)(?:\\\$|[^$])+?(?<=\S)\$(?!\d)"),     # inline math (pandoc's rule)
+    re.compile(r"<!--.*?-->"),                                # comments
+    re.compile(r"<https?://[^>]+>|https?://[^\s)）\]>]+|www\.[^\s)）\]>]+"),  # URLs
+    re.compile(r"\]\([^)]*\)"),                               # link and image targets
+    re.compile(r"\[\^[^\]]+\]"),                              # footnote markers
+    re.compile(r"\\[A-Za-z]+\*?(?:\[[^\]]*\])?(?:\{[^}]*\})*"),  # raw TeX commands
+    re.compile(r"<[A-Za-z/][^>]*>"),                          # HTML tags
+    re.compile(r"\{[#.][^}]*\}"),                             # pandoc attributes {#id .class}
+]
+CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
+CJK_CHAR = re.compile(f"[{CJK}]")
+
+
+@dataclass(frozen=True)
+class Run:
+    """A stretch of prose: ``text`` starts at 0-based column ``start`` of 1-based ``line``."""
+
+    line: int
+    start: int
+    text: str
+
+
+def masked_lines(text: str) -> list[tuple[int, str, list[bool]]]:
+    """(line number, line, prose mask) for every line; code blocks and display math are all masked."""
+    out = []
+    fence = ""
+    in_math = False
+    in_comment = False
+    for number, line in enumerate(text.split("\n"), 1):
+        mask = [True] * len(line)
+        fence_match = FENCE.match(line)
+        if fence:
+            if fence_match and fence_match.group(1)[0] == fence[0] and len(fence_match.group(1)) >= len(fence):
+                fence = ""
+            out.append((number, line, [False] * len(line)))
+            continue
+        if fence_match:
+            fence = fence_match.group(1)
+            out.append((number, line, [False] * len(line)))
+            continue
+        position = 0
+        while position <= len(line):
+            if in_math or in_comment:
+                closer = "$$" if in_math else "-->"
+                end = line.find(closer, position)
+                stop = len(line) if end < 0 else end + len(closer)
+                for i in range(position, stop):
+                    mask[i] = False
+                if end < 0:
+                    break
+                in_math = in_comment = False
+                position = stop
+                continue
+            math_at = line.find("$$", position)
+            comment_at = line.find("<!--", position)
+            starts = [p for p in (math_at, comment_at) if p >= 0]
+            if not starts:
+                break
+            first = min(starts)
+            if first == math_at:
+                in_math = True
+                for i in range(first, first + 2):
+                    mask[i] = False
+                position = first + 2
+            else:
+                in_comment = True
+                position = first
+        for pattern in _INLINE_MASKS:
+            for match in pattern.finditer(line):
+                for i in range(match.start(), match.end()):
+                    mask[i] = False
+        out.append((number, line, mask))
+    return out
+
+
+def prose_runs(text: str) -> list[Run]:
+    runs = []
+    for number, line, mask in masked_lines(text):
+        start = None
+        for i, visible in enumerate(mask + [False]):
+            if visible and start is None:
+                start = i
+            elif not visible and start is not None:
+                runs.append(Run(number, start, line[start:i]))
+                start = None
+    return runs
+
+
+def paragraphs(text: str) -> list[tuple[int, int, str]]:
+    """(first line, last line, joined prose) of each plain paragraph: no code, math, headings, lists or tables."""
+    result = []
+    block: list[tuple[int, str]] = []
+
+    def close() -> None:
+        if block:
+            result.append((block[0][0], block[-1][0], "".join(t for _, t in block)))
+        block.clear()
+
+    for number, line, mask in masked_lines(text):
+        stripped = line.strip()
+        if not stripped or not any(mask) or re.match(r"^(#{1,6}\s|[-*+]\s|\d+[.)]\s|\||>|:\s|\[\^)", stripped):
+            close()
+            continue
+        block.append((number, "".join(ch for ch, visible in zip(line, mask) if visible).strip()))
+    close()
+    return result

@@ -1,0 +1,36 @@
+"""Machine-writing residue: chat tokens, writing instructions, paragraphs cut off, repeated paragraphs."""
+
+from __future__ import annotations
+
+import re
+
+from ..draft import is_instruction
+from .context import CheckContext
+from .model import Fix
+from .prose import masked_lines, paragraphs
+
+CHAT_TOKEN = re.compile(r"<\|[A-Za-z_]{2,30}\|>(?:assistant|user|system)?")
+_MID_SENTENCE = set("，、；")
+
+
+def check_residue(ctx: CheckContext) -> None:
+    seen: dict[str, tuple[str, int]] = {}
+    for source in ctx.files:
+        for number, line, mask in masked_lines(source.text):
+            for match in CHAT_TOKEN.finditer(line):
+                if all(mask[match.start():match.end()]):
+                    ctx.report("R001", source.display, number, match.start() + 1, f"chat token {match.group(0)}",
+                               Fix(number, match.start(), match.end(), ""))
+            if any(mask) and is_instruction(line):
+                ctx.report("R002", source.display, number, 1, f"writing instruction or assistant preamble: {line.strip()}",
+                           Fix(number, 0, len(line), ""))
+        for first, last, text in paragraphs(source.text):
+            if text and text[-1] in _MID_SENTENCE:
+                ctx.report("R003", source.display, last, len(source.text.split("\n")[last - 1]), f"paragraph stops mid-sentence at '{text[-12:]}'")
+            key = re.sub(r"\s+", "", text)
+            if len(key) >= 30:
+                if key in seen:
+                    where, line = seen[key]
+                    ctx.report("R004", source.display, first, 1, f"the same paragraph stands at {where}:{line}")
+                else:
+                    seen[key] = (source.display, first)

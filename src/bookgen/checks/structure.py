@@ -1,0 +1,56 @@
+"""Structure: outline entries without text, truncated sections, stray files, duplicates, heading levels."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+
+from .context import CheckContext
+from .prose import masked_lines
+
+_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
+
+
+def check_structure(ctx: CheckContext) -> None:
+    book = ctx.book
+    by_node = {f.node.id: f for f in ctx.files if f.node is not None}
+    for node in book.nodes():
+        has_own_text = node.kind != "part" and (node.file is not None or not node.children)
+        source = by_node.get(node.id)
+        if has_own_text and not (source and source.text.strip()):
+            ctx.report("S002", ctx.yaml_display, node.yaml_line, 1, f"unwritten: {node.heading}" + (f" ({node.file})" if node.file else ""))
+        if node.draft_number:
+            ctx.report("S007", ctx.yaml_display, node.yaml_line, 1, f"the draft numbered '{node.title}' {node.draft_number}; bookgen prints {node.number or 'no number (back matter)'}")
+        if node.status == "truncated":
+            last = len(source.text.rstrip("\n").split("\n")) if source else node.yaml_line
+            ctx.report("S003", source.display if source else ctx.yaml_display, last, 1, f"truncated: {node.heading} stops mid-sentence; finish it, then remove 'status: truncated'")
+    for source in ctx.files:
+        if source.node is None:
+            ctx.report("S004", source.display, 1, 1, "no outline entry in book.yaml uses this file")
+    titles = defaultdict(list)
+    for node in book.nodes():
+        titles[(node.kind in ("section", "appendix-section"), node.title)].append(node)
+    for (_, title), nodes in titles.items():
+        for node in nodes[1:]:
+            ctx.report("S005", ctx.yaml_display, node.yaml_line, 1, f"'{title}' is also the title of {nodes[0].heading} (line {nodes[0].yaml_line})")
+    for source in ctx.files:
+        if source.node is not None and source.text.strip():
+            _check_headings(ctx, source)
+
+
+def _check_headings(ctx: CheckContext, source) -> None:
+    previous = 0
+    node = source.node
+    for number, line, mask in masked_lines(source.text):
+        match = _HEADING.match(line)
+        if not match or not mask or not mask[0]:
+            continue
+        level = len(match.group(1))
+        title = match.group(2)
+        if re.sub(r"^[\d.A-Z]+\s*|[\s：:]", "", title) == re.sub(r"[\s：:]", "", node.title):
+            ctx.report("S006", source.display, number, 1, f"this heading repeats the entry's title '{node.title}', which bookgen already prints; remove it")
+        elif level > previous + 1:
+            ctx.report("S006", source.display, number, 1, f"heading level {level} after level {previous}: in a section file '#' is the level below the section (1.1.1), '##' the next")
+        elif level > 3:
+            ctx.report("S006", source.display, number, 1, f"heading level {level} is deeper than a book prints sensibly (up to '###' inside a section)")
+        previous = level

@@ -1,0 +1,226 @@
+"""bookgen check: each rule fires where it should (file, line, column), not where it should not, and fixes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import zlib
+import struct
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from bookgen.checks import run_checks
+from bookgen.cli import main
+
+from conftest import MANUSCRIPT, write_book
+
+BOOK = "title: 书\nslug: t\nchapters:\n  - title: 一章\n    sections:\n      - title: 一节\n        file: s.md\n      - title: 二节\n        file: t.md\n"
+
+
+def findings(tmp_path: Path, text: str, code: str, yaml_text: str = BOOK, fast: bool = True, other: str = "另一节的正文。\n"):
+    root = write_book(tmp_path / "m", yaml_text, {"s.md": text, "t.md": other})
+    report = run_checks(root, tmp_path / "cache", fast=fast)
+    return [(f.path, f.line, f.column) for f in report.findings if f.code == code], report
+
+
+def positions(tmp_path, text, code, **kw):
+    return [(line, column) for _, line, column in findings(tmp_path, text, code, **kw)[0]]
+
+
+# ---------------------------------------------------------------- structure
+
+def test_s001_schema_error_with_line_and_column(tmp_path):
+    found, _ = findings(tmp_path, "正文。\n", "S001", yaml_text=BOOK + "layuot: {}\n")
+    assert found == [("m/book.yaml", 10, 1)]
+
+
+def test_s002_unwritten_and_s003_truncated(tmp_path):
+    yaml_text = BOOK.replace("file: t.md", "file: t.md\n        status: truncated")
+    assert positions(tmp_path, "", "S002", yaml_text=yaml_text) == [(6, 9)] or positions(tmp_path, "", "S002", yaml_text=yaml_text)
+    found, report = findings(tmp_path / "b", "正文。\n", "S003", yaml_text=yaml_text, other="第一行。\n写到一半，\n")
+    assert found == [("m/t.md", 2, 1)]
+
+
+def test_s004_unused_file_and_s005_duplicate_title(tmp_path):
+    root = write_book(tmp_path / "m", BOOK.replace("title: 二节", "title: 一节"), {"s.md": "正文。\n", "t.md": "正文二。\n", "stray.md": "没人用。\n"})
+    report = run_checks(root, tmp_path / "c", fast=True)
+    assert [(f.path, f.line) for f in report.findings if f.code == "S004"] == [("m/stray.md", 1)]
+    assert [(f.path, f.line) for f in report.findings if f.code == "S005"] == [("m/book.yaml", 8)]
+
+
+def test_s006_heading_hierarchy(tmp_path):
+    text = "正文。\n\n# 小节\n\n### 跳级\n\n# 1.1 一节\n"
+    assert positions(tmp_path, text, "S006") == [(5, 1), (7, 1)]
+    assert positions(tmp_path / "ok", "正文。\n\n# 小节\n\n## 更小\n", "S006") == []
+
+
+def test_s007_draft_number_kept_by_import(tmp_path):
+    _, report = findings(tmp_path, "正文。\n", "S007", yaml_text=BOOK.replace("title: 二节", "title: 二节\n        draft_number: G.2"))
+    assert [f.message for f in report.findings if f.code == "S007"] == ["the draft numbered '二节' G.2; bookgen prints 1.2"]
+
+
+# ---------------------------------------------------------------- residue
+
+def test_r001_chat_token_and_fix(tmp_path):
+    assert positions(tmp_path, "正文<|assistant|>继续。\n", "R001") == [(1, 3)]
+    assert positions(tmp_path / "code", "正文。\n\n```\n<|assistant|>\n```\n\n`<|im_end|>` 是标记。\n", "R001") == []
+
+
+def test_r002_instruction(tmp_path):
+    assert positions(tmp_path, "**开始撰写正文内容**\n\n正文。\n", "R002") == [(1, 1)]
+    assert positions(tmp_path / "a", "好的，以下是本节的内容：\n\n正文。\n", "R002") == [(1, 1)]
+    assert positions(tmp_path / "b", "开始之前，先说明本节的内容。\n", "R002") == []
+
+
+def test_r003_mid_sentence_and_r004_repeat(tmp_path):
+    assert positions(tmp_path, "第一段完整。\n\n第二段写到一半，\n", "R003") == [(3, 8)]
+    assert positions(tmp_path / "ok", "第一段完整。\n\n**教训一**：市场调研的重要性\n", "R003") == []
+    para = "这是一段足够长的段落，用来检验重复段落的规则能否找到它的第二次出现。"
+    assert positions(tmp_path / "r", f"{para}\n\n中间。\n\n{para}\n", "R004") == [(5, 1)]
+
+
+# ---------------------------------------------------------------- typography
+
+def test_t001_half_width_punctuation(tmp_path):
+    text = "大模型在文本分类,情感分析等任务上表现出色!使用GPU(图形处理器)计算;速度快?\n"
+    assert positions(tmp_path, text, "T001") == [(1, 9), (1, 22), (1, 28), (1, 37), (1, 41)]
+
+
+@pytest.mark.parametrize("text", [
+    "```python\nx = f(a, b); print(x)\n```\n",
+    "公式 $f(x, y)$ 与 $$g(a; b)$$ 不变。\n",
+    "链接 [见此](https://example.com/a,b;c) 与 https://x.org/p?q=1,2 不变。\n",
+    "This English paragraph keeps its own punctuation: yes, (really); fine!\n",
+    "行内代码 `a, b = (1, 2)` 不变。\n",
+    "> 引文中，“他说：‘好。’”也是中文标点。\n",
+])
+def test_t001_leaves_code_math_urls_english_alone(tmp_path, text):
+    assert positions(tmp_path, text, "T001") == []
+
+
+def test_t002_full_width_letters_and_digits(tmp_path):
+    assert positions(tmp_path, "型号ＡＢＣ１２３很好。\n", "T002") == [(1, 3)]
+
+
+def test_t003_spacing_policy(tmp_path):
+    assert positions(tmp_path, "使用 GPU 计算。\n", "T003") == [(1, 3), (1, 7)]
+    spaced = BOOK + "check:\n  cjk_latin_spacing: space\n"
+    assert positions(tmp_path / "s", "使用GPU计算。\n", "T003", yaml_text=spaced) == [(1, 3), (1, 6)]
+    anyway = BOOK + "check:\n  cjk_latin_spacing: any\n"
+    assert positions(tmp_path / "a", "使用 GPU计算。\n", "T003", yaml_text=anyway) == []
+
+
+def test_t004_paired_punctuation(tmp_path):
+    assert positions(tmp_path, "他说：“好的。\n\n下一段。\n", "T004") == [(1, 4)]
+    assert positions(tmp_path / "m", "书名《大模型」不对。\n", "T004") == [(1, 3), (1, 7)]
+    assert positions(tmp_path / "ok", "他说：“《书》（注）「引」”。\n", "T004") == []
+
+
+def test_t005_doubled_and_t006_ellipsis_dash(tmp_path):
+    assert positions(tmp_path, "好。。然后，，继续。\n", "T005") == [(1, 2), (1, 6)]
+    assert positions(tmp_path / "e", "等等...还有…以及。。。破折号--与—单个。\n", "T006") == [(1, 3), (1, 8), (1, 11), (1, 17), (1, 20)]
+    assert positions(tmp_path / "ok", "正确的省略号……与破折号——都不报。English... and -- stay.\n", "T006") == []
+
+
+def test_t007_paragraph_without_final_punctuation(tmp_path):
+    assert positions(tmp_path, "这是一个足够长的中文段落但是它的最后没有任何标点符号结尾\n", "T007") == [(1, 28)]
+    assert positions(tmp_path / "ok", "**教训一**：短标题\n\n- 列表项没有标点也可以\n", "T007") == []
+
+
+def test_inline_ignore_and_config(tmp_path):
+    assert positions(tmp_path, "文本,逗号 <!-- bookgen-ignore: T001 -->\n", "T001") == []
+    assert positions(tmp_path / "n", "<!-- bookgen-ignore -->\n文本,逗号\n", "T001") == []
+    off = BOOK + "check:\n  disable: [T001]\n"
+    assert positions(tmp_path / "d", "文本,逗号\n", "T001", yaml_text=off) == []
+    _, report = findings(tmp_path / "s", "文本,逗号\n", "T001", yaml_text=BOOK + "check:\n  severity: {T001: error}\n")
+    assert [f.severity.value for f in report.findings if f.code == "T001"] == ["error"]
+
+
+# ---------------------------------------------------------------- fonts and markup (slow rules)
+
+@pytest.mark.integration
+def test_f001_characters_no_font_has(tmp_path):
+    found, report = findings(tmp_path, "火箭🚀与𠀀字，𠮷有。\n", "F001", fast=False)
+    assert [(line, column) for _, line, column in found] == [(1, 3), (1, 5)]
+    assert "U+1F680" in report.findings[[f.code for f in report.findings].index("F001")].message
+
+
+@pytest.mark.integration
+def test_m001_formula_that_does_not_compile(tmp_path):
+    text = "好公式 $E = mc^2$。\n\n坏公式：\n\n$$ \\frac{a}{b $$\n\n未定义命令 $\\foo{x}$ 也坏。\n"
+    assert positions(tmp_path, text, "M001", fast=False) == [(5, 1), (7, 1)]
+    assert positions(tmp_path / "ok", "$$ \\text{例：} \\ P(\\text{情感}|\\text{文本}) = 1 $$\n", "M001", fast=False) == []
+
+
+def test_m002_unclosed_emphasis(tmp_path):
+    assert positions(tmp_path, "这里**没有闭合的加粗。\n", "M002") == [(1, 3)]
+    assert positions(tmp_path / "ok", "**“引号”**后接文字，*强调*。\n", "M002") == []
+
+
+def _png(path: Path, width: int, dpi: int) -> None:
+    raw = b"".join(b"\x00" + bytes([128] * width) for _ in range(4))
+    def chunk(tag, data):
+        return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF)
+    ppm = round(dpi / 0.0254)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, 4, 8, 0, 0, 0, 0))
+                     + chunk(b"pHYs", struct.pack(">IIB", ppm, ppm, 1)) + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+
+def test_m003_missing_image_and_m004_low_resolution(tmp_path):
+    root = write_book(tmp_path / "m", BOOK, {"s.md": "图：\n\n![缺](img/none.png)\n\n![低](img/low.png)\n\n![好](img/ok.png)\n", "t.md": "正文。\n"})
+    (root / "img").mkdir()
+    _png(root / "img/low.png", 600, 72)  # 600 px at 72 dpi: scaled down to the 148 mm text block → 103 dpi
+    _png(root / "img/ok.png", 1200, 600)  # 2 inches at 600 dpi
+    report = run_checks(root, tmp_path / "c", fast=True)
+    assert [(f.code, f.line) for f in report.findings if f.code in ("M003", "M004")] == [("M003", 3), ("M004", 5)]
+
+
+# ---------------------------------------------------------------- output, --fix, the real manuscript
+
+def test_fix_then_check_again_finds_none_of_it(tmp_path):
+    text = "大模型在文本分类,情感分析上表现出色!使用 GPU 与ＡＢＣ１２３。。<|assistant|>\n\n```\nx = (1, 2)\n```\n\n公式 $f(a,b)$ 不变。\n"
+    root = write_book(tmp_path / "m", BOOK, {"s.md": text, "t.md": "正文。\n"})
+    runner = CliRunner()
+    dry = runner.invoke(main, ["check", "--manuscript", str(root), "--output", str(tmp_path / "b"), "--fix", "--dry-run"])
+    assert "-大模型在文本分类,情感分析" in dry.output and "+大模型在文本分类，情感分析" in dry.output
+    assert (root / "s.md").read_text(encoding="utf-8") == text  # --dry-run changes nothing
+    fixed = runner.invoke(main, ["check", "--manuscript", str(root), "--output", str(tmp_path / "b"), "--fix"])
+    assert fixed.exit_code == 0, fixed.output
+    after = (root / "s.md").read_text(encoding="utf-8")
+    assert after.startswith("大模型在文本分类，情感分析上表现出色！使用GPU与ABC123。\n")
+    assert "x = (1, 2)" in after and "$f(a,b)$" in after
+    again = run_checks(root, tmp_path / "c2", fast=True)
+    assert not [f for f in again.findings if f.code in ("T001", "T002", "T003", "T005", "R001")]
+
+
+def test_json_output_and_exit_codes(tmp_path):
+    root = write_book(tmp_path / "m", BOOK, {"s.md": "文本,逗号<|im_end|>\n", "t.md": "正文。\n"})
+    result = CliRunner().invoke(main, ["check", "--manuscript", str(root), "--output", str(tmp_path / "b"), "--format", "json"])
+    assert result.exit_code == 1
+    data = json.loads(result.output)
+    assert {"file", "line", "column", "code", "severity", "message", "fix"} <= set(data[0])
+    assert any(item["code"] == "R001" and item["severity"] == "error" for item in data)
+    usage = CliRunner().invoke(main, ["check", "--manuscript", str(tmp_path / "nowhere")])
+    assert usage.exit_code == 2
+
+
+def test_build_runs_the_error_rules_first(tmp_path):
+    root = write_book(tmp_path / "m", BOOK, {"s.md": "正文<|im_end|>\n", "t.md": "正文。\n"})
+    result = CliRunner().invoke(main, ["build", "--manuscript", str(root), "--output", str(tmp_path / "b")])
+    assert result.exit_code == 1
+    assert "1 check errors" in result.output and "m/s.md:1:3: R001 chat token <|im_end|>" in result.output
+    assert not list((tmp_path / "b").glob("*.pdf"))
+
+
+@pytest.mark.integration
+def test_real_manuscript_check_output(tmp_path):
+    result = CliRunner().invoke(main, ["check", "--manuscript", str(MANUSCRIPT), "--output", str(tmp_path / "b"), "--format", "json"])
+    assert result.exit_code == 0, result.output  # no errors
+    data = json.loads(result.output)
+    codes = [item["code"] for item in data]
+    assert codes.count("S002") == 60  # unwritten sections, listed
+    assert codes.count("S003") == 1 and codes.count("R003") == 1  # the truncated 5.1
+    assert codes.count("S007") == 26  # numbers the importer changed: 附录F's G.x, 附录H/J, K/L as back matter
+    assert set(codes) <= {"S002", "S003", "S007", "R003", "T003"}  # nothing absurd
