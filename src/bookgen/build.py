@@ -4,20 +4,21 @@ from __future__ import annotations
 
 import concurrent.futures
 import os
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from .convert import convert_sources, image_problems
+from .convert import convert_sources, image_problems, line_of
 from .epub import build_epub
 from .checks import run_checks
-from .errors import CheckFailedError, Location, ManuscriptError
-from .fsutil import build_lock
+from .errors import CheckFailedError, Location, ManuscriptError, TypesetError
+from .fsutil import build_lock, copy_atomic
 from .manuscript import BOOK_FILE, Book, load_book
 from .render import render_latex
 from .sources import Source, read_sources
-from .typeset import stage_images, typeset
+from .typeset import MissingGlyph, stage_images, typeset
 from .verify import check_epub, check_pdf
 
 FORMATS = ("pdf", "epub")
@@ -67,6 +68,18 @@ def incomplete_sections(book: Book, sources: dict[str, Source]) -> tuple[list[st
     return unwritten, truncated
 
 
+def glyph_message(book: Book, sources: dict[str, Source], glyph: MissingGlyph) -> str:
+    """'manuscript/x.md:3: 🚀 (U+1F680) has no glyph in …', at the character's first place in the book."""
+    for node_id, source in sources.items():
+        line = line_of(source.text, glyph.char)
+        if line:
+            where = f"{book.root.name}/{source.node.file}:{line}"
+            break
+    else:
+        where = f"{book.root.name}/{BOOK_FILE}"  # in a title or the metadata
+    return f"{where}: '{glyph.char}' (U+{ord(glyph.char):04X}) has no glyph in {glyph.font}: it prints as nothing"
+
+
 def default_tex_timeout(sources: dict[str, Source]) -> float:
     """Generous for the book's size: 2 min, plus 1 s per 2,000 characters of text."""
     characters = sum(len(source.text) for source in sources.values())
@@ -106,8 +119,8 @@ def build(options: BuildOptions, progress: Progress = lambda message: None) -> B
         progress(f"converting {sum(s.written for s in sources.values())} sections with pandoc")
         started = time.monotonic()
         converted, stats = convert_sources(book, sources, cache_dir, options.jobs)
-        for node_id, result in converted.items():
-            for message, where in image_problems(book, sources[node_id], result):
+        for node_id, section in converted.items():
+            for message, where in image_problems(book, sources[node_id], section):
                 raise ManuscriptError(message, where)
         timed("convert", started)
         progress(f"converted {stats.converted}, reused {stats.cached} from the cache")
@@ -122,16 +135,22 @@ def build(options: BuildOptions, progress: Progress = lambda message: None) -> B
             stage_images(book.root, {src for c in converted.values() for src in c.images}, latex_dir)
             timed("render", begun)
             progress("typesetting the PDF with XeLaTeX (latexmk)")
-            timeout = options.tex_timeout or default_tex_timeout(sources)
-            typeset_result = typeset(tex, latex_dir, output_dir / f"{slug}.pdf", timeout, book.root)
+            timeout = options.tex_timeout or book.build.tex_timeout or default_tex_timeout(sources)
+            typeset_result = typeset(tex, latex_dir, timeout, book.root, cancel)
             timings["typeset"] = typeset_result.seconds
-            report = OutputReport(typeset_result.pdf, typeset_result.pdf.stat().st_size,
-                                  detail=f"{typeset_result.passes} XeLaTeX passes")
-            for glyph in typeset_result.missing_glyphs:
-                result.warnings.append(f"missing glyph {glyph}")
+            missing = [glyph_message(book, sources, glyph) for glyph in typeset_result.missing_glyphs]
+            if missing and options.strict:
+                raise TypesetError(f"--strict: {len(missing)} characters have no glyph in the book's fonts and would vanish: "
+                                   + "; ".join(missing))
+            result.warnings.extend(missing)
+            for box in typeset_result.overfull:
+                result.warnings.append(f"{box.source or 'the book'}: a line sticks out {box.points:.1f}pt into the margin (TeX line {box.tex_line})")
+            pdf_path = output_dir / f"{slug}.pdf"
+            copy_atomic(typeset_result.pdf, pdf_path)  # only now does the new PDF replace the old one
+            report = OutputReport(pdf_path, pdf_path.stat().st_size, detail=f"{typeset_result.passes} XeLaTeX passes")
             if options.verify:
                 begun = time.monotonic()
-                pdf = check_pdf(typeset_result.pdf)
+                pdf = check_pdf(pdf_path)
                 timed("verify-pdf", begun)
                 report.pages = pdf.pages
                 result.warnings.extend(pdf.problems)
@@ -154,8 +173,13 @@ def build(options: BuildOptions, progress: Progress = lambda message: None) -> B
 
         makers = {"pdf": make_pdf, "epub": make_epub}
         wanted = [fmt for fmt in FORMATS if fmt in options.formats]
+        cancel = threading.Event()  # set on Ctrl-C or SIGTERM: workers stop their tools and unwind
         with concurrent.futures.ThreadPoolExecutor(max_workers=len(wanted)) as pool:
             futures = {fmt: pool.submit(makers[fmt]) for fmt in wanted}
-            for fmt in wanted:
-                result.outputs[fmt] = futures[fmt].result()
+            try:
+                for fmt in wanted:
+                    result.outputs[fmt] = futures[fmt].result()
+            except BaseException:
+                cancel.set()
+                raise
     return result

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import time
 from pathlib import Path
 
@@ -34,6 +35,11 @@ class BookgenGroup(click.Group):
             ctx.exit(130)
 
 
+def _terminate(signum, frame):  # noqa: ARG001 - signal handler signature
+    """SIGTERM unwinds like Ctrl-C: temporary files are removed, TeX is stopped, outputs stay as they were."""
+    raise KeyboardInterrupt
+
+
 @click.group(cls=BookgenGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="bookgen")
 @click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
@@ -41,6 +47,7 @@ class BookgenGroup(click.Group):
 def main(ctx: click.Context, debug: bool) -> None:
     """bookgen: a Chinese book from a YAML outline and Markdown sections, as a typeset PDF and an EPUB 3."""
     ctx.obj = {"debug": debug}
+    signal.signal(signal.SIGTERM, _terminate)
 
 
 def _progress(quiet: bool):

@@ -19,7 +19,7 @@ from .errors import Location, ManuscriptError, ToolError
 from .fsutil import write_atomic
 from .manuscript import Book, Node
 from .sources import Source
-from .tools import pandoc_path, pandoc_version
+from .tools import pandoc_env, pandoc_path, pandoc_version
 
 # Pandoc's Markdown; "smart" off so “” stay CJK quotes, "latex_macros" off so raw TeX reaches TeX untouched.
 READER = "markdown-smart-latex_macros+east_asian_line_breaks"
@@ -116,6 +116,7 @@ def _run_pandoc(items: list[dict]) -> dict[str, Converted | str]:
             input=request.encode("utf-8"),
             capture_output=True,
             timeout=PANDOC_TIMEOUT,
+            env=pandoc_env(),
         )
     except subprocess.TimeoutExpired:
         raise ToolError(f"pandoc did not finish converting {len(items)} sections within {PANDOC_TIMEOUT} s") from None

@@ -21,7 +21,7 @@ from .fsutil import atomic_path, write_if_changed
 from .manuscript import Book, Node
 from .render import TRUNCATED_MARKER
 from .sources import Source
-from .tools import pandoc_api_version, pandoc_path, template_dir
+from .tools import PANDOC_DATA_DIR, pandoc_api_version, pandoc_env, pandoc_path, template_dir
 
 Block = dict[str, Any]
 
@@ -198,11 +198,12 @@ def build_epub(book: Book, sources: dict[str, Source], converted: dict[str, Conv
         f"--toc-depth={toc_depth}",
         f"--resource-path={book.root}",
         "--mathml",
+        f"--data-dir={PANDOC_DATA_DIR}",
     ]
     if book.metadata.cover:
         command.append(f"--epub-cover-image={book.root / book.metadata.cover}")
     raw = work_dir / "pandoc.epub"
-    proc = subprocess.run(command + ["--output", str(raw)], capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(command + ["--output", str(raw)], capture_output=True, text=True, timeout=600, env=pandoc_env())
     if proc.returncode != 0:
         said = proc.stderr.strip().splitlines()
         raise ToolError("pandoc could not write the EPUB: " + (said[0] if said else f"exit code {proc.returncode}"))

@@ -74,6 +74,11 @@ class Numbering:
 
 
 @dataclass(frozen=True)
+class BuildSettings:
+    tex_timeout: float = 0.0  # seconds; 0: scale with the book's size (--tex-timeout overrides)
+
+
+@dataclass(frozen=True)
 class Metadata:
     title: str
     subtitle: str = ""
@@ -131,6 +136,7 @@ class Book:
     layout: Layout
     fonts: Fonts
     numbering: Numbering
+    build: BuildSettings
     front: tuple[Node, ...]
     body: tuple[Node, ...]  # parts, or chapters when the book has no parts
     appendices: tuple[Node, ...]
@@ -159,7 +165,7 @@ class Book:
 # ---------------------------------------------------------------- validation helpers
 
 _TOP_KEYS = {f.name for f in dataclasses.fields(Metadata)} | {
-    "layout", "fonts", "numbering", "front", "parts", "chapters", "appendices", "back", "check",
+    "layout", "fonts", "numbering", "build", "front", "parts", "chapters", "appendices", "back", "check",
 }
 _COMMON_KEYS = {"title", "id", "file", "status", "draft_number"}
 _ENTRY_KEYS = {
@@ -301,6 +307,7 @@ def load_book(manuscript_dir: Path) -> Book:
     _check_choice(reader, layout.footnote_style, ("arabic", "circled"), ("layout", "footnote_style"))
     fonts = reader.settings(Fonts, top.get("fonts"), ("fonts",))
     numbering = reader.settings(Numbering, top.get("numbering"), ("numbering",))
+    build_settings = reader.settings(BuildSettings, top.get("build"), ("build",))
     for key in ("part", "chapter"):
         _check_choice(reader, getattr(numbering, key), ("arabic", "chinese"), ("numbering", key))
     _check_choice(reader, numbering.appendix, ("alph",), ("numbering", "appendix"))
@@ -318,7 +325,7 @@ def load_book(manuscript_dir: Path) -> Book:
     check = reader.mapping(top.get("check") or {}, ("check",), "check")
 
     digest = hashlib.sha256(yaml_path.read_bytes()).hexdigest()
-    return Book(root, metadata, layout, fonts, numbering, front, body, appendices, back, check, digest)
+    return Book(root, metadata, layout, fonts, numbering, build_settings, front, body, appendices, back, check, digest)
 
 
 def _check_choice(reader: _Reader, value: str, choices: tuple[str, ...], at: DataPath) -> None:

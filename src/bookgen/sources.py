@@ -13,7 +13,7 @@ from pathlib import Path
 from .errors import Location, ManuscriptError
 from .manuscript import Book, Node
 
-MAX_SECTION_BYTES = 8 * 1024 * 1024  # pandoc's input is bounded; a real section is far smaller
+MAX_SECTION_BYTES = 2 * 1024 * 1024  # pandoc's input is bounded: a long real section is ~100 KB
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,7 @@ def read_source(book: Book, node: Node) -> Source:
         raise ManuscriptError(f"'{node.file}' is a directory, not a Markdown file", Location(display)) from None
     if len(data) > MAX_SECTION_BYTES:
         raise ManuscriptError(
-            f"section file is {len(data) // (1024 * 1024)} MB; split it (limit {MAX_SECTION_BYTES // (1024 * 1024)} MB)",
+            f"section file is {len(data) / (1024 * 1024):.1f} MB; split it into sections (limit {MAX_SECTION_BYTES // (1024 * 1024)} MB)",
             Location(display),
         )
     text = decode_markdown(data, display)

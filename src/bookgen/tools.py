@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 import importlib.util
 import shutil
 import subprocess
@@ -22,9 +23,20 @@ def pandoc_path() -> str:
     raise ToolError("pandoc from pypandoc-binary not found; reinstall bookgen with `make deps`")
 
 
+PANDOC_DATA_DIR = Path(__file__).resolve().parent / "pandoc"  # holds no templates, filters or init.lua of anyone's
+
+
+def pandoc_env() -> dict[str, str]:
+    """pandoc's environment: no user data directory (templates, filters, init.lua) from outside bookgen."""
+    env = dict(os.environ)
+    env["XDG_DATA_HOME"] = str(PANDOC_DATA_DIR)
+    env.pop("PANDOC_DATA_DIR", None)
+    return env
+
+
 @functools.cache
 def pandoc_version() -> str:
-    out = subprocess.run([pandoc_path(), "--version"], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run([pandoc_path(), "--version"], capture_output=True, text=True, check=True, env=pandoc_env()).stdout
     return out.splitlines()[0].split()[-1]
 
 
@@ -32,7 +44,7 @@ def pandoc_version() -> str:
 def pandoc_api_version() -> list[int]:
     """The pandoc AST version this pandoc reads and writes (for documents bookgen assembles)."""
     out = subprocess.run([pandoc_path(), "lua", "-e", "io.write(tostring(PANDOC_API_VERSION))"],
-                         capture_output=True, text=True, check=True).stdout
+                         capture_output=True, text=True, check=True, env=pandoc_env()).stdout
     return [int(part) for part in out.strip().split(".")]
 
 

@@ -11,27 +11,46 @@ import re
 import shutil
 import signal
 import subprocess
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import Location, TypesetError
-from .fsutil import copy_atomic, write_if_changed
+from .fsutil import write_if_changed
 from .render import source_for_line, source_map
 from .tools import require
 
 JOBNAME = "book"
 _ERROR_LINE = re.compile(r"^\./" + JOBNAME + r"\.tex:(\d+): (.*)$")
 _CONTEXT_LINE = re.compile(r"^l\.(\d+) (.*)$")
-_MISSING_CHAR = re.compile(r"Missing character: There is no (.) \(U\+([0-9A-F]{4,6})\) in font (.*?)!")
+_MISSING_CHAR = re.compile(r"Missing character: There is no (.) \(U\+[0-9A-F]{4,6}\) in font (.*?)!")
+_OVERFULL = re.compile(r"^Overfull \\hbox \(([\d.]+)pt too wide\) (?:in paragraph|detected) at lines? (\d+)", re.M)
+OVERFULL_THRESHOLD_PT = 3.0  # less is invisible in print
+
+
+@dataclass
+class MissingGlyph:
+    char: str
+    font: str
+
+
+@dataclass
+class Overfull:
+    points: float
+    tex_line: int
+    source: str | None  # the manuscript file the TeX line comes from
 
 
 @dataclass
 class TypesetResult:
+    """A finished run: ``pdf`` is still in the work directory; the caller decides whether it replaces the output."""
+
     pdf: Path
     passes: int
     seconds: float
-    missing_glyphs: list[str] = field(default_factory=list)
+    missing_glyphs: list[MissingGlyph] = field(default_factory=list)
+    overfull: list[Overfull] = field(default_factory=list)
 
 
 def tex_environment(work_dir: Path) -> dict[str, str]:
@@ -60,7 +79,8 @@ def stage_images(manuscript_root: Path, images: set[str], work_dir: Path) -> Non
         shutil.copy2(source, target)
 
 
-def typeset(tex: str, work_dir: Path, output: Path, timeout: float, manuscript_root: Path) -> TypesetResult:
+def typeset(tex: str, work_dir: Path, timeout: float, manuscript_root: Path, cancel: threading.Event | None = None) -> TypesetResult:
+    """Run latexmk on ``tex``; stop it after ``timeout`` seconds or as soon as ``cancel`` is set."""
     latexmk = require("latexmk", "latexmk and texlive-xetex")
     work_dir.mkdir(parents=True, exist_ok=True)
     tex_path = work_dir / f"{JOBNAME}.tex"
@@ -74,7 +94,7 @@ def typeset(tex: str, work_dir: Path, output: Path, timeout: float, manuscript_r
                             stderr=subprocess.STDOUT, start_new_session=True)
     log_path = work_dir / f"{JOBNAME}.log"
     try:
-        stdout, _ = proc.communicate(timeout=timeout)
+        stdout = _wait(proc, started + timeout, cancel)
     except subprocess.TimeoutExpired:
         # SIGINT makes TeX stop at an "Interruption" error (we run it with -halt-on-error), so it
         # closes its log with the TeX line it was on; SIGKILL is the fallback.
@@ -94,11 +114,23 @@ def typeset(tex: str, work_dir: Path, output: Path, timeout: float, manuscript_r
         said = stdout.decode("utf-8", "replace").strip().splitlines()
         raise tex_failure(log, tex, log_path, manuscript_root) or TypesetError(
             "latexmk failed: " + (said[-1] if said else "no output"), Location(log_path))
-    built = work_dir / f"{JOBNAME}.pdf"
-    copy_atomic(built, output)
-    passes = len(re.findall(rb"Run number \d+ of rule '(?:xe)?latex'", stdout)) or len(re.findall(rb"Latexmk: applying rule '(?:xe)?latex'", stdout))
-    missing = [f"{m.group(1)} U+{m.group(2)} ({m.group(3)})" for m in _MISSING_CHAR.finditer(log)]
-    return TypesetResult(output, passes, time.monotonic() - started, sorted(set(missing)))
+    passes = len(re.findall(rb"Run number \d+ of rule '(?:xe)?latex'", stdout))
+    missing = {m.group(1): MissingGlyph(m.group(1), m.group(2).split("/")[0].strip('"')) for m in _MISSING_CHAR.finditer(log)}
+    marks = source_map(tex)
+    overfull = [Overfull(float(m.group(1)), int(m.group(2)), source_for_line(marks, int(m.group(2))))
+                for m in _OVERFULL.finditer(log) if float(m.group(1)) > OVERFULL_THRESHOLD_PT]
+    return TypesetResult(work_dir / f"{JOBNAME}.pdf", passes, time.monotonic() - started, list(missing.values()), overfull)
+
+
+def _wait(proc: subprocess.Popen, deadline: float, cancel: threading.Event | None) -> bytes:
+    while True:
+        try:
+            return proc.communicate(timeout=0.5)[0]
+        except subprocess.TimeoutExpired:
+            if cancel is not None and cancel.is_set():
+                raise KeyboardInterrupt from None  # unwound by the caller's except clause below
+            if time.monotonic() > deadline:
+                raise
 
 
 def _stop(proc: subprocess.Popen, first_signal: int, grace: float) -> None:
@@ -122,19 +154,29 @@ def tex_failure(log: str, tex: str, log_path: Path, manuscript_root: Path) -> Ty
     lines = log.splitlines()
     for index, line in enumerate(lines):
         match = _ERROR_LINE.match(line)
-        if not match:
+        if match:
+            tex_line, message = int(match.group(1)), match.group(2).strip()
+        elif line.startswith("! "):
+            tex_line, message = None, line[2:].strip()
+        else:
             continue
-        tex_line, message = int(match.group(1)), match.group(2).strip()
         context = ""
-        for follow in lines[index + 1: index + 12]:
+        for follow in lines[index + 1: index + 20]:
             ctx = _CONTEXT_LINE.match(follow)
             if ctx:
+                tex_line = tex_line or int(ctx.group(1))
                 context = ctx.group(2)
                 break
-        source = source_for_line(source_map(tex), tex_line)
+        missing = re.match(r"(?:LaTeX Error: )?File [`'](.+?)' not found", message) or re.match(r"I can't (?:find|open) file [`'](.+?)'", message)
+        if missing:
+            message = f"TeX may not read '{missing.group(1)}' (missing, or outside the manuscript and build directories)"
+        elif message.startswith("I can't write on file"):
+            message = message.replace("I can't write on file", "TeX may not write") + " (only inside the build directory)"
+        source = source_for_line(source_map(tex), tex_line) if tex_line else None
         location, token = _locate_in_source(manuscript_root, source, context)
-        detail = f" {token}" if token and token not in message else ""
-        return TypesetError(f"{message.rstrip('.')}{detail} (TeX line {tex_line}; full log: {log_path})", location or Location(log_path.with_suffix(".tex"), tex_line))
+        detail = f" {token}" if token and token not in message and not missing else ""
+        fallback = Location(log_path.with_suffix(".tex"), tex_line)
+        return TypesetError(f"{message.rstrip('.')}{detail} (TeX line {tex_line}; full log: {log_path})", location or fallback)
     return None
 
 

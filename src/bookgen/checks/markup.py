@@ -14,7 +14,7 @@ from ..convert import Converted, image_problems, line_of
 from ..epub import walk_blocks
 from ..manuscript import dimension_bp
 from ..sources import Source
-from ..tools import pandoc_path, require
+from ..tools import pandoc_env, pandoc_path, require
 from ..typeset import tex_environment
 from .context import CheckContext
 
@@ -106,7 +106,7 @@ def _math(ctx: CheckContext, formulas: list[tuple[str, str, bool, str]]) -> None
         if index is not None and index not in problems:
             problems[index] = f"does not compile: {match.group(2).strip()}"
     request = json.dumps({"formulas": [{"display": d, "tex": t} for _, _, d, t in formulas]}, ensure_ascii=False)
-    proc = subprocess.run([pandoc_path(), "lua", str(MATHML_SCRIPT)], input=request.encode(), capture_output=True, timeout=120)
+    proc = subprocess.run([pandoc_path(), "lua", str(MATHML_SCRIPT)], input=request.encode(), capture_output=True, timeout=120, env=pandoc_env())
     if proc.returncode == 0:
         for index, ok in enumerate(json.loads(proc.stdout)):
             if not ok and index not in problems:
