@@ -1,4 +1,9 @@
-"""The pipeline: load outline → read sections → convert → render → typeset / package → verify."""
+"""The pipeline: load outline → read sections → check → convert → render → typeset / package → verify.
+
+Profiles: "screen" (the default: a PDF to read) and "print" (trim centred on a sheet with crop marks,
+TrimBox/BleedBox, PDF/X-4 keys, pages padded to whole sheets, preflight). The cover is built from
+the print interior's page count. No output is replaced unless its new version passed its checks.
+"""
 
 from __future__ import annotations
 
@@ -10,18 +15,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from .convert import convert_sources, image_problems, line_of
-from .epub import build_epub
 from .checks import run_checks
-from .errors import CheckFailedError, Location, ManuscriptError, TypesetError
+from .convert import Converted, abstract_text, convert_sources, image_problems, line_of
+from .epub import build_epub
+from .errors import CheckFailedError, Location, ManuscriptError, PreflightError, TypesetError
 from .fsutil import build_lock, copy_atomic
 from .manuscript import BOOK_FILE, Book, load_book
-from .render import render_latex
+from .press import Geometry, finish_pdf, source_date_epoch
+from .preflight import PreflightReport, preflight_cover, preflight_interior
+from .render import render_cover, render_latex
 from .sources import Source, read_sources
 from .typeset import MissingGlyph, stage_images, typeset
 from .verify import check_epub, check_pdf
 
-FORMATS = ("pdf", "epub")
+FORMATS = ("pdf", "epub", "cover")
+PROFILES = ("screen", "print")
 Progress = Callable[[str], None]
 
 
@@ -29,12 +37,22 @@ Progress = Callable[[str], None]
 class BuildOptions:
     manuscript: Path
     output: Path
-    formats: tuple[str, ...] = FORMATS
+    formats: tuple[str, ...] = ("pdf", "epub")
+    profile: str = "screen"
     strict: bool = False
+    allow_incomplete: bool = False  # print builds are strict unless this is given
     jobs: int = max(1, min(4, os.cpu_count() or 1))
     tex_timeout: float | None = None
     verify: bool = True
     check: bool = True  # run the check's fast error rules first
+
+    @property
+    def for_print(self) -> bool:
+        return self.profile == "print" or "cover" in self.formats
+
+    @property
+    def strict_effective(self) -> bool:
+        return self.strict or (self.for_print and not self.allow_incomplete)
 
 
 @dataclass
@@ -53,6 +71,7 @@ class BuildResult:
     truncated: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
+    preflight: dict[str, PreflightReport] = field(default_factory=dict)
 
 
 def incomplete_sections(book: Book, sources: dict[str, Source]) -> tuple[list[str], list[str]]:
@@ -70,7 +89,7 @@ def incomplete_sections(book: Book, sources: dict[str, Source]) -> tuple[list[st
 
 def glyph_message(book: Book, sources: dict[str, Source], glyph: MissingGlyph) -> str:
     """'manuscript/x.md:3: 🚀 (U+1F680) has no glyph in …', at the character's first place in the book."""
-    for node_id, source in sources.items():
+    for source in sources.values():
         line = line_of(source.text, glyph.char)
         if line:
             where = f"{book.root.name}/{source.node.file}:{line}"
@@ -86,24 +105,124 @@ def default_tex_timeout(sources: dict[str, Source]) -> float:
     return 120.0 + characters / 2000
 
 
+def output_name(book: Book, kind: str) -> str:
+    slug = book.metadata.slug
+    return {"screen": f"{slug}.pdf", "print": f"{slug}-print.pdf", "cover": f"{slug}-cover.pdf", "epub": f"{slug}.epub"}[kind]
+
+
+class _Run:
+    """One build: the loaded book, its converted sections, and the steps that make each output."""
+
+    def __init__(self, options: BuildOptions, book: Book, sources: dict[str, Source], converted: dict[str, Converted],
+                 result: BuildResult, progress: Progress):
+        self.options = options
+        self.book = book
+        self.sources = sources
+        self.converted = converted
+        self.result = result
+        self.progress = progress
+        self.cancel = threading.Event()
+        self.epoch = source_date_epoch(book)
+        self.work = options.output / ".work"
+
+    def timed(self, stage: str, started: float) -> None:
+        self.result.timings[stage] = self.result.timings.get(stage, 0.0) + time.monotonic() - started
+
+    def typeset(self, tex: str, work_dir: Path, what: str):
+        self.progress(f"typesetting {what} with XeLaTeX (latexmk)")
+        timeout = self.options.tex_timeout or self.book.build.tex_timeout or default_tex_timeout(self.sources)
+        result = typeset(tex, work_dir, timeout, self.book.root, self.cancel, self.epoch)
+        self.result.timings["typeset"] = self.result.timings.get("typeset", 0.0) + result.seconds
+        missing = [glyph_message(self.book, self.sources, glyph) for glyph in result.missing_glyphs]
+        if missing and self.options.strict_effective:
+            raise TypesetError(f"{len(missing)} characters have no glyph in the book's fonts and would vanish "
+                               "(an error in strict and print builds): " + "; ".join(missing))
+        self.result.warnings.extend(missing)
+        for box in result.overfull:
+            self.result.warnings.append(f"{box.source or 'the book'}: a line sticks out {box.points:.1f}pt into the margin (TeX line {box.tex_line})")
+        return result
+
+    def gate(self, name: str, report: PreflightReport) -> None:
+        self.result.preflight[name] = report
+        if not report.passed:
+            failed = "; ".join(f"{c.name}: {c.evidence}" for c in report.checks if not c.passed)
+            raise PreflightError(f"preflight of the {name} failed, the previous output is kept: {failed}")
+
+    def interior(self, profile: str) -> OutputReport:
+        begun = time.monotonic()
+        book = self.book
+        tex = render_latex(book, self.sources, self.converted, profile)
+        work_dir = self.work / ("latex" if profile == "screen" else "latex-print")
+        work_dir.mkdir(parents=True, exist_ok=True)
+        stage_images(book.root, {src for c in self.converted.values() for src in c.images}, work_dir)
+        self.timed("render", begun)
+        made = self.typeset(tex, work_dir, "the print interior" if profile == "print" else "the PDF")
+        target = self.options.output / output_name(book, profile)
+        ready = made.pdf
+        if profile == "print":
+            ready = work_dir / "finished.pdf"
+            finish_pdf(made.pdf, ready, book, Geometry.of(book), trim_centred=True, title=book.metadata.title)
+            self.gate("interior", PreflightReport(preflight_interior(ready, book)))
+        copy_atomic(ready, target)  # only now does the new PDF replace the old one
+        report = OutputReport(target, target.stat().st_size, detail=f"{made.passes} XeLaTeX passes")
+        if self.options.verify or profile == "print":
+            started = time.monotonic()
+            pdf = check_pdf(target)
+            self.timed("verify", started)
+            report.pages = pdf.pages
+            self.result.warnings.extend(pdf.problems)
+        return report
+
+    def cover(self, interior: OutputReport) -> OutputReport:
+        book = self.book
+        tex = render_cover(book, interior.pages or 0, abstract_text(book, self.converted))
+        work_dir = self.work / "cover"
+        work_dir.mkdir(parents=True, exist_ok=True)
+        if book.press.cover_image:
+            stage_images(book.root, {book.press.cover_image}, work_dir)
+        made = self.typeset(tex, work_dir, "the cover")
+        ready = work_dir / "finished.pdf"
+        finish_pdf(made.pdf, ready, book, Geometry.of(book), trim_centred=False, title=f"{book.metadata.title}（封面）")
+        self.gate("cover", PreflightReport(preflight_cover(ready, book, interior.pages or 0)))
+        target = self.options.output / output_name(book, "cover")
+        copy_atomic(ready, target)
+        return OutputReport(target, target.stat().st_size, pages=1, detail=f"spine for {interior.pages} pages")
+
+    def epub(self) -> OutputReport:
+        begun = time.monotonic()
+        self.progress("packaging the EPUB")
+        path = build_epub(self.book, self.sources, self.converted, self.work / "epub", self.options.output / output_name(self.book, "epub"), self.epoch)
+        self.timed("epub", begun)
+        report = OutputReport(path, path.stat().st_size)
+        if self.options.verify:
+            begun = time.monotonic()
+            self.progress("checking the EPUB with EPUBCheck")
+            check = check_epub(path)
+            self.timed("verify-epub", begun)
+            report.detail = f"EPUBCheck: {check.errors} errors, {check.warnings} warnings"
+            self.result.warnings.extend(check.messages)
+        return report
+
+    def print_pair(self) -> dict[str, OutputReport]:
+        """The print interior, then (if asked) the cover, which needs its page count."""
+        outputs = {"pdf": self.interior("print")}
+        if "cover" in self.options.formats:
+            outputs["cover"] = self.cover(outputs["pdf"])
+        return outputs
+
+
 def build(options: BuildOptions, progress: Progress = lambda message: None) -> BuildResult:
-    timings: dict[str, float] = {}
-
-    def timed(stage: str, started: float) -> None:
-        timings[stage] = time.monotonic() - started
-
     started = time.monotonic()
     book = load_book(options.manuscript)
     sources = read_sources(book)
-    timed("load", started)
-    result = BuildResult(book, timings=timings)
+    result = BuildResult(book)
+    result.timings["load"] = time.monotonic() - started
     result.unwritten, result.truncated = incomplete_sections(book, sources)
-    if options.strict and (result.unwritten or result.truncated):
+    if options.strict_effective and (result.unwritten or result.truncated):
         listing = "; ".join([f"unwritten: {h}" for h in result.unwritten] + [f"truncated: {h}" for h in result.truncated])
-        raise ManuscriptError(
-            f"--strict: {len(result.unwritten)} unwritten and {len(result.truncated)} truncated sections ({listing})",
-            Location(options.manuscript / BOOK_FILE),
-        )
+        reason = "a print build is strict (--allow-incomplete overrides)" if options.for_print and not options.strict else "--strict"
+        raise ManuscriptError(f"{reason}: {len(result.unwritten)} unwritten and {len(result.truncated)} truncated sections ({listing})",
+                              Location(options.manuscript / BOOK_FILE))
 
     output_dir = options.output
     with build_lock(output_dir):
@@ -111,75 +230,34 @@ def build(options: BuildOptions, progress: Progress = lambda message: None) -> B
         if options.check:
             started = time.monotonic()
             errors = run_checks(options.manuscript, cache_dir, fast=True).errors
-            timed("check", started)
+            result.timings["check"] = time.monotonic() - started
             if errors:
                 raise CheckFailedError(f"{len(errors)} check errors; fix them (bookgen check --fix fixes some) or build with --no-check",
                                        detail="\n".join(str(finding) for finding in errors))
-        work_dir = output_dir / ".work"
         progress(f"converting {sum(s.written for s in sources.values())} sections with pandoc")
         started = time.monotonic()
         converted, stats = convert_sources(book, sources, cache_dir, options.jobs)
         for node_id, section in converted.items():
             for message, where in image_problems(book, sources[node_id], section):
                 raise ManuscriptError(message, where)
-        timed("convert", started)
+        result.timings["convert"] = time.monotonic() - started
         progress(f"converted {stats.converted}, reused {stats.cached} from the cache")
 
-        slug = book.metadata.slug
-
-        def make_pdf() -> OutputReport:
-            begun = time.monotonic()
-            tex = render_latex(book, sources, converted)
-            latex_dir = work_dir / "latex"
-            latex_dir.mkdir(parents=True, exist_ok=True)
-            stage_images(book.root, {src for c in converted.values() for src in c.images}, latex_dir)
-            timed("render", begun)
-            progress("typesetting the PDF with XeLaTeX (latexmk)")
-            timeout = options.tex_timeout or book.build.tex_timeout or default_tex_timeout(sources)
-            typeset_result = typeset(tex, latex_dir, timeout, book.root, cancel)
-            timings["typeset"] = typeset_result.seconds
-            missing = [glyph_message(book, sources, glyph) for glyph in typeset_result.missing_glyphs]
-            if missing and options.strict:
-                raise TypesetError(f"--strict: {len(missing)} characters have no glyph in the book's fonts and would vanish: "
-                                   + "; ".join(missing))
-            result.warnings.extend(missing)
-            for box in typeset_result.overfull:
-                result.warnings.append(f"{box.source or 'the book'}: a line sticks out {box.points:.1f}pt into the margin (TeX line {box.tex_line})")
-            pdf_path = output_dir / f"{slug}.pdf"
-            copy_atomic(typeset_result.pdf, pdf_path)  # only now does the new PDF replace the old one
-            report = OutputReport(pdf_path, pdf_path.stat().st_size, detail=f"{typeset_result.passes} XeLaTeX passes")
-            if options.verify:
-                begun = time.monotonic()
-                pdf = check_pdf(pdf_path)
-                timed("verify-pdf", begun)
-                report.pages = pdf.pages
-                result.warnings.extend(pdf.problems)
-            return report
-
-        def make_epub() -> OutputReport:
-            begun = time.monotonic()
-            progress("packaging the EPUB")
-            path = build_epub(book, sources, converted, work_dir / "epub", output_dir / f"{slug}.epub")
-            timed("epub", begun)
-            report = OutputReport(path, path.stat().st_size)
-            if options.verify:
-                begun = time.monotonic()
-                progress("checking the EPUB with EPUBCheck")
-                check = check_epub(path)
-                timed("verify-epub", begun)
-                report.detail = f"EPUBCheck: {check.errors} errors, {check.warnings} warnings"
-                result.warnings.extend(check.messages)
-            return report
-
-        makers = {"pdf": make_pdf, "epub": make_epub}
-        wanted = [fmt for fmt in FORMATS if fmt in options.formats]
-        cancel = threading.Event()  # set on Ctrl-C or SIGTERM: workers stop their tools and unwind
-        with concurrent.futures.ThreadPoolExecutor(max_workers=len(wanted)) as pool:
-            futures = {fmt: pool.submit(makers[fmt]) for fmt in wanted}
+        run = _Run(options, book, sources, converted, result, progress)
+        jobs: dict[str, Callable[[], dict[str, OutputReport]]] = {}
+        if options.for_print and ("pdf" in options.formats or "cover" in options.formats):
+            jobs["print"] = run.print_pair
+        elif "pdf" in options.formats:
+            jobs["pdf"] = lambda: {"pdf": run.interior("screen")}
+        if "epub" in options.formats:
+            jobs["epub"] = lambda: {"epub": run.epub()}
+        with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, len(jobs))) as pool:
+            futures = [pool.submit(job) for job in jobs.values()]
             try:
-                for fmt in wanted:
-                    result.outputs[fmt] = futures[fmt].result()
+                for future in futures:
+                    result.outputs.update(future.result())
             except BaseException:
-                cancel.set()
+                run.cancel.set()  # Ctrl-C, SIGTERM or a failure: the other worker stops its tools and unwinds
                 raise
+    result.outputs = {key: result.outputs[key] for key in ("pdf", "cover", "epub") if key in result.outputs}
     return result

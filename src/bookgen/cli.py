@@ -11,7 +11,7 @@ import click
 from rich.console import Console
 
 from . import __version__
-from .build import FORMATS, BuildOptions, build
+from .build import FORMATS, PROFILES, BuildOptions, build
 from .errors import BookgenError
 
 console = Console(stderr=True, highlight=False)
@@ -60,7 +60,11 @@ def _progress(quiet: bool):
 
 
 @main.command("build")
-@click.option("--format", "fmt", type=click.Choice([*FORMATS, "all"]), default="all", show_default=True, help="What to build.")
+@click.option("--format", "fmt", type=click.Choice([*FORMATS, "all"]), default="all", show_default=True,
+              help="What to build; all: PDF and EPUB (and the cover with --profile print).")
+@click.option("--profile", type=click.Choice(PROFILES), default="screen", show_default=True,
+              help="screen: a PDF to read; print: crop marks, bleed, PDF/X keys, whole sheets, preflight.")
+@click.option("--allow-incomplete", is_flag=True, help="Let a print build through with unwritten or truncated sections.")
 @click.option("--manuscript", type=click.Path(file_okay=False, path_type=Path), default=Path("manuscript"), show_default=True, help="The manuscript directory (with book.yaml).")
 @click.option("--output", type=click.Path(file_okay=False, path_type=Path), default=Path("build"), show_default=True, help="Where the outputs go.")
 @click.option("--strict", is_flag=True, help="Fail when sections are unwritten or truncated.")
@@ -69,11 +73,13 @@ def _progress(quiet: bool):
 @click.option("--no-verify", is_flag=True, help="Skip the pdffonts/EPUBCheck checks of the outputs.")
 @click.option("--no-check", is_flag=True, help="Skip the manuscript check's error rules before building.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress lines; only the summary.")
-def build_command(fmt: str, manuscript: Path, output: Path, strict: bool, jobs: int | None, tex_timeout: float | None, no_verify: bool, no_check: bool, quiet: bool) -> None:
-    """Build the book: build/<slug>.pdf and/or build/<slug>.epub."""
+def build_command(fmt: str, profile: str, allow_incomplete: bool, manuscript: Path, output: Path, strict: bool, jobs: int | None,
+                  tex_timeout: float | None, no_verify: bool, no_check: bool, quiet: bool) -> None:
+    """Build the book: build/<slug>.pdf (or <slug>-print.pdf), <slug>-cover.pdf, <slug>.epub."""
     started = time.monotonic()
-    options = BuildOptions(manuscript=manuscript, output=output, formats=FORMATS if fmt == "all" else (fmt,),
-                           strict=strict, tex_timeout=tex_timeout, verify=not no_verify, check=not no_check)
+    formats = (("pdf", "epub", "cover") if profile == "print" else ("pdf", "epub")) if fmt == "all" else (fmt,)
+    options = BuildOptions(manuscript=manuscript, output=output, formats=formats, profile=profile, strict=strict,
+                           allow_incomplete=allow_incomplete, tex_timeout=tex_timeout, verify=not no_verify, check=not no_check)
     if jobs:
         options.jobs = jobs
     result = build(options, _progress(quiet))
@@ -88,6 +94,9 @@ def build_command(fmt: str, manuscript: Path, output: Path, strict: bool, jobs: 
         click.echo(f"truncated sections: {len(result.truncated)}: {', '.join(result.truncated)}")
     for warning in result.warnings:
         click.echo(f"warning: {warning}")
+    for name, report in result.preflight.items():
+        failed = sum(not check.passed for check in report.checks)
+        click.echo(f"preflight of the {name}: {len(report.checks) - failed} passed, {failed} failed")
     click.echo(f"built in {elapsed:.1f} s, {len(result.warnings)} warnings")
 
 
@@ -157,3 +166,35 @@ def check_command(manuscript: Path, output: Path, fmt: str, fix: bool, dry_run: 
         click.echo(f"{'' if not report.findings else chr(10)}{counts['error']} errors, {counts['warning']} warnings, {counts['info']} infos")
     if report.errors:
         raise SystemExit(1)
+
+
+@main.command("preflight")
+@click.argument("pdf", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--cover", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="The cover PDF, checked against the interior's page count.")
+@click.option("--manuscript", type=click.Path(file_okay=False, path_type=Path), default=Path("manuscript"), show_default=True, help="Its book.yaml gives trim, bleed, signature, caliper and ISBN.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def preflight_command(pdf: Path, cover: Path | None, manuscript: Path, fmt: str) -> None:
+    """Check a print interior (and cover) against book.yaml and the PDF/X-4 rules; exit 1 on any failure."""
+    from .manuscript import load_book
+    from .preflight import preflight
+
+    report = preflight(pdf, load_book(manuscript), cover)
+    click.echo(report.json() if fmt == "json" else report.text(), nl=False)
+    if not report.passed:
+        raise SystemExit(1)
+
+
+@main.command("handoff")
+@click.option("--manuscript", type=click.Path(file_okay=False, path_type=Path), default=Path("manuscript"), show_default=True)
+@click.option("--output", type=click.Path(file_okay=False, path_type=Path), default=Path("build"), show_default=True)
+@click.option("--allow-incomplete", is_flag=True, help="Hand off a draft with unwritten or truncated sections (the report and manifest say so).")
+def handoff_command(manuscript: Path, output: Path, allow_incomplete: bool) -> None:
+    """Print interior, cover and EPUB, preflighted and checked, in build/handoff/<slug>-<edition>.zip."""
+    from .handoff import handoff
+
+    package = handoff(manuscript, output, allow_incomplete, _progress(False))
+    click.echo(f"handoff package: {package.path} ({package.path.stat().st_size / 1024:.0f} KiB)")
+    for name, digest in package.manifest["files"].items():
+        click.echo(f"  {name}  sha256 {digest['sha256'][:16]}…  {digest['bytes']} bytes")
+    if package.manifest["incomplete"]:
+        click.echo(f"  incomplete: {package.manifest['incomplete']}")

@@ -156,3 +156,12 @@ def line_of(text: str, needle: str) -> int | None:
         if needle in line:
             return number
     return None
+
+
+def abstract_text(book: Book, converted: dict[str, Converted]) -> str:
+    """The abstract as plain text: inline in book.yaml, or its Markdown file as converted."""
+    abstract = book.metadata.abstract
+    for node in book.files():
+        if node.file == abstract and node.id in converted:
+            return " ".join(converted[node.id].plain.split())
+    return "" if abstract.endswith(".md") else abstract

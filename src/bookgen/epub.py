@@ -15,7 +15,7 @@ from typing import Any, Iterator
 
 import yaml
 
-from .convert import Converted
+from .convert import Converted, abstract_text
 from .errors import ToolError
 from .fsutil import atomic_path, write_if_changed
 from .manuscript import Book, Node
@@ -169,15 +169,15 @@ def epub_metadata(book: Book, converted: dict[str, Converted]) -> dict:
     for key in ("publisher", "rights", "date"):
         if getattr(meta, key):
             data[key] = getattr(meta, key)
-    abstract = next((converted[n.id].plain for n in book.files() if n.file == meta.abstract and n.id in converted), None)
-    if abstract is None and meta.abstract and not meta.abstract.endswith(".md"):
-        abstract = meta.abstract
+    abstract = abstract_text(book, converted)
     if abstract:
-        data["description"] = " ".join(abstract.split())
+        data["description"] = abstract
     return data
 
 
-def build_epub(book: Book, sources: dict[str, Source], converted: dict[str, Converted], work_dir: Path, output: Path) -> Path:
+def build_epub(book: Book, sources: dict[str, Source], converted: dict[str, Converted], work_dir: Path, output: Path,
+               epoch: int | None = None) -> Path:
+    """Write the EPUB to ``output`` (atomically). With ``epoch``, its dates and zip entry times are fixed."""
     work_dir.mkdir(parents=True, exist_ok=True)
     assembler = _Assembler(book, sources, converted)
     document = {
@@ -203,7 +203,10 @@ def build_epub(book: Book, sources: dict[str, Source], converted: dict[str, Conv
     if book.metadata.cover:
         command.append(f"--epub-cover-image={book.root / book.metadata.cover}")
     raw = work_dir / "pandoc.epub"
-    proc = subprocess.run(command + ["--output", str(raw)], capture_output=True, text=True, timeout=600, env=pandoc_env())
+    env = pandoc_env()
+    if epoch is not None:
+        env["SOURCE_DATE_EPOCH"] = str(epoch)
+    proc = subprocess.run(command + ["--output", str(raw)], capture_output=True, text=True, timeout=600, env=env)
     if proc.returncode != 0:
         said = proc.stderr.strip().splitlines()
         raise ToolError("pandoc could not write the EPUB: " + (said[0] if said else f"exit code {proc.returncode}"))

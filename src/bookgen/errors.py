@@ -59,3 +59,7 @@ class BuildLockedError(BookgenError):
 
 class CheckFailedError(BookgenError):
     """The manuscript has check errors; ``detail`` lists them. The build stops before typesetting."""
+
+
+class PreflightError(BookgenError):
+    """A print output failed its preflight; the previous output is kept."""

@@ -74,6 +74,19 @@ class Numbering:
 
 
 @dataclass(frozen=True)
+class PrintSettings:
+    """The print profile and the cover (book.yaml `print:`)."""
+
+    bleed: str = "3mm"
+    signature: int = 16  # pages per printed sheet: the page count is padded to a multiple
+    paper_caliper: str = "0.1mm"  # thickness of one leaf: spine = pages ÷ 2 × caliper
+    icc_profile: str = ""  # a CMYK output profile in the manuscript; default: Ghostscript's SWOP profile
+    output_condition: str = ""  # e.g. FOGRA39; default: that of the default profile (CGATS TR 001, SWOP)
+    cover_color: str = "2B4C7E"  # RGB hex of the cover background
+    cover_image: str = ""  # an image in the manuscript filling the cover (under the text)
+
+
+@dataclass(frozen=True)
 class BuildSettings:
     tex_timeout: float = 0.0  # seconds; 0: scale with the book's size (--tex-timeout overrides)
 
@@ -93,6 +106,8 @@ class Metadata:
     rights: str = ""
     slug: str = "book"
     cover: str = ""  # image path inside the manuscript
+    price: str = ""  # 定价, e.g. 59.00元
+    printing: str = ""  # 印次, e.g. 1
 
     def identifier(self) -> str:
         """ISBN when set, else a UUID derived from title and authors: the same from build to build."""
@@ -137,6 +152,7 @@ class Book:
     fonts: Fonts
     numbering: Numbering
     build: BuildSettings
+    press: PrintSettings
     front: tuple[Node, ...]
     body: tuple[Node, ...]  # parts, or chapters when the book has no parts
     appendices: tuple[Node, ...]
@@ -165,7 +181,7 @@ class Book:
 # ---------------------------------------------------------------- validation helpers
 
 _TOP_KEYS = {f.name for f in dataclasses.fields(Metadata)} | {
-    "layout", "fonts", "numbering", "build", "front", "parts", "chapters", "appendices", "back", "check",
+    "layout", "fonts", "numbering", "build", "print", "front", "parts", "chapters", "appendices", "back", "check",
 }
 _COMMON_KEYS = {"title", "id", "file", "status", "draft_number"}
 _ENTRY_KEYS = {
@@ -255,7 +271,7 @@ class _Reader:
                 ok = isinstance(raw, (int, float)) and not isinstance(raw, bool) and raw > 0
             else:
                 ok = isinstance(raw, str) and bool(raw.strip())
-            is_length = isinstance(default, str) and key.endswith(("_width", "_height", "_margin"))
+            is_length = isinstance(default, str) and key.endswith(("_width", "_height", "_margin", "bleed", "caliper"))
             if is_length and not (isinstance(raw, str) and _DIMENSION.match(raw)):
                 raise self.fail(f"'{key}' must be a length like 185mm or 10.5bp, not '{raw}'", where)
             if not ok:
@@ -308,6 +324,16 @@ def load_book(manuscript_dir: Path) -> Book:
     fonts = reader.settings(Fonts, top.get("fonts"), ("fonts",))
     numbering = reader.settings(Numbering, top.get("numbering"), ("numbering",))
     build_settings = reader.settings(BuildSettings, top.get("build"), ("build",))
+    press = reader.settings(PrintSettings, top.get("print"), ("print",))
+    for key in ("icc_profile", "cover_image"):
+        if getattr(press, key):
+            reader.path(getattr(press, key), ("print", key), key, root)
+    if not re.match(r"^[0-9A-Fa-f]{6}$", press.cover_color):
+        raise reader.fail("'cover_color' must be an RGB hex colour like 2B4C7E", ("print", "cover_color"))
+    if metadata.isbn:
+        problem = isbn_problem(metadata.isbn)
+        if problem:
+            raise reader.fail(problem, ("isbn",))
     for key in ("part", "chapter"):
         _check_choice(reader, getattr(numbering, key), ("arabic", "chinese"), ("numbering", key))
     _check_choice(reader, numbering.appendix, ("alph",), ("numbering", "appendix"))
@@ -325,7 +351,18 @@ def load_book(manuscript_dir: Path) -> Book:
     check = reader.mapping(top.get("check") or {}, ("check",), "check")
 
     digest = hashlib.sha256(yaml_path.read_bytes()).hexdigest()
-    return Book(root, metadata, layout, fonts, numbering, build_settings, front, body, appendices, back, check, digest)
+    return Book(root, metadata, layout, fonts, numbering, build_settings, press, front, body, appendices, back, check, digest)
+
+
+def isbn_problem(isbn: str) -> str | None:
+    """Why an ISBN-13 is wrong (length, prefix, check digit), or None."""
+    digits = re.sub(r"[\s-]", "", isbn)
+    if not re.fullmatch(r"97[89]\d{10}", digits):
+        return f"isbn '{isbn}' must be an ISBN-13: 13 digits starting with 978 or 979 (hyphens allowed)"
+    expected = (10 - sum(int(d) * (1 if i % 2 == 0 else 3) for i, d in enumerate(digits[:12])) % 10) % 10
+    if int(digits[12]) != expected:
+        return f"isbn '{isbn}' has the check digit {digits[12]}; it should be {expected}"
+    return None
 
 
 def _check_choice(reader: _Reader, value: str, choices: tuple[str, ...], at: DataPath) -> None:

@@ -5,6 +5,7 @@ Layout lives in the templates; this module only prepares plain values for them.
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -13,8 +14,9 @@ import jinja2
 from pylatex.utils import escape_latex
 
 from . import __version__
-from .convert import Converted
+from .convert import Converted, abstract_text
 from .manuscript import FONT_SIZES, Book, Node
+from .press import Geometry, format_label, spine_width
 from .sources import Source
 from .tools import template_dir
 
@@ -58,18 +60,20 @@ def entry_context(book: Book, node: Node, sources: dict[str, Source], converted:
     }
 
 
-def pdf_subject(book: Book, sources: dict[str, Source], converted: dict[str, Converted]) -> str:
-    """The PDF's Subject: the abstract as plain text (inline in book.yaml, or its Markdown file)."""
-    abstract = book.metadata.abstract
-    for node in book.files():
-        if node.file == abstract and node.id in converted:
-            return converted[node.id].plain
-    if abstract.endswith(".md"):
-        return ""
-    return abstract
+def press_context(book: Book) -> dict:
+    """Print-profile values for the templates: sheet with crop marks, signature, 开本."""
+    geometry = Geometry.of(book)
+    label = format_label(book)
+    return {
+        "media_width": f"{geometry.media_width:.2f}",
+        "media_height": f"{geometry.media_height:.2f}",
+        "signature": book.press.signature,
+        "format": label[0] if label else "",
+        "fold": label[1] if label else 0,
+    }
 
 
-def render_latex(book: Book, sources: dict[str, Source], converted: dict[str, Converted]) -> str:
+def render_latex(book: Book, sources: dict[str, Source], converted: dict[str, Converted], profile: str = "screen") -> str:
     meta = book.metadata
     layout = asdict(book.layout)
     layout["zihao"] = FONT_SIZES[book.layout.font_size]
@@ -87,10 +91,12 @@ def render_latex(book: Book, sources: dict[str, Source], converted: dict[str, Co
         "fonts": asdict(book.fonts),
         "numbering": numbering,
         "truncated_marker": TRUNCATED_MARKER,
+        "profile": profile,
+        "press": press_context(book),
         "pdf": {
             "title": meta.title + (f"：{meta.subtitle}" if meta.subtitle else ""),
             "author": "，".join(meta.authors),
-            "subject": pdf_subject(book, sources, converted),
+            "subject": abstract_text(book, converted),
             "keywords": "，".join(meta.keywords),
         },
         "front": entries(book.front),
@@ -117,3 +123,61 @@ def source_for_line(marks: list[tuple[int, str]], tex_line: int) -> str | None:
             break
         found = path
     return found or None
+
+
+MODULE_MM = 0.33  # EAN-13 nominal module width (100 % magnification)
+
+
+def barcode_bars(isbn: str) -> tuple[list[tuple[float, tuple[float, bool]]], float, str]:
+    """EAN-13 bars as (x mm, (width mm, guard bar?)), the code's width in mm, and its human-readable digits."""
+    import barcode  # python-barcode: the module pattern of an ISBN-13
+
+    code = barcode.get("isbn13", re.sub(r"[^0-9]", "", isbn))
+    modules = code.build()[0]
+    bars: list[tuple[float, tuple[float, bool]]] = []
+    start = None
+    for index, bit in enumerate(modules + "0"):
+        if bit == "1" and start is None:
+            start = index
+        elif bit != "1" and start is not None:
+            guard = start < 3 or 45 <= start < 50 or start >= 92
+            bars.append((round(start * MODULE_MM, 3), (round((index - start) * MODULE_MM, 3), guard)))
+            start = None
+    digits = code.get_fullcode()
+    return bars, round(len(modules) * MODULE_MM, 3), f"{digits[0]}\\enspace {digits[1:7]}\\enspace {digits[7:]}"
+
+
+def _vertical(text: str) -> str:
+    """Characters stacked top to bottom (Chinese spine lettering)."""
+    return "\\\\".join(tex_escape(ch) for ch in text if not ch.isspace())
+
+
+def render_cover(book: Book, pages: int, blurb: str) -> str:
+    geometry = Geometry.of(book)
+    spine = spine_width(pages, book)
+    meta = book.metadata
+    spine_font = round(min(14.0, spine * 72 / 25.4 * 0.62), 1) if spine >= 3 else 0
+    bars, barcode_width, digits = barcode_bars(meta.isbn) if meta.isbn else ([], 0.0, "")
+    rgb = [int(book.press.cover_color[i:i + 2], 16) / 255 for i in (0, 2, 4)]
+    black = 1 - max(rgb)
+    cmyk = [0.0 if black >= 1 else (1 - c - black) / (1 - black) for c in rgb] + [black]  # print in CMYK, not RGB
+    cover = {
+        "width": round(2 * geometry.trim_width + spine + 2 * geometry.bleed, 3),
+        "height": round(geometry.trim_height + 2 * geometry.bleed, 3),
+        "trim_width": geometry.trim_width, "trim_height": geometry.trim_height, "bleed": geometry.bleed,
+        "spine": round(spine, 3),
+        "front_x": round(geometry.bleed + geometry.trim_width + spine, 3),
+        "spine_x": round(geometry.bleed + geometry.trim_width, 3),
+        "panel_text": geometry.trim_width - 40,
+        "spine_font": spine_font,
+        "spine_title": _vertical(meta.title),
+        "spine_author": _vertical(meta.authors[0]) if meta.authors else "",
+        "spine_publisher": _vertical(meta.publisher),
+        "color": ",".join(f"{v:.3f}" for v in cmyk),
+        "image": book.press.cover_image,
+        "blurb": blurb,
+        "bars": bars, "barcode_width": barcode_width, "digits": digits,
+        "barcode_x": round(geometry.trim_width - 22 - barcode_width, 3),
+    }
+    context = {"bookgen_version": __version__, "book": asdict(meta), "fonts": asdict(book.fonts), "cover": cover}
+    return latex_environment().get_template("cover.tex_t").render(context)

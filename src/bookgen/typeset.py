@@ -22,7 +22,7 @@ from .render import source_for_line, source_map
 from .tools import require
 
 JOBNAME = "book"
-_ERROR_LINE = re.compile(r"^\./" + JOBNAME + r"\.tex:(\d+): (.*)$")
+_ERROR_LINE = re.compile(r"^(\S+?\.(?:tex|sty|cls|def|cfg|fd|ltx)):(\d+): (.*)$")  # -file-line-error
 _CONTEXT_LINE = re.compile(r"^l\.(\d+) (.*)$")
 _MISSING_CHAR = re.compile(r"Missing character: There is no (.) \(U\+[0-9A-F]{4,6}\) in font (.*?)!")
 _OVERFULL = re.compile(r"^Overfull \\hbox \(([\d.]+)pt too wide\) (?:in paragraph|detected) at lines? (\d+)", re.M)
@@ -53,9 +53,13 @@ class TypesetResult:
     overfull: list[Overfull] = field(default_factory=list)
 
 
-def tex_environment(work_dir: Path) -> dict[str, str]:
-    """Safe TeX whatever the user's texmf.cnf says: no shell escape, no reading or writing outside."""
+def tex_environment(work_dir: Path, epoch: int | None = None) -> dict[str, str]:
+    """Safe TeX whatever the user's texmf.cnf says: no shell escape, no reading or writing outside.
+
+    With ``epoch``, dates and document IDs are fixed (reproducible PDFs)."""
     env = dict(os.environ)
+    if epoch is not None:
+        env.update({"SOURCE_DATE_EPOCH": str(epoch), "FORCE_SOURCE_DATE": "1"})
     env.update({
         "shell_escape": "f",
         "openin_any": "p",
@@ -79,7 +83,8 @@ def stage_images(manuscript_root: Path, images: set[str], work_dir: Path) -> Non
         shutil.copy2(source, target)
 
 
-def typeset(tex: str, work_dir: Path, timeout: float, manuscript_root: Path, cancel: threading.Event | None = None) -> TypesetResult:
+def typeset(tex: str, work_dir: Path, timeout: float, manuscript_root: Path, cancel: threading.Event | None = None,
+            epoch: int | None = None) -> TypesetResult:
     """Run latexmk on ``tex``; stop it after ``timeout`` seconds or as soon as ``cancel`` is set."""
     latexmk = require("latexmk", "latexmk and texlive-xetex")
     work_dir.mkdir(parents=True, exist_ok=True)
@@ -90,7 +95,7 @@ def typeset(tex: str, work_dir: Path, timeout: float, manuscript_root: Path, can
         "-latexoption=-no-shell-escape", "-norc", f"-jobname={JOBNAME}", tex_path.name,
     ]
     started = time.monotonic()
-    proc = subprocess.Popen(command, cwd=work_dir, env=tex_environment(work_dir), stdout=subprocess.PIPE,
+    proc = subprocess.Popen(command, cwd=work_dir, env=tex_environment(work_dir, epoch), stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, start_new_session=True)
     log_path = work_dir / f"{JOBNAME}.log"
     try:
@@ -154,8 +159,12 @@ def tex_failure(log: str, tex: str, log_path: Path, manuscript_root: Path) -> Ty
     lines = log.splitlines()
     for index, line in enumerate(lines):
         match = _ERROR_LINE.match(line)
+        if match and not match.group(1).endswith(f"{JOBNAME}.tex"):
+            # An error inside a package: name the package file; the book line follows as l.NNN.
+            line = "! " + f"{match.group(3).strip()} ({Path(match.group(1)).name}:{match.group(2)})"
+            match = None
         if match:
-            tex_line, message = int(match.group(1)), match.group(2).strip()
+            tex_line, message = int(match.group(2)), match.group(3).strip()
         elif line.startswith("! "):
             tex_line, message = None, line[2:].strip()
         else:

