@@ -197,4 +197,4 @@ def handoff_command(manuscript: Path, output: Path, allow_incomplete: bool) -> N
     for name, digest in package.manifest["files"].items():
         click.echo(f"  {name}  sha256 {digest['sha256'][:16]}…  {digest['bytes']} bytes")
     if package.manifest["incomplete"]:
-        click.echo(f"  incomplete: {package.manifest['incomplete']}")
+        click.echo(f"  incomplete: {len(package.manifest['incomplete'])} unwritten or truncated sections (listed in manifest.json)")

@@ -1,0 +1,158 @@
+"""Print handoff: boxes, sheets, fonts, OutputIntent, cover arithmetic and barcode, reproducibility."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import subprocess
+import zipfile
+from pathlib import Path
+
+import pikepdf
+import pytest
+from click.testing import CliRunner
+
+from bookgen.cli import main
+from bookgen.errors import ManuscriptError
+from bookgen.handoff import handoff
+from bookgen.manuscript import load_book
+from bookgen.press import printed_sheets, spine_width, thousand_characters
+
+from conftest import SAMPLER, write_book
+from outputs import pdf_bookmarks, pdf_pages, plain
+
+ISBN = "978-7-121-12345-0"
+MM = 72 / 25.4
+
+
+def print_fixture(workspace: Path) -> Path:
+    manuscript = workspace / "sampler"
+    shutil.copytree(SAMPLER, manuscript)
+    with open(manuscript / "book.yaml", "a", encoding="utf-8") as handle:
+        handle.write(f"isbn: {ISBN}\nprice: 59.00元\nprinting: '2'\n")
+    return manuscript
+
+
+@pytest.fixture(scope="module")
+def package(tmp_path_factory):
+    workspace = tmp_path_factory.mktemp("handoff")
+    manuscript = print_fixture(workspace)
+    return handoff(manuscript, workspace / "build", allow_incomplete=True), manuscript
+
+
+# ---------------------------------------------------------------- arithmetic and validation (unit)
+
+def test_sheets_characters_and_spine(tmp_path):
+    book = load_book(write_book(tmp_path, "title: 书\n"))
+    assert printed_sheets(64, 16) == 4 and printed_sheets(49, 16) == 3.125 and printed_sheets(51, 16) == 3.25
+    assert thousand_characters(64, book) == 92.16  # 40 字 × 36 行 × 64 页 ÷ 1000
+    assert spine_width(320, book) == pytest.approx(16.0)  # 320 pages ÷ 2 × 0.1 mm
+
+
+def test_wrong_isbn_names_the_expected_check_digit(tmp_path):
+    with pytest.raises(ManuscriptError, match=r"has the check digit 1; it should be 0") as caught:
+        load_book(write_book(tmp_path, "title: 书\nisbn: 978-7-121-12345-1\n"))
+    assert (caught.value.location.line, caught.value.location.column) == (2, 7)
+    with pytest.raises(ManuscriptError, match="must be an ISBN-13"):
+        load_book(write_book(tmp_path / "b", "title: 书\nisbn: 12345\n"))
+
+
+def test_print_build_is_strict_unless_allowed(tmp_path):
+    manuscript = print_fixture(tmp_path)
+    result = CliRunner().invoke(main, ["build", "--profile", "print", "--format", "pdf", "--manuscript", str(manuscript), "--output", str(tmp_path / "b")])
+    assert result.exit_code == 2
+    assert "a print build is strict (--allow-incomplete overrides): 1 unwritten and 1 truncated sections" in result.output
+
+
+# ---------------------------------------------------------------- the handoff package (integration)
+
+
+
+@pytest.mark.integration
+def test_interior_boxes_sheets_and_keys(package):
+    pack, manuscript = package
+    book = load_book(manuscript)
+    with zipfile.ZipFile(pack.path) as archive:
+        assert sorted(archive.namelist()) == sorted(["manifest.json", "preflight.json", "preflight.txt",
+                                                     "sampler-cover.pdf", "sampler-print.pdf", "sampler.epub"])
+    interior = pack.path.parents[1] / "sampler-print.pdf"
+    with pikepdf.open(interior) as pdf:
+        assert len(pdf.pages) % 16 == 0
+        for page in pdf.pages:
+            trim = [float(v) for v in page.obj.TrimBox]
+            bleed = [float(v) for v in page.obj.BleedBox]
+            media = [float(v) for v in page.obj.MediaBox]
+            assert trim[2] - trim[0] == pytest.approx(185 * MM, abs=0.2) and trim[3] - trim[1] == pytest.approx(260 * MM, abs=0.2)
+            assert [round(b - t, 1) for b, t in zip(bleed, trim)] == [round(-3 * MM, 1), round(-3 * MM, 1), round(3 * MM, 1), round(3 * MM, 1)]
+            assert media[0] <= bleed[0] and media[2] >= bleed[2]  # crop marks outside the bleed
+            assert not [a for a in page.obj.get("/Annots", []) if a.get("/Subtype") == "/Link"]
+        assert str(pdf.docinfo["/GTS_PDFXVersion"]) == "PDF/X-4" and str(pdf.docinfo["/Trapped"]) == "/False"
+        intent = pdf.Root.OutputIntents[0]
+        assert intent.S == "/GTS_PDFX" and len(intent.DestOutputProfile.read_bytes()) > 1000
+        assert pdf.pdf_version >= "1.6"
+    fonts = subprocess.run(["pdffonts", str(interior)], capture_output=True, text=True).stdout.splitlines()[2:]
+    assert fonts and all(" yes yes " in line and "+" in line.split()[0] for line in fonts)
+    assert "第1章 段落与强调" in pdf_bookmarks(interior)  # bookmarks kept
+    copyright_page = plain(pdf_pages(interior)[1])
+    for phrase in ["开本787mm×1092mm1/16", f"印张{len(pdf_pages(interior)) // 16}", "字数", "定价59.00元", "第2次印刷", f"ISBN{ISBN}"]:
+        assert phrase in copyright_page, phrase
+
+
+@pytest.mark.integration
+def test_cover_width_and_barcode(package, tmp_path):
+    pack, manuscript = package
+    cover = pack.path.parents[1] / "sampler-cover.pdf"
+    pages = pack.manifest["pages"]
+    with pikepdf.open(cover) as pdf:
+        media = [float(v) for v in pdf.pages[0].MediaBox]
+    spine = pages / 2 * 0.1
+    assert (media[2] - media[0]) / MM == pytest.approx(2 * 185 + spine + 2 * 3, abs=0.05)
+    assert (media[3] - media[1]) / MM == pytest.approx(260 + 6, abs=0.05)
+    assert pack.manifest["spine_mm"] == round(spine, 2)
+    subprocess.run(["pdftoppm", "-r", "400", "-gray", "-png", str(cover), str(tmp_path / "c")], check=True)
+    decoded = subprocess.run(["zbarimg", "--quiet", "--raw", str(next(tmp_path.glob("c*.png")))], capture_output=True, text=True).stdout.split()
+    assert decoded == [ISBN.replace("-", "")]
+
+
+@pytest.mark.integration
+def test_manifest_and_reports(package):
+    pack, _ = package
+    manifest = pack.manifest
+    assert manifest["preflight_passed"] and manifest["epubcheck"].startswith("EPUBCheck: 0 errors, 0 warnings")
+    assert manifest["printed_sheets"] == manifest["pages"] / 16
+    assert manifest["thousand_characters"] == 40 * 36 * manifest["pages"] / 1000
+    assert manifest["incomplete"] == ["unwritten: 1.3 尚未写成的一节", "truncated: 2.3 引用与脚注"]
+    assert set(manifest["tools"]) >= {"bookgen", "pandoc", "xetex", "epubcheck"}
+    with zipfile.ZipFile(pack.path) as archive:
+        for name, entry in manifest["files"].items():
+            assert hashlib.sha256(archive.read(name)).hexdigest() == entry["sha256"]
+        text = archive.read("preflight.txt").decode()
+        assert text.startswith("INCOMPLETE (handed off with --allow-incomplete): 1 unwritten and 1 truncated")
+        assert "FAIL" not in text and json.loads(archive.read("preflight.json"))["passed"]
+
+
+@pytest.mark.integration
+def test_two_builds_are_byte_identical(package, tmp_path):
+    pack, manuscript = package
+    again = handoff(manuscript, tmp_path / "build", allow_incomplete=True)
+    for name in ("sampler-print.pdf", "sampler-cover.pdf", "sampler.epub"):
+        first = (pack.path.parents[1] / name).read_bytes()
+        second = (tmp_path / "build" / name).read_bytes()
+        assert hashlib.sha256(first).hexdigest() == hashlib.sha256(second).hexdigest(), name
+    assert pack.path.read_bytes() == again.path.read_bytes()
+
+
+@pytest.mark.integration
+def test_preflight_command_fails_a_screen_pdf(sampler_build, package):
+    _, manuscript = package
+    screen = sampler_build.outputs["pdf"].path
+    result = CliRunner().invoke(main, ["preflight", str(screen), "--manuscript", str(manuscript), "--format", "json"])
+    assert result.exit_code == 1
+    failed = {check["name"] for check in json.loads(result.output)["checks"] if not check["passed"]}
+    assert "OutputIntent (GTS_PDFX) with an ICC profile" in failed
+    assert any(name.startswith("page count a multiple") for name in failed)
+    good = CliRunner().invoke(main, ["preflight", str(package[0].path.parents[1] / "sampler-print.pdf"),
+                                     "--cover", str(package[0].path.parents[1] / "sampler-cover.pdf"), "--manuscript", str(manuscript)])
+    assert good.exit_code == 0, good.output
+    assert "preflight: 23 passed, 0 failed" in good.output
