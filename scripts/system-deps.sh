@@ -7,10 +7,10 @@ set -eu
 packages="texlive-xetex texlive-lang-chinese texlive-latex-extra texlive-latex-recommended
   texlive-fonts-recommended latexmk fonts-noto-cjk fonts-noto-core fonts-noto-mono
   fonts-lxgw-wenkai fonts-texgyre fonts-texgyre-math fontconfig poppler-utils
-  default-jre-headless python3-venv python3-pip"
+  default-jre-headless python3-venv python3-pip zbar-tools libgs-common"
 
 missing() {
-  for cmd in xelatex latexmk pdffonts pdfinfo pdftotext java fc-match kpsewhich; do
+  for cmd in xelatex latexmk pdffonts pdfinfo pdftotext pdfimages pdftoppm java fc-match fc-list kpsewhich zbarimg; do
     command -v "$cmd" >/dev/null 2>&1 || { echo "command $cmd"; return 0; }
   done
   for sty in ctexbook.cls xeCJK.sty fvextra.sty emptypage.sty unicode-math.sty; do
@@ -19,6 +19,7 @@ missing() {
   for face in "Noto Serif CJK SC" "Noto Sans CJK SC" "Noto Serif" "LXGW WenKai" "TeX Gyre Termes Math" "Noto Sans Mono"; do
     fc-list ":family=$face" family | grep -q . || { echo "font $face"; return 0; }
   done
+  [ -f /usr/share/color/icc/ghostscript/default_cmyk.icc ] || { echo "the CMYK ICC profile (libgs-common)"; return 0; }
   python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || { echo "python3-venv"; return 0; }
   return 1
 }
@@ -39,6 +40,6 @@ bookgen: please install the toolchain, then run make again. On Debian or Ubuntu 
   apt-get install $(echo $packages)
 Elsewhere: TeX Live with XeLaTeX, ctex, latexmk and fvextra; the fonts Noto Serif CJK SC,
 Noto Sans CJK SC, Noto Serif, Noto Sans Mono, LXGW WenKai and TeX Gyre Termes Math;
-poppler-utils; a Java runtime (17 or later); Python 3.11+ with venv.
+poppler-utils; zbar-tools; Ghostscript's ICC profiles; a Java runtime (17 or later); Python 3.11+ with venv.
 MSG
 exit 1
