@@ -140,7 +140,7 @@ def test_missing_glyph_is_an_error_under_strict(tmp_path):
     relaxed = build(manuscript, tmp_path / "b", "--no-check")
     assert relaxed.exit_code == 0 and "m/s.md:1: '🚀' (U+1F680) has no glyph" in relaxed.output
     strict = build(manuscript, tmp_path / "b2", "--no-check", "--strict")
-    assert strict.exit_code == 1 and "--strict: 1 characters have no glyph" in strict.output
+    assert strict.exit_code == 1 and "1 characters have no glyph in the book's fonts" in strict.output
     assert not (tmp_path / "b2" / "t.pdf").exists()
 
 
