@@ -56,6 +56,9 @@ def test_sampler_content(sampler_build):
     assert "图2.1" in body and "表2.1" in body and "表A.1" in body
     assert 'class="number">1.1.1</span>' in body  # sub-headings numbered as in the PDF
     assert "计算损失函数（中文注释）" in body
+    assert "这一行在源文件里换了行，但排出来不应多出空格。" in body  # a line break in Chinese adds no space
+    opf = next(text for name, text in files.items() if name.endswith(".opf"))
+    assert 'properties="cover-image"' in opf  # book.yaml's cover image
 
 
 def test_identifier_is_stable(sampler_build, tmp_path):

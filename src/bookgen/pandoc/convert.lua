@@ -22,10 +22,36 @@ local function manuscript_path(base, src)
   return table.concat(parts, "/")
 end
 
+-- East Asian wide characters (pandoc's own test for east_asian_line_breaks).
+local function wide(code)
+  return (code >= 0x1100 and code <= 0x115F) or (code >= 0x2E80 and code <= 0x303E)
+      or (code >= 0x3041 and code <= 0xA4CF) or (code >= 0xAC00 and code <= 0xD7A3)
+      or (code >= 0xF900 and code <= 0xFAFF) or (code >= 0xFE30 and code <= 0xFE4F)
+      or (code >= 0xFF00 and code <= 0xFF60) or (code >= 0xFFE0 and code <= 0xFFE6)
+      or (code >= 0x20000 and code <= 0x3FFFD)
+end
+
+-- east_asian_line_breaks is a transform pandoc's command line applies after reading; pandoc.read
+-- does not, so do it here: a line break between two wide characters is dropped, not a space.
+local function drop_east_asian_breaks(inlines)
+  for i = #inlines - 1, 2, -1 do
+    local before, after = inlines[i - 1], inlines[i + 1]
+    if inlines[i].t == "SoftBreak" and before.t == "Str" and after.t == "Str" then
+      local last = utf8.codepoint(before.text, utf8.offset(before.text, -1))
+      local first = utf8.codepoint(after.text, 1)
+      if wide(last) and wide(first) then
+        inlines:remove(i)
+      end
+    end
+  end
+  return inlines
+end
+
 local function convert(item)
   local doc = pandoc.read(item.text, request.reader)
   local images = {}
   local prefix = item.prefix
+  doc = doc:walk({ Inlines = drop_east_asian_breaks })
   doc = doc:walk({
     Header = function(h)
       h.level = h.level + item.shift
