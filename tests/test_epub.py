@@ -6,7 +6,6 @@ import re
 
 import pytest
 
-from bookgen.epub import build_epub
 from bookgen.verify import check_epub
 
 from outputs import epub_nav, epub_texts, pdf_bookmarks
@@ -37,7 +36,7 @@ def test_package_metadata(built):
     meta = built.book.metadata
     assert "<dc:language>zh-CN</dc:language>" in opf
     assert f">{meta.identifier()}</dc:identifier>" in opf
-    assert f"<dc:title" in opf and meta.title in opf
+    assert "<dc:title" in opf and meta.title in opf
     for keyword in meta.keywords:
         assert f">{keyword}</dc:subject>" in opf
     assert "<dc:description>" in opf

@@ -18,7 +18,7 @@ from bookgen.errors import BuildLockedError
 from bookgen.fsutil import build_lock
 from bookgen.manuscript import load_book
 
-from conftest import SAMPLER, write_book
+from conftest import write_book
 
 BOOK = "title: 书\nslug: t\nchapters:\n  - title: 一\n    sections:\n      - title: 节\n        file: s.md\n"
 

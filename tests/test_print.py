@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from bookgen.cli import main
 from bookgen.errors import ManuscriptError
 from bookgen.handoff import handoff
-from bookgen.manuscript import load_book
+from bookgen.manuscript import load_book  # noqa: F401 (used below)
 from bookgen.press import printed_sheets, spine_width, thousand_characters
 
 from conftest import SAMPLER, write_book
@@ -72,7 +72,6 @@ def test_print_build_is_strict_unless_allowed(tmp_path):
 @pytest.mark.integration
 def test_interior_boxes_sheets_and_keys(package):
     pack, manuscript = package
-    book = load_book(manuscript)
     with zipfile.ZipFile(pack.path) as archive:
         assert sorted(archive.namelist()) == sorted(["manifest.json", "preflight.json", "preflight.txt",
                                                      "sampler-cover.pdf", "sampler-print.pdf", "sampler.epub"])

@@ -4,18 +4,14 @@ from __future__ import annotations
 
 import json
 import signal
+import sys
 import time
 from pathlib import Path
 
 import click
-from rich.console import Console
-
 from . import __version__
 from .build import FORMATS, PROFILES, BuildOptions, build
 from .errors import BookgenError
-
-console = Console(stderr=True, highlight=False)
-
 
 class BookgenGroup(click.Group):
     """Runs commands so that a BookgenError prints one clear line, not a traceback."""
@@ -51,12 +47,13 @@ def main(ctx: click.Context, debug: bool) -> None:
 
 
 def _progress(quiet: bool):
-    interactive = console.is_terminal and not quiet
+    """Progress lines on an interactive terminal (rich); nothing in CI, pipes or with --quiet."""
+    if quiet or not sys.stderr.isatty():
+        return lambda message: None
+    from rich.console import Console  # only for interactive runs: keeps start-up (and no-op builds) quick
 
-    def report(message: str) -> None:
-        if interactive:
-            console.print(f"[dim]·[/dim] {message}")
-    return report
+    console = Console(stderr=True, highlight=False)
+    return lambda message: console.print(f"[dim]·[/dim] {message}")
 
 
 @main.command("build")
@@ -73,8 +70,9 @@ def _progress(quiet: bool):
 @click.option("--no-verify", is_flag=True, help="Skip the pdffonts/EPUBCheck checks of the outputs.")
 @click.option("--no-check", is_flag=True, help="Skip the manuscript check's error rules before building.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress lines; only the summary.")
+@click.option("--timings", is_flag=True, help="Print the time each stage took.")
 def build_command(fmt: str, profile: str, allow_incomplete: bool, manuscript: Path, output: Path, strict: bool, jobs: int | None,
-                  tex_timeout: float | None, no_verify: bool, no_check: bool, quiet: bool) -> None:
+                  tex_timeout: float | None, no_verify: bool, no_check: bool, quiet: bool, timings: bool) -> None:
     """Build the book: build/<slug>.pdf (or <slug>-print.pdf), <slug>-cover.pdf, <slug>.epub."""
     started = time.monotonic()
     formats = (("pdf", "epub", "cover") if profile == "print" else ("pdf", "epub")) if fmt == "all" else (fmt,)
@@ -97,7 +95,13 @@ def build_command(fmt: str, profile: str, allow_incomplete: bool, manuscript: Pa
     for name, report in result.preflight.items():
         failed = sum(not check.passed for check in report.checks)
         click.echo(f"preflight of the {name}: {len(report.checks) - failed} passed, {failed} failed")
-    click.echo(f"built in {elapsed:.1f} s, {len(result.warnings)} warnings")
+    if timings:
+        for stage, seconds in result.timings.items():
+            click.echo(f"  {stage:12} {seconds:6.2f} s")
+    if result.up_to_date:
+        click.echo(f"up to date: nothing changed since the last build ({elapsed:.2f} s)")
+    else:
+        click.echo(f"built in {elapsed:.1f} s ({result.converted} sections converted, {result.reused} from the cache), {len(result.warnings)} warnings")
 
 
 @main.command("import")
@@ -198,3 +202,14 @@ def handoff_command(manuscript: Path, output: Path, allow_incomplete: bool) -> N
         click.echo(f"  {name}  sha256 {digest['sha256'][:16]}…  {digest['bytes']} bytes")
     if package.manifest["incomplete"]:
         click.echo(f"  incomplete: {len(package.manifest['incomplete'])} unwritten or truncated sections (listed in manifest.json)")
+
+
+@main.command("clean")
+@click.option("--output", type=click.Path(file_okay=False, path_type=Path), default=Path("build"), show_default=True)
+def clean_command(output: Path) -> None:
+    """Remove the conversion cache and TeX work files (build/.cache, build/.work); the outputs stay."""
+    import shutil
+
+    for name in (".cache", ".work"):
+        shutil.rmtree(output / name, ignore_errors=True)
+    click.echo(f"removed {output}/.cache and {output}/.work")

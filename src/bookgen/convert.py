@@ -19,7 +19,7 @@ from .errors import Location, ManuscriptError, ToolError
 from .fsutil import write_atomic
 from .manuscript import Book, Node
 from .sources import Source
-from .tools import pandoc_env, pandoc_path, pandoc_version
+from .tools import pandoc_env, pandoc_identity, pandoc_path
 
 # Pandoc's Markdown; "smart" off so “” stay CJK quotes, "latex_macros" off so raw TeX reaches TeX untouched.
 READER = "markdown-smart-latex_macros+east_asian_line_breaks"
@@ -60,7 +60,7 @@ def _request_item(node: Node, source: Source) -> dict:
 
 def cache_key(item: dict) -> str:
     digest = hashlib.sha256()
-    for part in (__version__, pandoc_version(), READER, LUA_SCRIPT.read_text(encoding="utf-8")):
+    for part in (__version__, pandoc_identity(), READER, LUA_SCRIPT.read_text(encoding="utf-8")):
         digest.update(part.encode("utf-8") + b"\0")
     digest.update(json.dumps(item, sort_keys=True, ensure_ascii=False).encode("utf-8"))
     return digest.hexdigest()

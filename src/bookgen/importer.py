@@ -301,7 +301,6 @@ class _Parser:
 
     def insert(self, item: Classified, line: int, current: DraftEntry | None) -> DraftEntry:
         """Add a body heading the outline lacks, right after the entry it follows."""
-        book = self.book
         if item.kind == "section":
             chapter = self.chapter_of(current)
             if chapter is not None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any, Iterator
 
-from .errors import Location, ManuscriptError
+from .errors import ManuscriptError
 from .numbering import format_counter
 from .yamlsource import DataPath, PositionedYaml, load_yaml
 

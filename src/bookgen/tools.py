@@ -35,6 +35,14 @@ def pandoc_env() -> dict[str, str]:
 
 
 @functools.cache
+def pandoc_identity() -> str:
+    """Which pandoc this is, for cache keys, without running it: its binary's path, size and time."""
+    binary = Path(pandoc_path())
+    stat = binary.stat()
+    return f"{binary} {stat.st_size} {stat.st_mtime_ns}"
+
+
+@functools.cache
 def pandoc_version() -> str:
     out = subprocess.run([pandoc_path(), "--version"], capture_output=True, text=True, check=True, env=pandoc_env()).stdout
     return out.splitlines()[0].split()[-1]

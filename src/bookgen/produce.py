@@ -1,0 +1,191 @@
+"""The producing stages of a build: check → convert → render → typeset / package → verify.
+
+``build`` calls ``produce`` only when something changed; this module carries the heavy imports
+(pandoc, Jinja, pikepdf, the checker) so that a no-op build does not pay for them.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import threading
+import time
+from pathlib import Path
+from typing import Callable
+
+from .build import BuildOptions, BuildResult, OutputReport, Progress
+from .checks import run_checks
+from .convert import Converted, abstract_text, convert_sources, image_problems, line_of
+from .epub import build_epub
+from .errors import CheckFailedError, ManuscriptError, PreflightError, TypesetError
+from .fsutil import copy_atomic
+from .manuscript import BOOK_FILE, Book
+from .press import Geometry, finish_pdf, source_date_epoch
+from .preflight import PreflightReport, preflight_cover, preflight_interior
+from .render import render_cover, render_latex
+from .sources import Source
+from .typeset import MissingGlyph, stage_images, typeset
+from .verify import check_epub, check_pdf
+
+
+def glyph_message(book: Book, sources: dict[str, Source], glyph: MissingGlyph) -> str:
+    """'manuscript/x.md:3: 🚀 (U+1F680) has no glyph in …', at the character's first place in the book."""
+    for source in sources.values():
+        line = line_of(source.text, glyph.char)
+        if line:
+            where = f"{book.root.name}/{source.node.file}:{line}"
+            break
+    else:
+        where = f"{book.root.name}/{BOOK_FILE}"  # in a title or the metadata
+    return f"{where}: '{glyph.char}' (U+{ord(glyph.char):04X}) has no glyph in {glyph.font}: it prints as nothing"
+
+
+def default_tex_timeout(sources: dict[str, Source]) -> float:
+    """Generous for the book's size: 2 min, plus 1 s per 2,000 characters of text."""
+    characters = sum(len(source.text) for source in sources.values())
+    return 120.0 + characters / 2000
+
+
+def output_name(book: Book, kind: str) -> str:
+    slug = book.metadata.slug
+    return {"screen": f"{slug}.pdf", "print": f"{slug}-print.pdf", "cover": f"{slug}-cover.pdf", "epub": f"{slug}.epub"}[kind]
+
+
+class _Run:
+    """One build: the loaded book, its converted sections, and the steps that make each output."""
+
+    def __init__(self, options: BuildOptions, book: Book, sources: dict[str, Source], converted: dict[str, Converted],
+                 result: BuildResult, progress: Progress):
+        self.options = options
+        self.book = book
+        self.sources = sources
+        self.converted = converted
+        self.result = result
+        self.progress = progress
+        self.cancel = threading.Event()
+        self.epoch = source_date_epoch(book)
+        self.work = options.output / ".work"
+
+    def timed(self, stage: str, started: float) -> None:
+        self.result.timings[stage] = self.result.timings.get(stage, 0.0) + time.monotonic() - started
+
+    def typeset(self, tex: str, work_dir: Path, what: str):
+        self.progress(f"typesetting {what} with XeLaTeX (latexmk)")
+        timeout = self.options.tex_timeout or self.book.build.tex_timeout or default_tex_timeout(self.sources)
+        result = typeset(tex, work_dir, timeout, self.book.root, self.cancel, self.epoch)
+        self.result.timings["typeset"] = self.result.timings.get("typeset", 0.0) + result.seconds
+        missing = [glyph_message(self.book, self.sources, glyph) for glyph in result.missing_glyphs]
+        if missing and self.options.strict_effective:
+            raise TypesetError(f"{len(missing)} characters have no glyph in the book's fonts and would vanish "
+                               "(an error in strict and print builds): " + "; ".join(missing))
+        self.result.warnings.extend(missing)
+        for box in result.overfull:
+            self.result.warnings.append(f"{box.source or 'the book'}: a line sticks out {box.points:.1f}pt into the margin (TeX line {box.tex_line})")
+        return result
+
+    def gate(self, name: str, report: PreflightReport) -> None:
+        self.result.preflight[name] = report
+        if not report.passed:
+            failed = "; ".join(f"{c.name}: {c.evidence}" for c in report.checks if not c.passed)
+            raise PreflightError(f"preflight of the {name} failed, the previous output is kept: {failed}")
+
+    def interior(self, profile: str) -> OutputReport:
+        begun = time.monotonic()
+        book = self.book
+        tex = render_latex(book, self.sources, self.converted, profile)
+        work_dir = self.work / ("latex" if profile == "screen" else "latex-print")
+        work_dir.mkdir(parents=True, exist_ok=True)
+        stage_images(book.root, {src for c in self.converted.values() for src in c.images}, work_dir)
+        self.timed("render", begun)
+        made = self.typeset(tex, work_dir, "the print interior" if profile == "print" else "the PDF")
+        target = self.options.output / output_name(book, profile)
+        ready = made.pdf
+        if profile == "print":
+            ready = work_dir / "finished.pdf"
+            finish_pdf(made.pdf, ready, book, Geometry.of(book), trim_centred=True, title=book.metadata.title)
+            self.gate("interior", PreflightReport(preflight_interior(ready, book)))
+        copy_atomic(ready, target)  # only now does the new PDF replace the old one
+        report = OutputReport(target, target.stat().st_size, detail=f"{made.passes} XeLaTeX passes")
+        if self.options.verify or profile == "print":
+            started = time.monotonic()
+            pdf = check_pdf(target)
+            self.timed("verify", started)
+            report.pages = pdf.pages
+            self.result.warnings.extend(pdf.problems)
+        return report
+
+    def cover(self, interior: OutputReport) -> OutputReport:
+        book = self.book
+        tex = render_cover(book, interior.pages or 0, abstract_text(book, self.converted))
+        work_dir = self.work / "cover"
+        work_dir.mkdir(parents=True, exist_ok=True)
+        if book.press.cover_image:
+            stage_images(book.root, {book.press.cover_image}, work_dir)
+        made = self.typeset(tex, work_dir, "the cover")
+        ready = work_dir / "finished.pdf"
+        finish_pdf(made.pdf, ready, book, Geometry.of(book), trim_centred=False, title=f"{book.metadata.title}（封面）")
+        self.gate("cover", PreflightReport(preflight_cover(ready, book, interior.pages or 0)))
+        target = self.options.output / output_name(book, "cover")
+        copy_atomic(ready, target)
+        return OutputReport(target, target.stat().st_size, pages=1, detail=f"spine for {interior.pages} pages")
+
+    def epub(self) -> OutputReport:
+        begun = time.monotonic()
+        self.progress("packaging the EPUB")
+        path = build_epub(self.book, self.sources, self.converted, self.work / "epub", self.options.output / output_name(self.book, "epub"), self.epoch)
+        self.timed("epub", begun)
+        report = OutputReport(path, path.stat().st_size)
+        if self.options.verify:
+            begun = time.monotonic()
+            self.progress("checking the EPUB with EPUBCheck")
+            check = check_epub(path)
+            self.timed("verify-epub", begun)
+            report.detail = f"EPUBCheck: {check.errors} errors, {check.warnings} warnings"
+            self.result.warnings.extend(check.messages)
+        return report
+
+    def print_pair(self) -> dict[str, OutputReport]:
+        """The print interior, then (if asked) the cover, which needs its page count."""
+        outputs = {"pdf": self.interior("print")}
+        if "cover" in self.options.formats:
+            outputs["cover"] = self.cover(outputs["pdf"])
+        return outputs
+
+
+def produce(options: BuildOptions, book: Book, sources: dict[str, Source], result: BuildResult, progress: Progress) -> None:
+    """Make the outputs options asks for into ``result`` (inside the build lock)."""
+    output_dir = options.output
+    cache_dir = output_dir / ".cache"
+    progress(f"converting {sum(s.written for s in sources.values())} sections with pandoc")
+    started = time.monotonic()
+    converted, stats = convert_sources(book, sources, cache_dir, options.jobs)
+    for node_id, section in converted.items():
+        for message, where in image_problems(book, sources[node_id], section):
+            raise ManuscriptError(message, where)
+    result.timings["convert"] = time.monotonic() - started
+    progress(f"converted {stats.converted}, reused {stats.cached} from the cache")
+    result.converted, result.reused = stats.converted, stats.cached
+    if options.check:
+        started = time.monotonic()
+        errors = run_checks(  # reuses the conversions just cached
+            options.manuscript, cache_dir, fast=True).errors
+        result.timings["check"] = time.monotonic() - started
+        if errors:
+            raise CheckFailedError(f"{len(errors)} check errors; fix them (bookgen check --fix fixes some) or build with --no-check",
+                                   detail="\n".join(str(finding) for finding in errors))
+
+    run = _Run(options, book, sources, converted, result, progress)
+    jobs: dict[str, Callable[[], dict[str, OutputReport]]] = {}
+    if options.for_print and ("pdf" in options.formats or "cover" in options.formats):
+        jobs["print"] = run.print_pair
+    elif "pdf" in options.formats:
+        jobs["pdf"] = lambda: {"pdf": run.interior("screen")}
+    if "epub" in options.formats:
+        jobs["epub"] = lambda: {"epub": run.epub()}
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, len(jobs))) as pool:
+        futures = [pool.submit(job) for job in jobs.values()]
+        try:
+            for future in futures:
+                result.outputs.update(future.result())
+        except BaseException:
+            run.cancel.set()  # Ctrl-C, SIGTERM or a failure: the other worker stops its tools and unwinds
+            raise

@@ -1,0 +1,90 @@
+"""Fast rebuilds, correctness only (speed is measured by `make bench`): no-op builds, the conversion cache."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import bookgen.convert
+from bookgen.build import BuildOptions, build
+from bookgen.cli import main
+
+from conftest import SAMPLER
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def workspace(tmp_path):
+    shutil.copytree(SAMPLER, tmp_path / "m")
+    return tmp_path
+
+
+def options(workspace: Path, **kw) -> BuildOptions:
+    return BuildOptions(manuscript=workspace / "m", output=workspace / "b", verify=False, **kw)
+
+
+class ToolCalls:
+    """Counts the external programs started (pandoc, latexmk, xelatex) while installed."""
+
+    def __init__(self, monkeypatch):
+        self.calls: list[str] = []
+        original = subprocess.Popen
+        calls = self.calls
+
+        class Counting(original):
+            def __init__(self, args, *a, **kw):
+                calls.append(Path(str(args[0] if isinstance(args, (list, tuple)) else args)).name)
+                super().__init__(args, *a, **kw)
+        monkeypatch.setattr(subprocess, "Popen", Counting)
+
+
+def test_noop_build_runs_no_pandoc_and_no_tex(workspace, monkeypatch):
+    first = build(options(workspace))
+    assert not first.up_to_date and first.converted > 0
+    calls = ToolCalls(monkeypatch)
+    again = build(options(workspace))
+    assert again.up_to_date and calls.calls == []
+    assert again.outputs["pdf"].path == first.outputs["pdf"].path and again.outputs["pdf"].pages == first.outputs["pdf"].pages
+    (workspace / "b" / "sampler.pdf").write_bytes(b"damaged")  # an output changed behind bookgen's back: rebuild
+    third = build(options(workspace))
+    assert not third.up_to_date and third.converted == 0 and "latexmk" in [Path(c).name for c in calls.calls]
+
+
+def test_edit_reconverts_only_its_section(workspace):
+    first = build(options(workspace, formats=("epub",)))
+    sections = first.converted
+    path = workspace / "m" / "chapters/basics/paragraphs.md"
+    path.write_text(path.read_text(encoding="utf-8") + "\n新增的一段。\n", encoding="utf-8")
+    second = build(options(workspace, formats=("epub",)))
+    assert (second.converted, second.reused) == (1, sections - 1)
+
+
+def test_cache_from_another_version_is_not_reused(workspace, monkeypatch):
+    first = build(options(workspace, formats=("epub",)))
+    (workspace / "m" / "back/thanks.md").write_text("感谢所有读者与编辑。\n", encoding="utf-8")  # defeat the no-op
+    monkeypatch.setattr(bookgen.convert, "__version__", "99.0")
+    second = build(options(workspace, formats=("epub",)))
+    assert second.converted == first.converted and second.reused == 0
+
+
+def test_damaged_cache_entry_is_converted_again(workspace):
+    first = build(options(workspace, formats=("epub",)))
+    entries = sorted((workspace / "b/.cache/convert").glob("*.json"))
+    entries[0].write_text('{"latex": "half-writ', encoding="utf-8")  # as if a build had died mid-write
+    (workspace / "m" / "back/thanks.md").write_text("感谢所有读者与编辑。\n", encoding="utf-8")
+    second = build(options(workspace, formats=("epub",)))
+    assert second.converted == 2 and second.reused == first.converted - 2  # the damaged one and the edited one
+
+
+def test_clean_removes_cache_and_work(workspace):
+    build(options(workspace, formats=("epub",)))
+    result = CliRunner().invoke(main, ["clean", "--output", str(workspace / "b")])
+    assert result.exit_code == 0
+    assert not (workspace / "b/.cache").exists() and not (workspace / "b/.work").exists()
+    assert (workspace / "b/sampler.epub").exists()
+    assert not build(options(workspace, formats=("epub",))).up_to_date
