@@ -7,13 +7,13 @@ set -eu
 packages="texlive-xetex texlive-lang-chinese texlive-latex-extra texlive-latex-recommended
   texlive-fonts-recommended latexmk fonts-noto-cjk fonts-noto-core fonts-noto-mono
   fonts-lxgw-wenkai fonts-texgyre fonts-texgyre-math fontconfig poppler-utils
-  default-jre-headless python3-venv python3-pip zbar-tools libgs-common"
+  default-jre-headless python3-venv python3-pip zbar-tools libgs-common lmodern"
 
 missing() {
   for cmd in xelatex latexmk pdffonts pdfinfo pdftotext pdfimages pdftoppm java fc-match fc-list kpsewhich zbarimg; do
     command -v "$cmd" >/dev/null 2>&1 || { echo "command $cmd"; return 0; }
   done
-  for sty in ctexbook.cls xeCJK.sty fvextra.sty emptypage.sty unicode-math.sty; do
+  for sty in ctexbook.cls xeCJK.sty fvextra.sty emptypage.sty unicode-math.sty lmodern.sty; do
     [ -n "$(kpsewhich "$sty" 2>/dev/null)" ] || { echo "TeX file $sty"; return 0; }
   done
   for face in "Noto Serif CJK SC" "Noto Sans CJK SC" "Noto Serif" "LXGW WenKai" "TeX Gyre Termes Math" "Noto Sans Mono"; do

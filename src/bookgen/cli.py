@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import resource
 import signal
 import sys
 import time
@@ -98,6 +99,9 @@ def build_command(fmt: str, profile: str, allow_incomplete: bool, manuscript: Pa
     if timings:
         for stage, seconds in result.timings.items():
             click.echo(f"  {stage:12} {seconds:6.2f} s")
+        own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        tools = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        click.echo(f"  peak memory  bookgen {own:.0f} MB, largest tool process {tools:.0f} MB")
     if result.up_to_date:
         click.echo(f"up to date: nothing changed since the last build ({elapsed:.2f} s)")
     else:

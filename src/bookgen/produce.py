@@ -24,7 +24,7 @@ from .preflight import PreflightReport, preflight_cover, preflight_interior
 from .render import render_cover, render_latex
 from .sources import Source
 from .typeset import MissingGlyph, stage_images, typeset
-from .verify import check_epub, check_pdf
+from .verify import check_epub, check_pdf, pdf_info
 
 
 def glyph_message(book: Book, sources: dict[str, Source], glyph: MissingGlyph) -> str:
@@ -111,6 +111,8 @@ class _Run:
             self.timed("verify", started)
             report.pages = pdf.pages
             self.result.warnings.extend(pdf.problems)
+        else:
+            report.pages = int(pdf_info(target).get("Pages", "0"))
         return report
 
     def cover(self, interior: OutputReport) -> OutputReport:

@@ -1,0 +1,230 @@
+"""`make bench`: bookgen's build times against one-shot pandoc and the bare TeX pass, side by side.
+
+Two books: the real manuscript and a generated large one (30 chapters × 8 sections × ~2,500 CJK
+characters with lists, math, tables and code; deterministic, written under build/bench/, never
+committed). For each: cold build, no-op rebuild, a one-section text edit and an edit that adds a
+page, for the PDF and the EPUB; the same content through plain pandoc (--pdf-engine=xelatex with
+ctexbook) as the baseline; one xelatex pass over bookgen's own final .tex as the floor; peak memory.
+Prints a table with the ratios and writes build/bench/results.json. Medians of --runs runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+OUT = REPO / "build" / "bench"
+BOOKGEN = [sys.executable, "-m", "bookgen"]
+WORDS = ("大模型 创业者 市场 团队 资金 风险 产品 用户 数据 算法 训练 推理 成本 增长 竞争 策略 品牌 渠道 融资 估值 "
+         "技术 工程 质量 迭代 反馈 需求 场景 价值 壁垒 生态 合作 监管 安全 隐私 算力 模型 应用 平台 服务 组织").split()
+
+
+def sentence(rng: random.Random) -> str:
+    return "".join(rng.choice(WORDS) + rng.choice(["的", "与", "在", "对", "和", "把", ""]) for _ in range(rng.randint(6, 12))) + rng.choice("。。。；，") 
+
+
+def paragraph(rng: random.Random, chars: int) -> str:
+    text = ""
+    while len(text) < chars:
+        text += sentence(rng)
+    return text.rstrip("；，") + "。"
+
+
+def section_text(rng: random.Random, index: int) -> str:
+    parts = [paragraph(rng, 420) for _ in range(3)]
+    parts.append("\n".join(f"{i}. **{rng.choice(WORDS)}**：{paragraph(rng, 60)}" for i in range(1, 4)))
+    parts.append(paragraph(rng, 300))
+    if index % 2 == 0:
+        parts.append(f"$$ \\text{{损失}} = -\\sum_{{i=1}}^{{{index + 2}}} y_i \\log \\hat{{y}}_i + \\lambda \\lVert \\theta \\rVert^2 $$")
+    if index % 3 == 0:
+        rows = "\n".join(f"| {rng.choice(WORDS)} | {rng.randint(1, 999)} | {paragraph(rng, 20)} |" for _ in range(5))
+        parts.append(f"| 项目 | 数值 | 说明 |\n|---|--:|---|\n{rows}\n\n: {rng.choice(WORDS)}一览")
+    if index % 4 == 0:
+        parts.append(f"```python\n# {paragraph(rng, 16)}\ndef step(x):\n    return x * {index}  # 中文注释\n```")
+    parts += [paragraph(rng, 420) for _ in range(2)]
+    return "\n\n".join(parts) + "\n"
+
+
+def generate_large(root: Path) -> Path:
+    """30 chapters × 8 sections, ~2,500 CJK characters each, in 3 parts; the same every time."""
+    rng = random.Random(20261128)
+    manuscript = root / "manuscript"
+    shutil.rmtree(root, ignore_errors=True)
+    parts = []
+    for p in range(3):
+        chapters = []
+        for c in range(10):
+            sections = []
+            for s in range(8):
+                file = f"chapters/c{p * 10 + c + 1:02d}/s{s + 1}.md"
+                (manuscript / file).parent.mkdir(parents=True, exist_ok=True)
+                (manuscript / file).write_text(section_text(rng, s), encoding="utf-8")
+                sections.append({"title": f"{rng.choice(WORDS)}与{rng.choice(WORDS)}的第{s + 1}个问题", "file": file})
+            chapters.append({"title": f"{rng.choice(WORDS)}{rng.choice(WORDS)}之道（{p * 10 + c + 1}）", "sections": sections})
+        parts.append({"title": f"{rng.choice(WORDS)}篇{p + 1}", "chapters": chapters})
+    book = {"title": "大书基准", "subtitle": "生成的测试内容", "date": "2026-01-01", "slug": "large", "parts": parts}
+    (manuscript / "book.yaml").write_text(yaml.safe_dump(book, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return manuscript
+
+
+def run(command: list[str], cwd: Path | None = None) -> tuple[float, str]:
+    started = time.monotonic()
+    proc = subprocess.run(command, cwd=cwd, capture_output=True, text=True)
+    elapsed = time.monotonic() - started
+    if proc.returncode != 0:
+        raise SystemExit(f"bench: {' '.join(command[:6])} … failed:\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}")
+    return elapsed, proc.stdout
+
+
+def bookgen(manuscript: Path, output: Path, fmt: str) -> tuple[float, str]:
+    return run(BOOKGEN + ["build", "--format", fmt, "--no-verify", "--quiet", "--timings", "--manuscript", str(manuscript), "--output", str(output)])
+
+
+def median(values: list[float]) -> float:
+    return round(statistics.median(values), 2)
+
+
+def edit(manuscript: Path, extra: str) -> None:
+    """Append to one section in the middle of the book."""
+    files = sorted(p for p in manuscript.rglob("*.md") if p.stat().st_size > 200)
+    target = files[len(files) // 2]
+    target.write_text(target.read_text(encoding="utf-8") + "\n" + extra + "\n", encoding="utf-8")
+
+
+def pandoc_one_shot(manuscript: Path, work: Path) -> float:
+    """The same content the way a user would do it with plain pandoc: one Markdown file, one command."""
+    book = yaml.safe_load((manuscript / "book.yaml").read_text(encoding="utf-8"))
+    chunks = []
+    def add(entry, level):
+        chunks.append("#" * level + " " + entry["title"])
+        if entry.get("file") and (manuscript / entry["file"]).exists():
+            chunks.append(re.sub(r"^(#+)", lambda m: "#" * (len(m.group(1)) + level), (manuscript / entry["file"]).read_text(encoding="utf-8"), flags=re.M))
+        for child in entry.get("chapters", []) + entry.get("sections", []):
+            add(child, level + 1)
+    for entry in book.get("front", []):
+        add(entry, 2)
+    for part in book.get("parts", []):
+        add(part, 1)
+    for entry in book.get("appendices", []) + book.get("back", []):
+        add(entry, 2)
+    work.mkdir(parents=True, exist_ok=True)
+    (work / "book.md").write_text("\n\n".join(chunks) + "\n", encoding="utf-8")
+    import pypandoc
+    elapsed, _ = run([pypandoc.get_pandoc_path(), "book.md", "-o", "book.pdf", "--pdf-engine=xelatex", "--toc",
+                      "--top-level-division=part", "-V", "documentclass=ctexbook", "-V", "CJKmainfont=Noto Serif CJK SC"], cwd=work)
+    return elapsed
+
+
+def tex_floor(work_dir: Path, scratch: Path) -> float:
+    """One xelatex pass over bookgen's final .tex (its aux files in place), run by hand."""
+    shutil.rmtree(scratch, ignore_errors=True)
+    shutil.copytree(work_dir, scratch)
+    elapsed, _ = run(["xelatex", "-interaction=nonstopmode", "-no-shell-escape", "book.tex"], cwd=scratch)
+    return elapsed
+
+
+def parse_timings(output: str) -> dict:
+    stages = {m.group(1): float(m.group(2)) for m in re.finditer(r"^\s+(\w[\w-]*)\s+([\d.]+) s$", output, re.M)}
+    memory = re.search(r"peak memory\s+bookgen (\d+) MB, largest tool process (\d+) MB", output)
+    passes = re.search(r"(\d+) XeLaTeX passes", output)
+    pages = re.search(r"(\d+) pages", output)
+    return {"stages": stages, "bookgen_mb": int(memory.group(1)) if memory else None, "tool_mb": int(memory.group(2)) if memory else None,
+            "passes": int(passes.group(1)) if passes else None, "pages": int(pages.group(1)) if pages else None}
+
+
+def measure(name: str, manuscript: Path, runs: int) -> dict:
+    root = OUT / name
+    out = root / "build"
+    result: dict = {"book": name}
+    cold, details = [], None
+    for _ in range(runs):
+        shutil.rmtree(out, ignore_errors=True)
+        elapsed, output = bookgen(manuscript, out, "pdf")
+        cold.append(elapsed)
+        details = parse_timings(output)
+    result["pdf_cold_s"] = median(cold)
+    result["pdf_cold"] = details
+    stages = details["stages"]
+    result["overhead_s"] = round(max(0.0, cold[-1] - stages.get("typeset", 0.0)), 2)
+    result["noop_s"] = median([bookgen(manuscript, out, "pdf")[0] for _ in range(runs)])
+    edits = []
+    for i in range(runs):
+        edit(manuscript, f"修改{i}：这是一处不改变页数的小修改。")
+        edits.append(bookgen(manuscript, out, "pdf"))
+    result["pdf_edit_s"] = median([e[0] for e in edits])
+    result["pdf_edit"] = parse_timings(edits[-1][1])
+    grow = []
+    for i in range(runs):
+        edit(manuscript, paragraph(random.Random(i), 1500))
+        grow.append(bookgen(manuscript, out, "pdf"))
+    result["pdf_edit_add_page_s"] = median([g[0] for g in grow])
+    result["pdf_edit_add_page"] = parse_timings(grow[-1][1])
+    epub_out = root / "epub"
+    epub_cold = []
+    for _ in range(runs):
+        shutil.rmtree(epub_out, ignore_errors=True)
+        epub_cold.append(bookgen(manuscript, epub_out, "epub")[0])
+    result["epub_cold_s"] = median(epub_cold)
+    result["epub_noop_s"] = median([bookgen(manuscript, epub_out, "epub")[0] for _ in range(runs)])
+    epub_edits = []
+    for i in range(runs):
+        edit(manuscript, f"电子书修改{i}。")
+        epub_edits.append(bookgen(manuscript, epub_out, "epub")[0])
+    result["epub_edit_s"] = median(epub_edits)
+    result["pandoc_one_shot_s"] = median([pandoc_one_shot(manuscript, root / "pandoc") for _ in range(runs)])
+    result["tex_floor_s"] = median([tex_floor(out / ".work" / "latex", root / "floor") for _ in range(runs)])
+    pages = result["pdf_cold"]["pages"] or 1
+    result["cold_s_per_page"] = round(result["pdf_cold_s"] / pages, 4)
+    result["ratio_cold_vs_pandoc"] = round(result["pdf_cold_s"] / result["pandoc_one_shot_s"], 2)
+    result["ratio_cold_vs_tex_pass"] = round(result["pdf_cold_s"] / result["tex_floor_s"], 2)
+    result["ratio_edit_vs_tex_pass"] = round(result["pdf_edit_s"] / result["tex_floor_s"], 2)
+    result["overhead_share"] = round(result["overhead_s"] / cold[-1], 3)
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--only", choices=["real", "large"])
+    args = parser.parse_args()
+    OUT.mkdir(parents=True, exist_ok=True)
+    books = {}
+    if args.only in (None, "real"):
+        real = OUT / "real" / "manuscript"
+        shutil.rmtree(real, ignore_errors=True)
+        shutil.copytree(REPO / "manuscript", real)
+        books["real"] = real
+    if args.only in (None, "large"):
+        books["large"] = generate_large(OUT / "large-src")
+    results = [measure(name, manuscript, args.runs) for name, manuscript in books.items()]
+    rows = [("", *[r["book"] for r in results])]
+    for key, label in [("pdf_cold_s", "PDF cold build (s)"), ("overhead_s", "  bookgen's own share (s)"), ("noop_s", "PDF no-op rebuild (s)"),
+                       ("pdf_edit_s", "PDF one-section edit (s)"), ("pdf_edit_add_page_s", "PDF edit adding a page (s)"),
+                       ("epub_cold_s", "EPUB cold build (s)"), ("epub_noop_s", "EPUB no-op (s)"), ("epub_edit_s", "EPUB one-section edit (s)"),
+                       ("pandoc_one_shot_s", "pandoc one-shot PDF (s)"), ("tex_floor_s", "one xelatex pass (s)"),
+                       ("cold_s_per_page", "cold s/page"), ("ratio_cold_vs_pandoc", "cold / pandoc"), ("ratio_cold_vs_tex_pass", "cold / TeX pass"),
+                       ("ratio_edit_vs_tex_pass", "edit / TeX pass"), ("overhead_share", "overhead share")]:
+        rows.append((label, *[str(r[key]) for r in results]))
+    rows.append(("pages", *[str(r["pdf_cold"]["pages"]) for r in results]))
+    rows.append(("XeLaTeX passes cold / edit", *[f"{r['pdf_cold']['passes']} / {r['pdf_edit']['passes']}" for r in results]))
+    rows.append(("peak RSS bookgen / TeX (MB)", *[f"{r['pdf_cold']['bookgen_mb']} / {r['pdf_cold']['tool_mb']}" for r in results]))
+    width = max(len(row[0]) for row in rows)
+    for row in rows:
+        print(row[0].ljust(width), *[cell.rjust(10) for cell in row[1:]])
+    (OUT / "results.json").write_text(json.dumps(results, ensure_ascii=False, indent=2), encoding="utf-8")
+    print(f"\nwritten {OUT / 'results.json'}")
+
+
+if __name__ == "__main__":
+    main()
