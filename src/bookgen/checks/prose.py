@@ -5,6 +5,7 @@ Typography rules and fixes only ever look at (and change) the prose runs this yi
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -33,8 +34,11 @@ class Run:
     text: str
 
 
-def masked_lines(text: str) -> list[tuple[int, str, list[bool]]]:
-    """(line number, line, prose mask) for every line; code blocks and display math are all masked."""
+@functools.lru_cache(maxsize=4096)
+def masked_lines(text: str) -> tuple[tuple[int, str, tuple[bool, ...]], ...]:
+    """(line number, line, prose mask) for every line; code blocks and display math are all masked.
+
+    Memoized: every rule family reads the same files."""
     out = []
     fence = ""
     in_math = False
@@ -45,11 +49,11 @@ def masked_lines(text: str) -> list[tuple[int, str, list[bool]]]:
         if fence:
             if fence_match and fence_match.group(1)[0] == fence[0] and len(fence_match.group(1)) >= len(fence):
                 fence = ""
-            out.append((number, line, [False] * len(line)))
+            out.append((number, line, (False,) * len(line)))
             continue
         if fence_match:
             fence = fence_match.group(1)
-            out.append((number, line, [False] * len(line)))
+            out.append((number, line, (False,) * len(line)))
             continue
         position = 0
         while position <= len(line):
@@ -82,15 +86,15 @@ def masked_lines(text: str) -> list[tuple[int, str, list[bool]]]:
             for match in pattern.finditer(line):
                 for i in range(match.start(), match.end()):
                     mask[i] = False
-        out.append((number, line, mask))
-    return out
+        out.append((number, line, tuple(mask)))
+    return tuple(out)
 
 
 def prose_runs(text: str) -> list[Run]:
     runs = []
     for number, line, mask in masked_lines(text):
         start = None
-        for i, visible in enumerate(mask + [False]):
+        for i, visible in enumerate(mask + (False,)):
             if visible and start is None:
                 start = i
             elif not visible and start is not None:
@@ -99,7 +103,8 @@ def prose_runs(text: str) -> list[Run]:
     return runs
 
 
-def paragraphs(text: str) -> list[tuple[int, int, str]]:
+@functools.lru_cache(maxsize=4096)
+def paragraphs(text: str) -> tuple[tuple[int, int, str], ...]:
     """(first line, last line, joined prose) of each plain paragraph: no code, math, headings, lists or tables."""
     result = []
     block: list[tuple[int, str]] = []
@@ -116,4 +121,4 @@ def paragraphs(text: str) -> list[tuple[int, int, str]]:
             continue
         block.append((number, "".join(ch for ch, visible in zip(line, mask) if visible).strip()))
     close()
-    return result
+    return tuple(result)

@@ -59,7 +59,7 @@ def check_typography(ctx: CheckContext) -> None:
                     ctx.report("T003", source.display, run.line, column + 1,
                                "typed space between Chinese and Latin: bookgen spaces them itself (policy: none)",
                                Fix(run.line, column, run.start + match.end(), ""))
-            elif policy == "space":
+            elif policy == "space" and re.search(rf"[{CJK}][A-Za-z0-9]|[A-Za-z0-9][{CJK}]", run.text):
                 for start, end, text in _changes(run.text, _autocorrect(run.text, space_word=1)):
                     if text.strip() == "" and start == end:
                         ctx.report("T003", source.display, run.line, run.start + start + 1,
@@ -71,7 +71,12 @@ def check_typography(ctx: CheckContext) -> None:
                 ctx.report("T007", source.display, last, len(line), f"paragraph ends without punctuation: '…{text[-10:]}'")
 
 
+_WIDTH_CANDIDATES = re.compile(r"[,.:;?!()\uff10-\uff19\uff21-\uff3a\uff41-\uff5a]")  # what the width rules act on
+
+
 def _punctuation_width(ctx: CheckContext, display: str, run: Run) -> None:
+    if not _WIDTH_CANDIDATES.search(run.text):
+        return  # nothing autocorrect or the rules below could change: skip the call (most runs of Chinese text)
     fixed = _autocorrect(run.text, fullwidth=1, halfwidth_word=1)
     reported: set[int] = set()
     for start, end, text in _changes(run.text, fixed):
