@@ -37,7 +37,8 @@ def test_s001_schema_error_with_line_and_column(tmp_path):
 
 def test_s002_unwritten_and_s003_truncated(tmp_path):
     yaml_text = BOOK.replace("file: t.md", "file: t.md\n        status: truncated")
-    assert positions(tmp_path, "", "S002", yaml_text=yaml_text) == [(6, 9)] or positions(tmp_path, "", "S002", yaml_text=yaml_text)
+    assert positions(tmp_path / "a", "", "S002", yaml_text=yaml_text) == [(6, 1)]  # the entry's line in book.yaml
+    assert positions(tmp_path / "w", "写好了。\n", "S002", yaml_text=yaml_text) == []
     found, report = findings(tmp_path / "b", "正文。\n", "S003", yaml_text=yaml_text, other="第一行。\n写到一半，\n")
     assert found == [("m/t.md", 2, 1)]
 
@@ -179,7 +180,8 @@ def test_m003_missing_image_and_m004_low_resolution(tmp_path):
 # ---------------------------------------------------------------- output, --fix, the real manuscript
 
 def test_fix_then_check_again_finds_none_of_it(tmp_path):
-    text = "大模型在文本分类,情感分析上表现出色!使用 GPU 与ＡＢＣ１２３。。<|assistant|>\n\n```\nx = (1, 2)\n```\n\n公式 $f(a,b)$ 不变。\n"
+    text = ("大模型在文本分类,情感分析上表现出色!使用 GPU 与ＡＢＣ１２３。。<|assistant|>\n\n```\nx = (1, 2)\n```\n\n公式 $f(a,b)$ 不变。\n\n"
+            "等等...还有--结尾。\n\n好的，以下是本节的内容：\n")
     root = write_book(tmp_path / "m", BOOK, {"s.md": text, "t.md": "正文。\n"})
     runner = CliRunner()
     dry = runner.invoke(main, ["check", "--manuscript", str(root), "--output", str(tmp_path / "b"), "--fix", "--dry-run"])
@@ -190,8 +192,9 @@ def test_fix_then_check_again_finds_none_of_it(tmp_path):
     after = (root / "s.md").read_text(encoding="utf-8")
     assert after.startswith("大模型在文本分类，情感分析上表现出色！使用GPU与ABC123。\n")
     assert "x = (1, 2)" in after and "$f(a,b)$" in after
+    assert "等等……还有——结尾。" in after and "以下是本节" not in after
     again = run_checks(root, tmp_path / "c2", fast=True)
-    assert not [f for f in again.findings if f.code in ("T001", "T002", "T003", "T005", "R001")]
+    assert not [f for f in again.findings if f.code in ("T001", "T002", "T003", "T005", "T006", "R001", "R002")]
 
 
 def test_json_output_and_exit_codes(tmp_path):
