@@ -139,10 +139,6 @@ class Node:
         """The title as printed in headings, TOC and nav: number and title."""
         return f"{self.number} {self.title}" if self.number else self.title
 
-    @property
-    def is_leaf(self) -> bool:
-        return self.kind in ("front", "back", "section", "appendix-section") or not self.children
-
 
 @dataclass(frozen=True)
 class Book:
