@@ -50,6 +50,9 @@ def test_metadata_and_bookmarks(built):
     with pikepdf.open(pdf) as document:
         assert str(document.Root.Lang) == "zh-CN"
         assert "/PageLabels" in document.Root  # roman front matter, arabic body
+    with pikepdf.open(pdf) as document, document.open_outline() as outline:
+        raw = [item.title for item in outline.root] + [c.title for item in outline.root for c in item.children]
+    assert raw and not [title for title in raw if "  " in title]  # one space between number and title, as in the EPUB
     bookmarks = pdf_bookmarks(pdf)
     chapters = [node.heading for node in built.book.nodes() if node.kind == "chapter"]
     assert [b for b in bookmarks if b.startswith("第") and b.endswith(tuple(c.split(" ", 1)[1] for c in chapters)) and "部分" not in b] == chapters
