@@ -95,6 +95,8 @@ def test_sampler_text(sampler_build):
             assert "**" not in text  # emphasis next to CJK punctuation was parsed, not printed
         else:
             assert phrase in text, phrase
+    raw = "".join(pages)
+    assert "附录A" in raw and "附录 A" not in raw and "第1章" in raw and "第 1 章" not in raw  # numbers as in the EPUB
     # The long table continues on the next page with its header repeated.
     first = next(i for i, p in enumerate(pages) if "第1行" in plain(p))
     last = next(i for i, p in enumerate(pages) if "第70行" in plain(p))
