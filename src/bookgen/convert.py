@@ -41,7 +41,6 @@ class Converted:
 class ConvertStats:
     converted: int = 0
     cached: int = 0
-    pandoc_runs: int = 0
 
 
 def _request_item(node: Node, source: Source) -> dict:
@@ -86,7 +85,6 @@ def convert_sources(book: Book, sources: dict[str, Source], cache_dir: Path, job
         chunks = [pending[i::jobs] for i in range(min(jobs, len(pending)))]
         with concurrent.futures.ThreadPoolExecutor(max_workers=len(chunks)) as pool:
             for chunk_result in pool.map(_run_pandoc, [[item for item, _ in chunk] for chunk in chunks]):
-                stats.pandoc_runs += 1
                 for key, converted in chunk_result.items():
                     if isinstance(converted, str):
                         node = sources[key].node

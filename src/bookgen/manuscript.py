@@ -23,7 +23,7 @@ _DIMENSION = re.compile(r"^\d+(\.\d+)?(mm|cm|pt|bp|in)$")
 _BP_PER_UNIT = {"bp": 1.0, "pt": 72 / 72.27, "mm": 72 / 25.4, "cm": 720 / 25.4, "in": 72.0}
 _ID = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
 STATUSES = ("draft", "truncated", "final")
-FONT_SIZES = {"小五": "-5", "五号": "5", "小四": "-4", "四号": "4"}  # body size → ctex's zihao
+FONT_SIZES = {"小五": ("-5", 9.0), "五号": ("5", 10.5), "小四": ("-4", 12.0), "四号": ("4", 14.0)}  # body size → (ctex zihao, bp)
 
 
 def dimension_bp(value: str) -> float:

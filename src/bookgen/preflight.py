@@ -19,11 +19,10 @@ from pathlib import Path
 import pikepdf
 
 from .manuscript import Book
-from .press import Geometry, spine_width
+from .press import BP_PER_MM, Geometry, spine_width
 from .tools import require
 from .verify import pdf_fonts
 
-BP_PER_MM = 72 / 25.4
 TOLERANCE_BP = 0.6
 MIN_PPI = 300
 DEVICE_OPERATORS = {"rg": "DeviceRGB", "RG": "DeviceRGB", "k": "DeviceCMYK", "K": "DeviceCMYK", "g": "DeviceGray", "G": "DeviceGray"}

@@ -22,7 +22,7 @@ import pikepdf
 from .fsutil import atomic_path
 from .manuscript import Book, dimension_bp
 
-MM_PER_BP = 25.4 / 72
+BP_PER_MM = 72 / 25.4
 # Trim size (mm) → (sheet, 开数) for the formats Chinese presses use.
 FORMATS = {
     (185, 260): ("787mm×1092mm", 16), (170, 240): ("787mm×1092mm", 16), (210, 285): ("889mm×1194mm", 16),
@@ -34,7 +34,7 @@ MARK_MARGIN_MM = 10.0  # room for crop marks outside the bleed
 
 
 def mm(value: str) -> float:
-    return dimension_bp(value) * MM_PER_BP
+    return dimension_bp(value) / BP_PER_MM
 
 
 @dataclass(frozen=True)
@@ -109,17 +109,16 @@ def finish_pdf(source: Path, target: Path, book: Book, geometry: Geometry, trim_
     for the cover the media is the bleed box itself.
     """
     profile, identifier, condition = icc_profile(book)
-    to_bp = 72 / 25.4
     with pikepdf.open(source) as pdf:
         for page in pdf.pages:
             x0, y0, x1, y1 = (float(v) for v in page.mediabox)
             if trim_centred:
-                inset_x = (x1 - x0 - geometry.trim_width * to_bp) / 2
-                inset_y = (y1 - y0 - geometry.trim_height * to_bp) / 2
+                inset_x = (x1 - x0 - geometry.trim_width * BP_PER_MM) / 2
+                inset_y = (y1 - y0 - geometry.trim_height * BP_PER_MM) / 2
             else:
-                inset_x = inset_y = geometry.bleed * to_bp
+                inset_x = inset_y = geometry.bleed * BP_PER_MM
             trim = [x0 + inset_x, y0 + inset_y, x1 - inset_x, y1 - inset_y]
-            bleed = geometry.bleed * to_bp
+            bleed = geometry.bleed * BP_PER_MM
             page.obj.TrimBox = pikepdf.Array([round(v, 3) for v in trim])
             page.obj.BleedBox = pikepdf.Array([round(v, 3) for v in (trim[0] - bleed, trim[1] - bleed, trim[2] + bleed, trim[3] + bleed)])
             if "/CropBox" in page.obj:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Callable
 
 from .build import BuildOptions, BuildResult, OutputReport, Progress
-from .checks import run_checks
+from .checks import check_book
 from .convert import Converted, abstract_text, convert_sources, image_problems, line_of
 from .epub import build_epub
 from .errors import CheckFailedError, ManuscriptError, PreflightError, TypesetError
@@ -168,8 +168,7 @@ def produce(options: BuildOptions, book: Book, sources: dict[str, Source], resul
     result.converted, result.reused = stats.converted, stats.cached
     if options.check:
         started = time.monotonic()
-        errors = run_checks(  # reuses the conversions just cached
-            options.manuscript, cache_dir, fast=True).errors
+        errors = check_book(book, sources, converted, fast=True).errors
         result.timings["check"] = time.monotonic() - started
         if errors:
             raise CheckFailedError(f"{len(errors)} check errors; fix them (bookgen check --fix fixes some) or build with --no-check",

@@ -15,7 +15,7 @@ from pylatex.utils import escape_latex
 from . import __version__
 from .convert import Converted, abstract_text
 from .manuscript import FONT_SIZES, Book, Node
-from .press import Geometry, format_label, spine_width
+from .press import BP_PER_MM, Geometry, format_label, spine_width
 from .sources import Source
 from .tools import template_dir
 
@@ -75,7 +75,7 @@ def press_context(book: Book) -> dict:
 def render_latex(book: Book, sources: dict[str, Source], converted: dict[str, Converted], profile: str = "screen") -> str:
     meta = book.metadata
     layout = asdict(book.layout)
-    layout["zihao"] = FONT_SIZES[book.layout.font_size]
+    layout["zihao"] = FONT_SIZES[book.layout.font_size][0]
     layout["latex_toc_depth"] = book.layout.toc_depth - 1  # 1: chapters (0), 2: sections (1)
     numbering = {"part_macro": book.numbering.part, "chapter_macro": book.numbering.chapter}
 
@@ -155,7 +155,7 @@ def render_cover(book: Book, pages: int, blurb: str) -> str:
     geometry = Geometry.of(book)
     spine = spine_width(pages, book)
     meta = book.metadata
-    spine_font = round(min(14.0, spine * 72 / 25.4 * 0.62), 1) if spine >= 3 else 0
+    spine_font = round(min(14.0, spine * BP_PER_MM * 0.62), 1) if spine >= 3 else 0
     bars, barcode_width, digits = barcode_bars(meta.isbn) if meta.isbn else ([], 0.0, "")
     rgb = [int(book.press.cover_color[i:i + 2], 16) / 255 for i in (0, 2, 4)]
     black = 1 - max(rgb)

@@ -12,7 +12,7 @@ from PIL import Image
 
 from ..convert import Converted, image_problems, line_of
 from ..epub import walk_blocks
-from ..manuscript import dimension_bp
+from ..manuscript import FONT_SIZES, dimension_bp
 from ..sources import Source
 from ..tools import pandoc_env, pandoc_path, require
 from ..typeset import tex_environment
@@ -53,7 +53,7 @@ def _emphasis(ctx: CheckContext, display: str, text: str, converted: Converted) 
 
 def _image_resolution(ctx: CheckContext, display: str, source: Source, converted: Converted) -> None:
     layout = ctx.book.layout
-    text_width_in = layout.chars_per_line * {"小五": 9, "五号": 10.5, "小四": 12, "四号": 14}[layout.font_size] / 72
+    text_width_in = layout.chars_per_line * FONT_SIZES[layout.font_size][1] / 72
     for element in walk_blocks(converted.ast["blocks"]):
         if element["t"] != "Image":
             continue

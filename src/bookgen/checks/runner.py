@@ -6,10 +6,10 @@ import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from ..convert import convert_sources
+from ..convert import Converted, convert_sources
 from ..errors import ManuscriptError
-from ..manuscript import BOOK_FILE, load_book
-from ..sources import read_source
+from ..manuscript import BOOK_FILE, Book, load_book
+from ..sources import Source, read_source
 from .context import CheckContext, CheckSettings, SourceFile
 from .fonts import check_fonts
 from .markup import check_markup
@@ -47,30 +47,41 @@ def _schema_finding(error: ManuscriptError, manuscript: Path) -> Finding:
 
 
 def run_checks(manuscript: Path, cache_dir: Path, fast: bool = False) -> CheckReport:
-    """All rules; ``fast`` leaves out those that run tools or read fonts (build's pre-check)."""
-    report = CheckReport()
+    """Load a manuscript and check it (the `check` command); sections converted through the cache."""
     try:
         book = load_book(manuscript)
+    except ManuscriptError as error:
+        return CheckReport([_schema_finding(error, manuscript)])
+    sources, unreadable = {}, []
+    for node in book.files():
+        try:
+            sources[node.id] = read_source(book, node)
+        except ManuscriptError as error:
+            line = (error.location.line if error.location else None) or 1
+            unreadable.append(Finding(f"{book.root.name}/{node.file}", line, 1, "S001", Severity.ERROR, error.message))
+    written = {node_id: source for node_id, source in sources.items() if source.written}
+    converted, _ = convert_sources(book, written, cache_dir)
+    report = check_book(book, sources, converted, fast)
+    report.findings = unreadable + report.findings
+    return report
+
+
+def check_book(book: Book, sources: dict[str, Source], converted: dict[str, Converted], fast: bool = False) -> CheckReport:
+    """All rules over a loaded book; ``fast`` leaves out those that run tools or read fonts (build's pre-check)."""
+    report = CheckReport()
+    try:
         settings = CheckSettings.from_book(book)
     except ManuscriptError as error:
-        report.findings.append(_schema_finding(error, manuscript))
-        return report
-    files, sources = [], {}
-    used = set()
+        return CheckReport([_schema_finding(error, book.root)])
+    files = []
     for node in book.files():
+        source = sources.get(node.id)
+        if source is None:
+            continue  # unreadable: reported by the caller
         display = f"{book.root.name}/{node.file}"
-        used.add(node.file)
-        try:
-            source = read_source(book, node)
-        except ManuscriptError as error:
-            report.findings.append(Finding(display, (error.location.line if error.location else None) or 1, 1, "S001", Severity.ERROR, error.message))
-            continue
-        sources[node.id] = source
         report.files[display] = source.path
-        if source.written:
-            files.append(SourceFile(node, source.path, display, source.text))
-        else:
-            files.append(SourceFile(node, source.path, display, ""))
+        files.append(SourceFile(node, source.path, display, source.text if source.written else ""))
+    used = {node.file for node in book.files()}
     for path in sorted(book.root.rglob("*.md")):
         relative = path.relative_to(book.root).as_posix()
         if relative not in used and not any(part.startswith(".") for part in path.relative_to(book.root).parts):
@@ -83,7 +94,6 @@ def run_checks(manuscript: Path, cache_dir: Path, fast: bool = False) -> CheckRe
     if not fast:
         check_fonts(ctx)
     written = {node_id: source for node_id, source in sources.items() if source.written}
-    converted, _ = convert_sources(book, written, cache_dir)
     check_markup(ctx, written, converted, with_math=not fast)
     report.findings += _apply_settings(ctx.findings, settings, files, fast)
     report.findings.sort(key=lambda f: (f.path != ctx.yaml_display, f.path, f.line, f.column, f.code))
