@@ -74,8 +74,8 @@ def test_cache_from_another_version_is_not_reused(workspace, monkeypatch):
 
 def test_damaged_cache_entry_is_converted_again(workspace):
     first = build(options(workspace, formats=("epub",)))
-    entries = sorted((workspace / "b/.cache/convert").glob("*.json"))
-    entries[0].write_text('{"latex": "half-writ', encoding="utf-8")  # as if a build had died mid-write
+    preface = next(p for p in (workspace / "b/.cache/convert").glob("*.json") if "前言的第一段" in p.read_text(encoding="utf-8"))
+    preface.write_text('{"latex": "half-writ', encoding="utf-8")  # as if a build had died mid-write
     (workspace / "m" / "back/thanks.md").write_text("感谢所有读者与编辑。\n", encoding="utf-8")
     second = build(options(workspace, formats=("epub",)))
     assert second.converted == 2 and second.reused == first.converted - 2  # the damaged one and the edited one
