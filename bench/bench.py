@@ -4,7 +4,8 @@ Two books: the real manuscript and a generated large one (30 chapters × 8 secti
 characters with lists, math, tables and code; deterministic, written under build/bench/, never
 committed). For each: cold build, no-op rebuild, a one-section text edit and an edit that adds a
 page, for the PDF and the EPUB; the same content through plain pandoc (--pdf-engine=xelatex with
-ctexbook) as the baseline; one xelatex pass over bookgen's own final .tex as the floor; peak memory.
+ctexbook) as the baseline; one xelatex pass over bookgen's own final .tex as the floor, and one over
+the edited chapter alone (\\includeonly, as the chapter-level update runs it) as the edit's floor; peak memory.
 Prints a table with the ratios and writes build/bench/results.json. Medians of --runs runs.
 """
 
@@ -134,13 +135,24 @@ def tex_floor(work_dir: Path, scratch: Path) -> float:
     return elapsed
 
 
+def chapter_floor(work_dir: Path, scratch: Path, marker: str) -> float:
+    """One xelatex pass over the chapter holding ``marker`` alone, with the book's .aux files, run by hand."""
+    shutil.rmtree(scratch, ignore_errors=True)
+    shutil.copytree(work_dir, scratch)
+    unit = next(p.stem for p in sorted(scratch.glob("unit-*.tex")) if marker in p.read_text(encoding="utf-8"))
+    shutil.copyfile(scratch / "book.aux", scratch / "floor.aux")
+    elapsed, _ = run(["xelatex", "-interaction=nonstopmode", "-no-shell-escape", "-jobname=floor", f"\\includeonly{{{unit}}}\\input{{book.tex}}"], cwd=scratch)
+    return elapsed
+
+
 def parse_timings(output: str) -> dict:
     stages = {m.group(1): float(m.group(2)) for m in re.finditer(r"^\s+(\w[\w-]*)\s+([\d.]+) s$", output, re.M)}
     memory = re.search(r"peak memory\s+bookgen (\d+) MB, largest tool process (\d+) MB", output)
-    passes = re.search(r"(\d+) XeLaTeX passes", output)
+    passes = re.search(r"(\d+) XeLaTeX pass", output)
     pages = re.search(r"(\d+) pages", output)
     return {"stages": stages, "bookgen_mb": int(memory.group(1)) if memory else None, "tool_mb": int(memory.group(2)) if memory else None,
-            "passes": int(passes.group(1)) if passes else None, "pages": int(pages.group(1)) if pages else None}
+            "passes": int(passes.group(1)) if passes else None, "pages": int(pages.group(1)) if pages else None,
+            "chapter_update": "chapter update" in output}
 
 
 def measure(name: str, manuscript: Path, runs: int) -> dict:
@@ -164,6 +176,9 @@ def measure(name: str, manuscript: Path, runs: int) -> dict:
         edits.append(bookgen(manuscript, out, "pdf"))
     result["pdf_edit_s"] = median([e[0] for e in edits])
     result["pdf_edit"] = parse_timings(edits[-1][1])
+    result["edits_spliced"] = f"{sum(parse_timings(e[1])['chapter_update'] for e in edits)}/{runs}"
+    result["chapter_floor_s"] = median([chapter_floor(out / ".work" / "latex", root / "floor", f"修改{runs - 1}") for _ in range(runs)])
+    result["edit_target_s"] = round(1.2 * result["chapter_floor_s"] + 2, 2)
     grow = []
     for i in range(runs):
         edit(manuscript, paragraph(random.Random(i), 1500))
@@ -210,7 +225,9 @@ def main() -> None:
     results = [measure(name, manuscript, args.runs) for name, manuscript in books.items()]
     rows = [("", *[r["book"] for r in results])]
     for key, label in [("pdf_cold_s", "PDF cold build (s)"), ("overhead_s", "  bookgen's own share (s)"), ("noop_s", "PDF no-op rebuild (s)"),
-                       ("pdf_edit_s", "PDF one-section edit (s)"), ("pdf_edit_add_page_s", "PDF edit adding a page (s)"),
+                       ("pdf_edit_s", "PDF one-section edit (s)"), ("edits_spliced", "  of them chapter updates"),
+                       ("chapter_floor_s", "  xelatex pass, that chapter alone (s)"), ("edit_target_s", "  target: 1.2 × that + 2 s"),
+                       ("pdf_edit_add_page_s", "PDF edit adding a page (s)"),
                        ("epub_cold_s", "EPUB cold build (s)"), ("epub_noop_s", "EPUB no-op (s)"), ("epub_edit_s", "EPUB one-section edit (s)"),
                        ("pandoc_one_shot_s", "pandoc one-shot PDF (s)"), ("tex_floor_s", "one xelatex pass (s)"),
                        ("cold_s_per_page", "cold s/page"), ("ratio_cold_vs_pandoc", "cold / pandoc"), ("ratio_cold_vs_tex_pass", "cold / TeX pass"),

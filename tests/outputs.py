@@ -50,3 +50,25 @@ def pdf_pages(pdf: Path) -> list[str]:
 def plain(text: str) -> str:
     """pdftotext output without layout spaces, for finding Chinese phrases."""
     return re.sub(r"\s+", "", text)
+
+
+def pdf_link_problems(pdf: Path) -> list[str]:
+    """Named destinations that point off the page tree, links and bookmarks to names that do not exist."""
+    problems = []
+    with pikepdf.open(pdf) as document:
+        pages = {page.obj.objgen for page in document.pages}
+        dests = dict(pikepdf.NameTree(document.Root.Names.Dests).items())
+        problems += [f"destination {name} points to no page" for name, dest in dests.items() if dest[0].objgen not in pages]
+        for number, page in enumerate(document.pages, 1):
+            for annotation in page.obj.get("/Annots", []):
+                action = annotation.get("/A")
+                if action is not None and action.get("/S") == "/GoTo" and str(action.D) not in dests:
+                    problems.append(f"page {number}: link to missing destination {action.D}")
+        with document.open_outline() as outline:
+            def walk(items):
+                for item in items:
+                    if item.action is not None and str(item.action.D) not in dests:
+                        problems.append(f"bookmark {item.title} goes to missing destination {item.action.D}")
+                    walk(item.children)
+            walk(outline.root)
+    return problems

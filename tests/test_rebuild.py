@@ -1,4 +1,5 @@
-"""Fast rebuilds, correctness only (speed is measured by `make bench`): no-op builds, the conversion cache."""
+"""Fast rebuilds, correctness only (speed is measured by `make bench`): no-op builds, the conversion cache,
+chapter-level PDF updates."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from bookgen.build import BuildOptions, build
 from bookgen.cli import main
 
 from conftest import SAMPLER
+from outputs import pdf_bookmarks, pdf_link_problems, pdf_pages, plain
 
 pytestmark = pytest.mark.integration
 
@@ -88,3 +90,60 @@ def test_clean_removes_cache_and_work(workspace):
     assert not (workspace / "b/.cache").exists() and not (workspace / "b/.work").exists()
     assert (workspace / "b/sampler.epub").exists()
     assert not build(options(workspace, formats=("epub",))).up_to_date
+
+
+def replace_in(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new), encoding="utf-8")
+
+
+def full_build_pages(workspace: Path, name: str) -> list[str]:
+    """The same manuscript built from scratch elsewhere: what a chapter update must equal."""
+    fresh = build(BuildOptions(manuscript=workspace / "m", output=workspace / name, formats=("pdf",), verify=False))
+    assert "chapter update" not in fresh.outputs["pdf"].detail
+    return pdf_pages(fresh.outputs["pdf"].path)
+
+
+def test_chapter_update_splices_one_chapter_and_equals_a_full_build(workspace, monkeypatch):
+    first = build(options(workspace, formats=("pdf",)))
+    original = pdf_pages(first.outputs["pdf"].path)
+    tables = workspace / "m/chapters/blocks/tables.md"
+    replace_in(tables, "下表比较了几种模型", "下表比较了常见的几种模型")
+    calls = ToolCalls(monkeypatch)
+    second = build(options(workspace, formats=("pdf",)))
+    pdf = second.outputs["pdf"].path
+    assert "chapter update: 第2章" in second.outputs["pdf"].detail
+    assert "latexmk" not in calls.calls and calls.calls.count("xelatex") == 1  # one pass, over that chapter alone
+    pages = pdf_pages(pdf)
+    assert pages == full_build_pages(workspace, "fresh"), "the spliced PDF reads differently from a full build"
+    assert sum("下表比较了常见的几种模型" in plain(page) for page in pages) == 1
+    assert pdf_link_problems(pdf) == [] and pdf_bookmarks(pdf) == pdf_bookmarks(first.outputs["pdf"].path)
+
+    replace_in(tables, "下表比较了常见的几种模型", "下表比较了几种模型")  # and back: again one chapter, as before
+    third = build(options(workspace, formats=("pdf",)))
+    assert "chapter update" in third.outputs["pdf"].detail and pdf_pages(third.outputs["pdf"].path) == original
+
+    replace_in(tables, "下表比较了几种模型", "下表比较了三种模型")  # two chapters at once: the whole book again
+    replace_in(workspace / "m/chapters/basics/paragraphs.md", "。", "！")
+    fourth = build(options(workspace, formats=("pdf",)))
+    assert "XeLaTeX pass" in fourth.outputs["pdf"].detail and "chapter update" not in fourth.outputs["pdf"].detail
+    assert pdf_pages(fourth.outputs["pdf"].path) == full_build_pages(workspace, "fresh-2")
+
+
+def test_chapter_update_falls_back_when_its_pages_change(workspace):
+    build(options(workspace, formats=("pdf",)))
+    tables = workspace / "m/chapters/blocks/tables.md"
+    tables.write_text(tables.read_text(encoding="utf-8") + "\n\n" + "新增的长段落，足以多出一页。" * 150 + "\n", encoding="utf-8")
+    grown = build(options(workspace, formats=("pdf",)))
+    assert "chapter update" not in grown.outputs["pdf"].detail
+    assert pdf_pages(grown.outputs["pdf"].path) == full_build_pages(workspace, "fresh")
+
+
+def test_print_builds_are_never_spliced(workspace, monkeypatch):
+    print_options = dict(formats=("pdf",), profile="print", allow_incomplete=True)
+    build(options(workspace, **print_options))
+    replace_in(workspace / "m/chapters/blocks/tables.md", "下表比较了几种模型", "下表比较了常见的几种模型")
+    calls = ToolCalls(monkeypatch)
+    again = build(options(workspace, **print_options))
+    assert "chapter update" not in again.outputs["pdf"].detail and "latexmk" in calls.calls

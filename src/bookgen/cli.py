@@ -48,13 +48,15 @@ def main(ctx: click.Context, debug: bool) -> None:
 
 
 def _progress(quiet: bool):
-    """Progress lines on an interactive terminal (rich); nothing in CI, pipes or with --quiet."""
+    """Progress on an interactive terminal (rich): a line per stage and per XeLaTeX pass, with the time
+    since the start; nothing in CI, pipes or with --quiet."""
     if quiet or not sys.stderr.isatty():
         return lambda message: None
     from rich.console import Console  # only for interactive runs: keeps start-up (and no-op builds) quick
 
     console = Console(stderr=True, highlight=False)
-    return lambda message: console.print(f"[dim]·[/dim] {message}")
+    started = time.monotonic()
+    return lambda message: console.print(f"[dim]{time.monotonic() - started:6.1f}s[/dim] {message}")
 
 
 @main.command("build")

@@ -21,9 +21,10 @@ from .fsutil import copy_atomic
 from .manuscript import BOOK_FILE, Book
 from .press import Geometry, finish_pdf, source_date_epoch
 from .preflight import PreflightReport, preflight_cover, preflight_interior
-from .render import render_cover, render_latex
+from .render import UNIT_PREFIX, LatexDocument, render_cover, render_latex
 from .sources import Source
-from .typeset import MissingGlyph, stage_images, typeset
+from .typeset import MissingGlyph, TypesetResult, stage_images, typeset, typeset_unit
+from .update import MANIFEST, Manifest, UnitUpdate, update_unit
 from .verify import check_epub, check_pdf, pdf_info
 
 
@@ -68,19 +69,69 @@ class _Run:
     def timed(self, stage: str, started: float) -> None:
         self.result.timings[stage] = self.result.timings.get(stage, 0.0) + time.monotonic() - started
 
-    def typeset(self, tex: str, work_dir: Path, what: str):
+    @property
+    def tex_timeout(self) -> float:
+        return self.options.tex_timeout or self.book.build.tex_timeout or default_tex_timeout(self.sources)
+
+    def typeset(self, document: LatexDocument, work_dir: Path, what: str, force: bool = False) -> TypesetResult:
         self.progress(f"typesetting {what} with XeLaTeX (latexmk)")
-        timeout = self.options.tex_timeout or self.book.build.tex_timeout or default_tex_timeout(self.sources)
-        result = typeset(tex, work_dir, timeout, self.book.root, self.cancel, self.epoch)
+        result = typeset(document, work_dir, self.tex_timeout, self.book.root, self.cancel, self.epoch,
+                         on_pass=lambda n: self.progress(f"XeLaTeX pass {n} of {what}"), force=force)
         self.result.timings["typeset"] = self.result.timings.get("typeset", 0.0) + result.seconds
         missing = [glyph_message(self.book, self.sources, glyph) for glyph in result.missing_glyphs]
         if missing and self.options.strict_effective:
             raise TypesetError(f"{len(missing)} characters have no glyph in the book's fonts and would vanish "
                                "(an error in strict and print builds): " + "; ".join(missing))
-        self.result.warnings.extend(missing)
-        for box in result.overfull:
-            self.result.warnings.append(f"{box.source or 'the book'}: a line sticks out {box.points:.1f}pt into the margin (TeX line {box.tex_line})")
         return result
+
+    def tex_warnings(self, result: TypesetResult) -> dict[str, list[str]]:
+        """The run's warnings by the unit they come from."""
+        warnings: dict[str, list[str]] = {}
+        for glyph in result.missing_glyphs:
+            warnings.setdefault(glyph.unit, []).append(glyph_message(self.book, self.sources, glyph))
+        for box in result.overfull:
+            warnings.setdefault(box.unit, []).append(
+                f"{box.source or 'the book'}: a line sticks out {box.points:.1f}pt into the margin (TeX line {box.tex_line} of {box.unit}.tex)")
+        return warnings
+
+    def unit_heading(self, unit: str) -> str:
+        """'第2章 块级元素' for unit-ch-2: what the author calls it."""
+        headings = {UNIT_PREFIX + node.id: node.heading for node in self.book.nodes()}
+        return headings.get(unit, {"titlepages": "the title pages", "contents": "the contents"}.get(unit, unit))
+
+    def update_one_unit(self, document: LatexDocument, work_dir: Path) -> UnitUpdate:
+        """The chapter-level update (screen builds): re-typeset one changed unit alone, splice its pages."""
+        def alone(unit: str) -> TypesetResult | None:
+            self.progress(f"typesetting {self.unit_heading(unit)} alone (one XeLaTeX pass)")
+            return typeset_unit(document, unit, work_dir, self.tex_timeout, self.book.root, self.cancel, self.epoch)
+        begun = time.monotonic()
+        update = update_unit(document, work_dir, alone)
+        self.timed("typeset", begun)
+        self.result.timings["typeset"] -= update.splice_seconds
+        self.result.timings["splice"] = update.splice_seconds
+        if update.unit and not update.made:
+            self.progress(f"{self.unit_heading(update.unit)} cannot be updated alone ({update.reason}): typesetting the whole book")
+        return update
+
+    def typeset_book(self, document: LatexDocument, work_dir: Path, profile: str) -> tuple[TypesetResult, str]:
+        """The book's PDF in the work directory, by a chapter-level update where it can be (screen, not strict)."""
+        previous = Manifest.load(work_dir)
+        if profile == "screen" and not self.options.strict_effective and previous:
+            update = self.update_one_unit(document, work_dir)
+            if update.made:
+                previous.files = Manifest.of_run(document, update.made, {}).files
+                previous.warnings[update.unit] = self.tex_warnings(update.made).get(update.unit, [])
+                previous.spliced = True
+                previous.save(work_dir)
+                self.result.warnings.extend(w for unit_warnings in previous.warnings.values() for w in unit_warnings)
+                return update.made, f"chapter update: {self.unit_heading(update.unit)} typeset alone and spliced in (1 XeLaTeX pass)"
+        (work_dir / MANIFEST).unlink(missing_ok=True)  # until this run succeeds, the work directory matches no PDF
+        made = self.typeset(document, work_dir, "the print interior" if profile == "print" else "the PDF",
+                            force=bool(previous and previous.spliced))
+        warnings = self.tex_warnings(made)
+        Manifest.of_run(document, made, warnings).save(work_dir)
+        self.result.warnings.extend(w for unit_warnings in warnings.values() for w in unit_warnings)
+        return made, f"{made.passes} XeLaTeX passes"
 
     def gate(self, name: str, report: PreflightReport) -> None:
         self.result.preflight[name] = report
@@ -91,12 +142,12 @@ class _Run:
     def interior(self, profile: str) -> OutputReport:
         begun = time.monotonic()
         book = self.book
-        tex = render_latex(book, self.sources, self.converted, profile)
+        document = render_latex(book, self.sources, self.converted, profile)
         work_dir = self.work / ("latex" if profile == "screen" else "latex-print")
         work_dir.mkdir(parents=True, exist_ok=True)
         stage_images(book.root, {src for c in self.converted.values() for src in c.images}, work_dir)
         self.timed("render", begun)
-        made = self.typeset(tex, work_dir, "the print interior" if profile == "print" else "the PDF")
+        made, detail = self.typeset_book(document, work_dir, profile)
         target = self.options.output / output_name(book, profile)
         ready = made.pdf
         if profile == "print":
@@ -104,7 +155,7 @@ class _Run:
             finish_pdf(made.pdf, ready, book, Geometry.of(book), trim_centred=True, title=book.metadata.title)
             self.gate("interior", PreflightReport(preflight_interior(ready, book)))
         copy_atomic(ready, target)  # only now does the new PDF replace the old one
-        report = OutputReport(target, target.stat().st_size, detail=f"{made.passes} XeLaTeX passes")
+        report = OutputReport(target, target.stat().st_size, detail=detail)
         if self.options.verify or profile == "print":
             started = time.monotonic()
             pdf = check_pdf(target)
@@ -117,12 +168,13 @@ class _Run:
 
     def cover(self, interior: OutputReport) -> OutputReport:
         book = self.book
-        tex = render_cover(book, interior.pages or 0, abstract_text(book, self.converted))
+        document = LatexDocument(render_cover(book, interior.pages or 0, abstract_text(book, self.converted)))
         work_dir = self.work / "cover"
         work_dir.mkdir(parents=True, exist_ok=True)
         if book.press.cover_image:
             stage_images(book.root, {book.press.cover_image}, work_dir)
-        made = self.typeset(tex, work_dir, "the cover")
+        made = self.typeset(document, work_dir, "the cover")
+        self.result.warnings.extend(w for unit_warnings in self.tex_warnings(made).values() for w in unit_warnings)
         ready = work_dir / "finished.pdf"
         finish_pdf(made.pdf, ready, book, Geometry.of(book), trim_centred=False, title=f"{book.metadata.title}（封面）")
         self.gate("cover", PreflightReport(preflight_cover(ready, book, interior.pages or 0)))
@@ -168,7 +220,7 @@ def produce(options: BuildOptions, book: Book, sources: dict[str, Source], resul
     result.converted, result.reused = stats.converted, stats.cached
     if options.check:
         started = time.monotonic()
-        errors = check_book(book, sources, converted, fast=True).errors
+        errors = check_book(book, sources, converted, fast=True, errors_only=True).errors
         result.timings["check"] = time.monotonic() - started
         if errors:
             raise CheckFailedError(f"{len(errors)} check errors; fix them (bookgen check --fix fixes some) or build with --no-check",

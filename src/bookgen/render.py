@@ -6,7 +6,7 @@ Layout lives in the templates; this module only prepares plain values for them.
 from __future__ import annotations
 
 import re
-from dataclasses import asdict
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import jinja2
@@ -55,6 +55,7 @@ def entry_context(book: Book, node: Node, sources: dict[str, Source], converted:
         "body": converted[node.id].latex if written else "",
         "unwritten": has_text_of_its_own and not written,
         "truncated": bool(source and source.truncated),
+        "opens_appendices": False,
         "children": [entry_context(book, child, sources, converted) for child in node.children],
     }
 
@@ -72,7 +73,43 @@ def press_context(book: Book) -> dict:
     }
 
 
-def render_latex(book: Book, sources: dict[str, Source], converted: dict[str, Converted], profile: str = "screen") -> str:
+UNIT_PREFIX = "unit-"
+
+
+@dataclass(frozen=True)
+class LatexDocument:
+    """A LaTeX document as files: ``book.tex`` and the units it \\include's (file stem → text, in book order)."""
+
+    main: str
+    units: dict[str, str] = field(default_factory=dict)
+
+    def files(self) -> dict[str, str]:
+        return {"book.tex": self.main, **{f"{stem}.tex": text for stem, text in self.units.items()}}
+
+
+def _unit_plan(book: Book, entries) -> dict[str, list[tuple[str, str, dict]]]:
+    """The units of each book division: (file stem, template, template variables)."""
+    def unit(node_context: dict, template: str, name: str) -> tuple[str, str, dict]:
+        return UNIT_PREFIX + node_context["id"], f"units/{template}.tex_t", {name: node_context}
+
+    front = [("titlepages", "units/titles.tex_t", {})]  # node units are all "unit-…": no clash
+    front += [unit(entry, "front-entry", "entry") for entry in entries(book.front)]
+    front.append(("contents", "units/contents.tex_t", {}))
+    body = []
+    for top in entries(book.body):
+        if top["kind"] == "part":
+            body.append(unit(top, "part", "part"))
+            body += [unit(chapter, "chapter", "chapter") for chapter in top["children"]]
+        else:
+            body.append(unit(top, "chapter", "chapter"))
+    appendices = [unit(chapter, "chapter", "chapter") for chapter in entries(book.appendices)]
+    if appendices:
+        appendices[0][2]["chapter"]["opens_appendices"] = True
+    return {"front": front, "body": body, "appendices": appendices,
+            "back": [unit(entry, "front-entry", "entry") for entry in entries(book.back)]}
+
+
+def render_latex(book: Book, sources: dict[str, Source], converted: dict[str, Converted], profile: str = "screen") -> LatexDocument:
     meta = book.metadata
     layout = asdict(book.layout)
     layout["zihao"] = FONT_SIZES[book.layout.font_size][0]
@@ -82,6 +119,7 @@ def render_latex(book: Book, sources: dict[str, Source], converted: dict[str, Co
     def entries(nodes: tuple[Node, ...]) -> list[dict]:
         return [entry_context(book, node, sources, converted) for node in nodes]
 
+    plan = _unit_plan(book, entries)
     context = {
         "bookgen_version": __version__,
         "manuscript": book.root.name,
@@ -98,12 +136,13 @@ def render_latex(book: Book, sources: dict[str, Source], converted: dict[str, Co
             "subject": abstract_text(book, converted),
             "keywords": "，".join(meta.keywords),
         },
-        "front": entries(book.front),
-        "body": entries(book.body),
-        "appendices": entries(book.appendices),
-        "back": entries(book.back),
+        "units": {division: [stem for stem, _, _ in units] for division, units in plan.items()},
     }
-    return latex_environment().get_template("book.tex_t").render(context)
+    env = latex_environment()
+    unit_template = env.get_template("unit.tex_t")
+    units = {stem: unit_template.render(context, template=template, **variables)
+             for division in plan.values() for stem, template, variables in division}
+    return LatexDocument(env.get_template("book.tex_t").render(context), units)
 
 
 def source_map(tex: str) -> list[tuple[int, str]]:

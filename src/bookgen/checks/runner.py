@@ -66,8 +66,10 @@ def run_checks(manuscript: Path, cache_dir: Path, fast: bool = False) -> CheckRe
     return report
 
 
-def check_book(book: Book, sources: dict[str, Source], converted: dict[str, Converted], fast: bool = False) -> CheckReport:
-    """All rules over a loaded book; ``fast`` leaves out those that run tools or read fonts (build's pre-check)."""
+def check_book(book: Book, sources: dict[str, Source], converted: dict[str, Converted], fast: bool = False,
+               errors_only: bool = False) -> CheckReport:
+    """All rules over a loaded book; ``fast`` leaves out those that run tools or read fonts, ``errors_only``
+    the families that report no errors as configured (both: build's pre-check)."""
     report = CheckReport()
     try:
         settings = CheckSettings.from_book(book)
@@ -88,13 +90,20 @@ def check_book(book: Book, sources: dict[str, Source], converted: dict[str, Conv
             text = path.read_text(encoding="utf-8", errors="replace")
             files.append(SourceFile(None, path, f"{book.root.name}/{relative}", text))
     ctx = CheckContext(book, files, settings)
-    check_structure(ctx)
-    check_residue(ctx)
-    check_typography(ctx)
+
+    def wanted(family: str) -> bool:
+        return not errors_only or settings.can_fail(family)
+    if wanted("S"):
+        check_structure(ctx)
+    if wanted("R"):
+        check_residue(ctx)
+    if wanted("T"):
+        check_typography(ctx)
     if not fast:
         check_fonts(ctx)
-    written = {node_id: source for node_id, source in sources.items() if source.written}
-    check_markup(ctx, written, converted, with_math=not fast)
+    if wanted("M"):
+        written = {node_id: source for node_id, source in sources.items() if source.written}
+        check_markup(ctx, written, converted, with_math=not fast)
     report.findings += _apply_settings(ctx.findings, settings, files, fast)
     report.findings.sort(key=lambda f: (f.path != ctx.yaml_display, f.path, f.line, f.column, f.code))
     return report
