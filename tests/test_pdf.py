@@ -119,3 +119,12 @@ def test_real_manuscript_text(real_build):
     for residue in ("<|assistant|>", "开始撰写正文内容", "assistant"):
         assert residue not in text
     assert "附录G技术术语解释" in text  # the draft's 附录H, renumbered
+
+
+def test_cold_build_takes_two_passes_and_the_copyright_page_counts_all_pages(built):
+    """The seeded contents give the first pass its final length: two passes, and 字数 from every page."""
+    assert built.outputs["pdf"].detail == "2 XeLaTeX passes"
+    pages = pdf_pages(built.outputs["pdf"].path)
+    layout = built.book.layout
+    expected = layout.chars_per_line * layout.lines_per_page * len(pages) / 1000
+    assert f"{expected:g}千字" in plain(pages[1])

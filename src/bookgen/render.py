@@ -82,31 +82,32 @@ class LatexDocument:
 
     main: str
     units: dict[str, str] = field(default_factory=dict)
+    seeds: dict[str, str] = field(default_factory=dict)  # auxiliary files for a first run (TeX rewrites them)
 
     def files(self) -> dict[str, str]:
         return {"book.tex": self.main, **{f"{stem}.tex": text for stem, text in self.units.items()}}
 
 
-def _unit_plan(book: Book, entries) -> dict[str, list[tuple[str, str, dict]]]:
+def _unit_plan(outline: dict[str, list[dict]]) -> dict[str, list[tuple[str, str, dict]]]:
     """The units of each book division: (file stem, template, template variables)."""
     def unit(node_context: dict, template: str, name: str) -> tuple[str, str, dict]:
         return UNIT_PREFIX + node_context["id"], f"units/{template}.tex_t", {name: node_context}
 
     front = [("titlepages", "units/titles.tex_t", {})]  # node units are all "unit-…": no clash
-    front += [unit(entry, "front-entry", "entry") for entry in entries(book.front)]
+    front += [unit(entry, "front-entry", "entry") for entry in outline["front"]]
     front.append(("contents", "units/contents.tex_t", {}))
     body = []
-    for top in entries(book.body):
+    for top in outline["body"]:
         if top["kind"] == "part":
             body.append(unit(top, "part", "part"))
             body += [unit(chapter, "chapter", "chapter") for chapter in top["children"]]
         else:
             body.append(unit(top, "chapter", "chapter"))
-    appendices = [unit(chapter, "chapter", "chapter") for chapter in entries(book.appendices)]
+    appendices = [unit(chapter, "chapter", "chapter") for chapter in outline["appendices"]]
     if appendices:
         appendices[0][2]["chapter"]["opens_appendices"] = True
     return {"front": front, "body": body, "appendices": appendices,
-            "back": [unit(entry, "front-entry", "entry") for entry in entries(book.back)]}
+            "back": [unit(entry, "front-entry", "entry") for entry in outline["back"]]}
 
 
 def render_latex(book: Book, sources: dict[str, Source], converted: dict[str, Converted], profile: str = "screen") -> LatexDocument:
@@ -116,10 +117,9 @@ def render_latex(book: Book, sources: dict[str, Source], converted: dict[str, Co
     layout["latex_toc_depth"] = book.layout.toc_depth - 1  # 1: chapters (0), 2: sections (1)
     numbering = {"part_macro": book.numbering.part, "chapter_macro": book.numbering.chapter}
 
-    def entries(nodes: tuple[Node, ...]) -> list[dict]:
-        return [entry_context(book, node, sources, converted) for node in nodes]
-
-    plan = _unit_plan(book, entries)
+    outline = {division: [entry_context(book, node, sources, converted) for node in nodes]
+               for division, nodes in (("front", book.front), ("body", book.body), ("appendices", book.appendices), ("back", book.back))}
+    plan = _unit_plan(outline)
     context = {
         "bookgen_version": __version__,
         "manuscript": book.root.name,
@@ -137,12 +137,14 @@ def render_latex(book: Book, sources: dict[str, Source], converted: dict[str, Co
             "keywords": "，".join(meta.keywords),
         },
         "units": {division: [stem for stem, _, _ in units] for division, units in plan.items()},
+        **outline,
     }
     env = latex_environment()
     unit_template = env.get_template("unit.tex_t")
     units = {stem: unit_template.render(context, template=template, **variables)
              for division in plan.values() for stem, template, variables in division}
-    return LatexDocument(env.get_template("book.tex_t").render(context), units)
+    seeds = {"book.toc": env.get_template("contents-seed.toc_t").render(context)}
+    return LatexDocument(env.get_template("book.tex_t").render(context), units, seeds)
 
 
 def source_map(tex: str) -> list[tuple[int, str]]:

@@ -112,6 +112,9 @@ def write_document(document: LatexDocument, work_dir: Path) -> None:
     work_dir.mkdir(parents=True, exist_ok=True)
     for name, text in document.files().items():
         write_if_changed(work_dir / name, text)
+    for name, text in document.seeds.items():
+        if not (work_dir / name).exists():
+            (work_dir / name).write_text(text, encoding="utf-8")
 
 
 def typeset(document: LatexDocument, work_dir: Path, timeout: float, manuscript_root: Path, cancel: threading.Event | None = None,
