@@ -17,8 +17,6 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-import pikepdf
-
 from .fsutil import atomic_path
 from .manuscript import Book, dimension_bp
 
@@ -109,6 +107,8 @@ def finish_pdf(source: Path, target: Path, book: Book, geometry: Geometry, trim_
     for the cover the media is the bleed box itself.
     """
     profile, identifier, condition = icc_profile(book)
+    import pikepdf  # here: only print builds finish a PDF (keeps screen builds' start quick)
+
     with pikepdf.open(source) as pdf:
         for page in pdf.pages:
             x0, y0, x1, y1 = (float(v) for v in page.mediabox)

@@ -10,7 +10,7 @@ import concurrent.futures
 import threading
 import time
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from .build import BuildOptions, BuildResult, OutputReport, Progress
 from .checks import check_book
@@ -20,12 +20,14 @@ from .errors import CheckFailedError, ManuscriptError, PreflightError, TypesetEr
 from .fsutil import copy_atomic
 from .manuscript import BOOK_FILE, Book
 from .press import Geometry, finish_pdf, source_date_epoch
-from .preflight import PreflightReport, preflight_cover, preflight_interior
 from .render import UNIT_PREFIX, LatexDocument, render_cover, render_latex
 from .sources import Source
 from .typeset import MissingGlyph, TypesetResult, stage_images, typeset, typeset_unit
 from .update import MANIFEST, Manifest, UnitUpdate, update_unit
-from .verify import check_epub, check_pdf, pdf_info
+from .verify import check_epub, check_pdf
+
+if TYPE_CHECKING:
+    from .preflight import PreflightReport
 
 
 def glyph_message(book: Book, sources: dict[str, Source], glyph: MissingGlyph) -> str:
@@ -103,12 +105,14 @@ class _Run:
         """The chapter-level update (screen builds): re-typeset one changed unit alone, splice its pages."""
         def alone(unit: str) -> TypesetResult | None:
             self.progress(f"typesetting {self.unit_heading(unit)} alone (one XeLaTeX pass)")
-            return typeset_unit(document, unit, work_dir, self.tex_timeout, self.book.root, self.cancel, self.epoch)
-        begun = time.monotonic()
+            begun = time.monotonic()
+            try:
+                return typeset_unit(document, unit, work_dir, self.tex_timeout, self.book.root, self.cancel, self.epoch)
+            finally:
+                self.timed("typeset", begun)
         update = update_unit(document, work_dir, alone)
-        self.timed("typeset", begun)
-        self.result.timings["typeset"] -= update.splice_seconds
-        self.result.timings["splice"] = update.splice_seconds
+        if update.made:
+            self.result.timings["splice"] = update.splice_seconds
         if update.unit and not update.made:
             self.progress(f"{self.unit_heading(update.unit)} cannot be updated alone ({update.reason}): typesetting the whole book")
         return update
@@ -119,10 +123,7 @@ class _Run:
         if profile == "screen" and not self.options.strict_effective and previous:
             update = self.update_one_unit(document, work_dir)
             if update.made:
-                previous.files = Manifest.of_run(document, update.made, {}).files
-                previous.warnings[update.unit] = self.tex_warnings(update.made).get(update.unit, [])
-                previous.spliced = True
-                previous.save(work_dir)
+                previous.spliced_in(document, update.unit, self.tex_warnings(update.made).get(update.unit, []), work_dir)
                 self.result.warnings.extend(w for unit_warnings in previous.warnings.values() for w in unit_warnings)
                 return update.made, f"chapter update: {self.unit_heading(update.unit)} typeset alone and spliced in (1 XeLaTeX pass)"
         (work_dir / MANIFEST).unlink(missing_ok=True)  # until this run succeeds, the work directory matches no PDF
@@ -151,6 +152,8 @@ class _Run:
         target = self.options.output / output_name(book, profile)
         ready = made.pdf
         if profile == "print":
+            from .preflight import PreflightReport, preflight_interior  # print builds only: pikepdf, poppler
+
             ready = work_dir / "finished.pdf"
             finish_pdf(made.pdf, ready, book, Geometry.of(book), trim_centred=True, title=book.metadata.title)
             self.gate("interior", PreflightReport(preflight_interior(ready, book)))
@@ -163,7 +166,7 @@ class _Run:
             report.pages = pdf.pages
             self.result.warnings.extend(pdf.problems)
         else:
-            report.pages = int(pdf_info(target).get("Pages", "0"))
+            report.pages = made.pages
         return report
 
     def cover(self, interior: OutputReport) -> OutputReport:
@@ -175,6 +178,8 @@ class _Run:
             stage_images(book.root, {book.press.cover_image}, work_dir)
         made = self.typeset(document, work_dir, "the cover")
         self.result.warnings.extend(w for unit_warnings in self.tex_warnings(made).values() for w in unit_warnings)
+        from .preflight import PreflightReport, preflight_cover
+
         ready = work_dir / "finished.pdf"
         finish_pdf(made.pdf, ready, book, Geometry.of(book), trim_centred=False, title=f"{book.metadata.title}（封面）")
         self.gate("cover", PreflightReport(preflight_cover(ready, book, interior.pages or 0)))

@@ -23,6 +23,11 @@ def pandoc_path() -> str:
     raise ToolError("pandoc from pypandoc-binary not found; reinstall bookgen with `make deps`")
 
 
+def user_cache_dir() -> Path:
+    """bookgen's per-user cache (font cmaps, compiled templates): things that depend on no book."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "bookgen"
+
+
 PANDOC_DATA_DIR = Path(__file__).resolve().parent / "pandoc"  # holds no templates, filters or init.lua of anyone's
 
 

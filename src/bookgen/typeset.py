@@ -31,6 +31,7 @@ _OVERFULL = re.compile(r"^Overfull \\hbox \(([\d.]+)pt too wide\) (?:in paragrap
 _FILE_OPENED = re.compile(r"\(\./([\w.-]+\.tex)\b")
 _UNIT_MARK = re.compile(r"^bookgen-unit-(begin|end): ([\w.-]+?)(?:\.tex)? (\d+) (\d+)$", re.MULTILINE)
 _PASS = re.compile(r"Run number (\d+) of rule '(?:xe)?latex'")
+_PAGES = re.compile(r"^Output written on .*?\((\d+) pages?", re.M)
 OVERFULL_THRESHOLD_PT = 3.0  # less is invisible in print
 
 
@@ -73,6 +74,7 @@ class TypesetResult:
     missing_glyphs: list[MissingGlyph] = field(default_factory=list)
     overfull: list[Overfull] = field(default_factory=list)
     units: dict[str, UnitPages] = field(default_factory=dict)
+    pages: int = 0  # in the PDF this run wrote
 
 
 def tex_environment(work_dir: Path, epoch: int | None = None) -> dict[str, str]:
@@ -216,7 +218,8 @@ def _result(pdf: Path, passes: int, seconds: float, log: str, document: LatexDoc
             marks = source_map(document.files().get(name, ""))
             overfull.append(Overfull(float(match.group(1)), int(match.group(2)), source_for_line(marks, int(match.group(2))),
                                      name.removesuffix(".tex")))
-    return TypesetResult(pdf, passes, seconds, list(missing.values()), overfull, unit_pages(log))
+    written = _PAGES.findall(log)
+    return TypesetResult(pdf, passes, seconds, list(missing.values()), overfull, unit_pages(log), int(written[-1]) if written else 0)
 
 
 def unit_pages(log: str) -> dict[str, UnitPages]:

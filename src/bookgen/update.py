@@ -20,13 +20,15 @@ import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 from typing import Callable
-
-import pikepdf
 
 from .fsutil import atomic_path, write_atomic
 from .render import LatexDocument
 from .typeset import JOBNAME, TypesetResult, UnitPages
+
+if TYPE_CHECKING:
+    import pikepdf
 
 MANIFEST = "units.json"
 
@@ -71,6 +73,13 @@ class Manifest:
     def of_run(cls, document: LatexDocument, made: TypesetResult, warnings: dict[str, list[str]]) -> Manifest:
         files = {name: _digest(text) for name, text in document.files().items()}
         return cls(files, made.units, None, warnings)
+
+    def spliced_in(self, document: LatexDocument, unit: str, warnings: list[str], work_dir: Path) -> None:
+        """Record that ``unit``'s new pages are in book.pdf (the other units' pages and warnings stand)."""
+        self.files = {name: _digest(text) for name, text in document.files().items()}
+        self.warnings[unit] = warnings
+        self.spliced = True
+        self.save(work_dir)
 
     def changed_unit(self, document: LatexDocument, work_dir: Path) -> str | None:
         """The one unit whose file differs, when nothing else does and book.pdf is the one recorded."""
@@ -120,14 +129,17 @@ def update_unit(document: LatexDocument, work_dir: Path, typeset_alone: Callable
         aux.write_bytes(before)  # the full run starts from the state the last one left
         return UnitUpdate(unit, reason=reason)
     started = time.monotonic()
-    splice(work_dir / f"{JOBNAME}.pdf", made.pdf, new)
+    total = splice(work_dir / f"{JOBNAME}.pdf", made.pdf, new)
     whole = TypesetResult(work_dir / f"{JOBNAME}.pdf", made.passes, made.seconds, made.missing_glyphs, made.overfull,
-                          {**manifest.pages, unit: old})
+                          {**manifest.pages, unit: old}, total)
     return UnitUpdate(unit, whole, splice_seconds=time.monotonic() - started)
 
 
-def splice(book_pdf: Path, unit_pdf: Path, pages: UnitPages) -> None:
-    """Replace book pages ``pages.first…`` with the unit run's pages ``pages.output_first…``, in place."""
+def splice(book_pdf: Path, unit_pdf: Path, pages: UnitPages) -> int:
+    """Replace book pages ``pages.first…`` with the unit run's pages ``pages.output_first…``, in place;
+    the book's page count."""
+    import pikepdf  # here: a cold build does not need it
+
     with pikepdf.open(book_pdf) as book, pikepdf.open(unit_pdf) as unit:
         targets = [book.pages[pages.first + i].obj for i in range(pages.count)]
         sources = [unit.pages[pages.output_first + i].obj for i in range(pages.count)]
@@ -149,10 +161,13 @@ def splice(book_pdf: Path, unit_pdf: Path, pages: UnitPages) -> None:
         _move_destinations(book, unit, moved, {t.objgen for t in targets})
         with atomic_path(book_pdf) as tmp:
             book.save(tmp, stream_decode_level=pikepdf.StreamDecodeLevel.none, deterministic_id=True)
+        return len(book.pages)
 
 
 def _move_destinations(book: pikepdf.Pdf, unit: pikepdf.Pdf, moved: dict, replaced: set) -> None:
     """Named destinations on the unit's pages point to where the new run put them."""
+    import pikepdf
+
     if "/Names" not in unit.Root or "/Dests" not in unit.Root.Names or "/Names" not in book.Root or "/Dests" not in book.Root.Names:
         return
     book_dests = pikepdf.NameTree(book.Root.Names.Dests)

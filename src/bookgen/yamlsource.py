@@ -13,7 +13,7 @@ from .errors import Location, ManuscriptError
 DataPath = tuple[str | int, ...]
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
+class _UniqueKeyLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml's parser where PyYAML has it
     """SafeLoader that refuses duplicate keys instead of silently keeping the last one."""
 
 

@@ -4,22 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import subprocess
 import unicodedata
 from dataclasses import asdict
 from functools import cache
 from pathlib import Path
 
-from fontTools.ttLib import TTFont
 
 from ..fsutil import write_atomic
-from ..tools import require
+from ..tools import require, user_cache_dir
 from .context import CheckContext
-
-
-def cache_dir() -> Path:
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "bookgen"
 
 
 def find_font(name: str) -> tuple[Path, int] | None:
@@ -39,11 +33,13 @@ def coverage(path: Path, index: int) -> frozenset[int]:
     """The code points a font face maps, cached on disk by file, size and time (reading a CJK cmap takes a while)."""
     stat = path.stat()
     key = hashlib.sha256(f"{path}:{index}:{stat.st_size}:{stat.st_mtime_ns}".encode()).hexdigest()[:24]
-    cached = cache_dir() / f"cmap-{key}.json"
+    cached = user_cache_dir() / f"cmap-{key}.json"
     try:
         return frozenset(json.loads(cached.read_text()))
     except (OSError, ValueError):
         pass
+    from fontTools.ttLib import TTFont  # here: only `bookgen check` reads fonts
+
     font = TTFont(str(path), fontNumber=index, lazy=True)
     points = sorted(font.getBestCmap() or {})
     font.close()

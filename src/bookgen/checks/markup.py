@@ -8,8 +8,6 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from PIL import Image
-
 from ..convert import Converted, image_problems, line_of
 from ..epub import walk_blocks
 from ..manuscript import FONT_SIZES, dimension_bp
@@ -61,6 +59,8 @@ def _image_resolution(ctx: CheckContext, display: str, source: Source, converted
         path = ctx.book.root / src
         if not path.is_file():
             continue
+        from PIL import Image  # here: most books' pre-checks meet no image
+
         try:
             with Image.open(path) as image:
                 pixels = image.size[0]

@@ -11,12 +11,10 @@ from ..errors import ManuscriptError
 from ..manuscript import BOOK_FILE, Book, load_book
 from ..sources import Source, read_source
 from .context import CheckContext, CheckSettings, SourceFile
-from .fonts import check_fonts
 from .markup import check_markup
 from .model import RULES, Finding, Severity
 from .residue import check_residue
 from .structure import check_structure
-from .typography import check_typography
 
 _IGNORE = re.compile(r"<!--\s*bookgen-ignore(?::\s*([A-Z0-9 ,]+?))?\s*-->")
 
@@ -97,9 +95,13 @@ def check_book(book: Book, sources: dict[str, Source], converted: dict[str, Conv
         check_structure(ctx)
     if wanted("R"):
         check_residue(ctx)
+    # Typography (big Unicode regexes, autocorrect) and fonts (fontTools) are imported only when they
+    # run: build's pre-check needs neither, and it should not pay for them.
     if wanted("T"):
+        from .typography import check_typography
         check_typography(ctx)
     if not fast:
+        from .fonts import check_fonts
         check_fonts(ctx)
     if wanted("M"):
         written = {node_id: source for node_id, source in sources.items() if source.written}

@@ -7,8 +7,6 @@ import difflib
 import re
 import unicodedata
 
-import autocorrect_py
-
 from .context import CheckContext
 from .model import Fix
 from .prose import CJK, CJK_CHAR, Run, masked_lines, paragraphs, prose_runs
@@ -19,6 +17,8 @@ _OFF = ("space-word", "space-punctuation", "space-bracket", "space-backticks", "
 
 def _autocorrect(text: str, **rules: int) -> str:
     """autocorrect-py with only the given rules on (its configuration is global to the process)."""
+    import autocorrect_py  # here, not at the top: build's pre-check runs no typography rule
+
     config = "rules:\n" + "".join(f"  {name}: {rules.get(name.replace('-', '_'), 0)}\n" for name in _OFF)
     autocorrect_py.load_config(config)
     return autocorrect_py.format(text)
