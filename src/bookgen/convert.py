@@ -11,7 +11,7 @@ import concurrent.futures
 import hashlib
 import json
 import subprocess
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from . import __version__
@@ -92,7 +92,8 @@ def convert_sources(book: Book, sources: dict[str, Source], cache_dir: Path, job
                     results[key] = converted
         for item, entry_path in pending:
             converted = results[item["key"]]
-            write_atomic(entry_path, json.dumps(asdict(converted), ensure_ascii=False))
+            entry = {"latex": converted.latex, "ast": converted.ast, "plain": converted.plain, "images": converted.images}
+            write_atomic(entry_path, json.dumps(entry, ensure_ascii=False))  # not asdict(): it deep-copies the AST
             stats.converted += 1
     return results, stats
 

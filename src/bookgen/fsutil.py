@@ -32,6 +32,15 @@ def atomic_path(target: Path) -> Iterator[Path]:
         tmp.unlink(missing_ok=True)
 
 
+def file_stamp(path: Path) -> list[int] | None:
+    """Size and modification time: enough to notice a file that changed behind bookgen's back."""
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return None
+    return [stat.st_size, stat.st_mtime_ns]
+
+
 def write_atomic(target: Path, data: bytes | str) -> None:
     with atomic_path(target) as tmp:
         if isinstance(data, str):

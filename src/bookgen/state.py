@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 
 from . import __version__
-from .fsutil import write_atomic
+from .fsutil import file_stamp, write_atomic
 from .tools import pandoc_identity, template_dir
 
 STATE_FILE = "state.json"
@@ -38,14 +38,6 @@ def inputs_digest(manuscript: Path, options: dict) -> str:
     return digest.hexdigest()
 
 
-def _stamp(path: Path) -> list[int] | None:
-    try:
-        stat = path.stat()
-    except FileNotFoundError:
-        return None
-    return [stat.st_size, stat.st_mtime_ns]
-
-
 def up_to_date(state_path: Path, digest: str) -> dict | None:
     """The recorded build when its inputs digest matches and its outputs are untouched, else None."""
     try:
@@ -55,12 +47,12 @@ def up_to_date(state_path: Path, digest: str) -> dict | None:
     if state.get("digest") != digest:
         return None
     for entry in state.get("outputs", {}).values():
-        if _stamp(Path(entry["path"])) != entry["stamp"]:
+        if file_stamp(Path(entry["path"])) != entry["stamp"]:
             return None
     return state
 
 
 def record(state_path: Path, digest: str, outputs: dict[str, dict], warnings: list[str]) -> None:
     """Remember a successful build (its warnings are shown again by the no-op builds after it)."""
-    recorded = {name: dict(entry, stamp=_stamp(Path(entry["path"]))) for name, entry in outputs.items()}
+    recorded = {name: dict(entry, stamp=file_stamp(Path(entry["path"]))) for name, entry in outputs.items()}
     write_atomic(state_path, json.dumps({"digest": digest, "outputs": recorded, "warnings": warnings}, ensure_ascii=False, indent=1))

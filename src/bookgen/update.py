@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from typing import Callable
 
-from .fsutil import atomic_path, write_atomic
+from .fsutil import atomic_path, file_stamp, write_atomic
 from .render import LatexDocument
 from .typeset import JOBNAME, TypesetResult, UnitPages
 
@@ -33,16 +33,8 @@ if TYPE_CHECKING:
 MANIFEST = "units.json"
 
 
-def _digest(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def _stamp(path: Path) -> list[int] | None:
-    try:
-        stat = path.stat()
-    except FileNotFoundError:
-        return None
-    return [stat.st_size, stat.st_mtime_ns]
+def _digests(document: LatexDocument) -> dict[str, str]:
+    return {name: hashlib.sha256(text.encode("utf-8")).hexdigest() for name, text in document.files().items()}
 
 
 @dataclass
@@ -66,26 +58,25 @@ class Manifest:
 
     def save(self, work_dir: Path) -> None:
         data = {"files": self.files, "pages": {unit: [p.first, p.end, p.output_first] for unit, p in self.pages.items()},
-                "pdf": _stamp(work_dir / f"{JOBNAME}.pdf"), "warnings": self.warnings, "spliced": self.spliced}
+                "pdf": file_stamp(work_dir / f"{JOBNAME}.pdf"), "warnings": self.warnings, "spliced": self.spliced}
         write_atomic(work_dir / MANIFEST, json.dumps(data, ensure_ascii=False, indent=1))
 
     @classmethod
     def of_run(cls, document: LatexDocument, made: TypesetResult, warnings: dict[str, list[str]]) -> Manifest:
-        files = {name: _digest(text) for name, text in document.files().items()}
-        return cls(files, made.units, None, warnings)
+        return cls(_digests(document), made.units, None, warnings)
 
     def spliced_in(self, document: LatexDocument, unit: str, warnings: list[str], work_dir: Path) -> None:
         """Record that ``unit``'s new pages are in book.pdf (the other units' pages and warnings stand)."""
-        self.files = {name: _digest(text) for name, text in document.files().items()}
+        self.files = _digests(document)
         self.warnings[unit] = warnings
         self.spliced = True
         self.save(work_dir)
 
     def changed_unit(self, document: LatexDocument, work_dir: Path) -> str | None:
         """The one unit whose file differs, when nothing else does and book.pdf is the one recorded."""
-        if self.pdf is None or _stamp(work_dir / f"{JOBNAME}.pdf") != self.pdf:
+        if self.pdf is None or file_stamp(work_dir / f"{JOBNAME}.pdf") != self.pdf:
             return None
-        files = {name: _digest(text) for name, text in document.files().items()}
+        files = _digests(document)
         if files.keys() != self.files.keys():
             return None
         changed = [name for name, digest in files.items() if digest != self.files[name]]

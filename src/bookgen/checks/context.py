@@ -43,10 +43,11 @@ class CheckSettings:
             raise ManuscriptError(f"check: cjk_latin_spacing must be one of {', '.join(SPACING_POLICIES)}", where)
         return cls(frozenset(disabled), {code: Severity(level) for code, level in severities.items()}, spacing)
 
-    def can_fail(self, family: str) -> bool:
-        """Whether any enabled rule of a family (its code letter) reports errors, as configured."""
+    def can_fail(self, codes: str) -> bool:
+        """Whether any enabled rule whose code starts with ``codes`` ('T': a family, 'M003': one rule)
+        reports errors, as configured."""
         return any(self.severities.get(code, rule.severity) == Severity.ERROR
-                   for code, rule in RULES.items() if code.startswith(family) and code not in self.disabled)
+                   for code, rule in RULES.items() if code.startswith(codes) and code not in self.disabled)
 
 
 @dataclass

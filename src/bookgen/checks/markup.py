@@ -6,6 +6,7 @@ import json
 import re
 import subprocess
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from ..convert import Converted, image_problems, line_of
@@ -21,38 +22,44 @@ _ERROR = re.compile(r"^\./formulas\.tex:(\d+): (.*)$", re.M)
 MIN_DPI = 300
 
 
-def _formulas(converted: Converted) -> list[tuple[bool, str]]:
-    return [(element["c"][0]["t"] == "DisplayMath", element["c"][1])
-            for element in walk_blocks(converted.ast["blocks"]) if element["t"] == "Math"]
+def _formulas(elements: list[dict]) -> list[tuple[bool, str]]:
+    return [(element["c"][0]["t"] == "DisplayMath", element["c"][1]) for element in elements if element["t"] == "Math"]
 
 
-def check_markup(ctx: CheckContext, sources: dict[str, Source], converted: dict[str, Converted], with_math: bool) -> None:
+def check_markup(ctx: CheckContext, sources: dict[str, Source], converted: dict[str, Converted], with_math: bool,
+                 wanted: Callable[[str], bool] = lambda code: True) -> None:
+    """M001–M004; ``wanted`` leaves out rules by code (build's pre-check wants only those that give errors)."""
     by_id = {f.node.id: f for f in ctx.files if f.node is not None}
     formulas: list[tuple[str, str, bool, str]] = []  # display path, source text, display?, tex
+    walk_ast = (with_math and wanted("M001")) or wanted("M002") or wanted("M004")
     for node_id, result in converted.items():
         source = sources[node_id]
         display = by_id[node_id].display
-        for message, where in image_problems(ctx.book, source, result):
-            ctx.report("M003", display, where.line or 1, 1, message)
-        _emphasis(ctx, display, source.text, result)
-        _image_resolution(ctx, display, source, result)
-        formulas += [(display, source.text, is_display, tex) for is_display, tex in _formulas(result)]
-    if with_math and formulas:
+        if wanted("M003"):
+            for message, where in image_problems(ctx.book, source, result):
+                ctx.report("M003", display, where.line or 1, 1, message)
+        elements = list(walk_blocks(result.ast["blocks"])) if walk_ast else []  # one walk for all three rules
+        if wanted("M002"):
+            _emphasis(ctx, display, source.text, elements)
+        if wanted("M004"):
+            _image_resolution(ctx, display, source, elements)
+        formulas += [(display, source.text, is_display, tex) for is_display, tex in _formulas(elements)]
+    if with_math and formulas and wanted("M001"):
         _math(ctx, formulas)
 
 
-def _emphasis(ctx: CheckContext, display: str, text: str, converted: Converted) -> None:
-    for element in walk_blocks(converted.ast["blocks"]):
+def _emphasis(ctx: CheckContext, display: str, text: str, elements: list[dict]) -> None:
+    for element in elements:
         if element["t"] == "Str" and ("**" in element["c"] or re.search(r"(^|[^\w])\*|\*($|[^\w])", element["c"])):
             line = line_of(text, element["c"]) or 1
             column = text.split("\n")[line - 1].find(element["c"]) + element["c"].find("*") + 1
             ctx.report("M002", display, line, max(column, 1), f"'{element['c']}': the emphasis marker is not closed and prints literally")
 
 
-def _image_resolution(ctx: CheckContext, display: str, source: Source, converted: Converted) -> None:
+def _image_resolution(ctx: CheckContext, display: str, source: Source, elements: list[dict]) -> None:
     layout = ctx.book.layout
     text_width_in = layout.chars_per_line * FONT_SIZES[layout.font_size][1] / 72
-    for element in walk_blocks(converted.ast["blocks"]):
+    for element in elements:
         if element["t"] != "Image":
             continue
         src = element["c"][2][0]

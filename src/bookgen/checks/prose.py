@@ -119,6 +119,7 @@ def paragraphs(text: str) -> tuple[tuple[int, int, str], ...]:
         if not stripped or not any(mask) or re.match(r"^(#{1,6}\s|[-*+]\s|\d+[.)]\s|\||>|:\s|\[\^)", stripped):
             close()
             continue
-        block.append((number, "".join(ch for ch, visible in zip(line, mask) if visible).strip()))
+        prose = line if all(mask) else "".join(ch for ch, visible in zip(line, mask) if visible)
+        block.append((number, prose.strip()))
     close()
     return tuple(result)

@@ -89,12 +89,12 @@ def check_book(book: Book, sources: dict[str, Source], converted: dict[str, Conv
             files.append(SourceFile(None, path, f"{book.root.name}/{relative}", text))
     ctx = CheckContext(book, files, settings)
 
-    def wanted(family: str) -> bool:
-        return not errors_only or settings.can_fail(family)
+    def wanted(codes: str) -> bool:  # a family ('T') or one rule ('M003')
+        return not errors_only or settings.can_fail(codes)
     if wanted("S"):
         check_structure(ctx)
     if wanted("R"):
-        check_residue(ctx)
+        check_residue(ctx, wanted)
     # Typography (big Unicode regexes, autocorrect) and fonts (fontTools) are imported only when they
     # run: build's pre-check needs neither, and it should not pay for them.
     if wanted("T"):
@@ -105,7 +105,7 @@ def check_book(book: Book, sources: dict[str, Source], converted: dict[str, Conv
         check_fonts(ctx)
     if wanted("M"):
         written = {node_id: source for node_id, source in sources.items() if source.written}
-        check_markup(ctx, written, converted, with_math=not fast)
+        check_markup(ctx, written, converted, with_math=not fast, wanted=wanted)
     report.findings += _apply_settings(ctx.findings, settings, files, fast)
     report.findings.sort(key=lambda f: (f.path != ctx.yaml_display, f.path, f.line, f.column, f.code))
     return report
