@@ -259,19 +259,42 @@ def _wait(proc: subprocess.Popen, deadline: float, cancel: threading.Event | Non
 
 
 def _stop(proc: subprocess.Popen, first_signal: int, grace: float) -> None:
-    """Stop latexmk and every TeX it started (they share a process group)."""
+    """Stop latexmk and every TeX it started (they share a process group).
+
+    Waits for the whole group, not just latexmk: latexmk may exit at once on SIGINT while XeLaTeX is
+    still writing the log that names the line it stopped on; SIGKILL only what outlives ``grace``."""
     try:
         os.killpg(proc.pid, first_signal)
-        proc.communicate(timeout=grace)
-    except subprocess.TimeoutExpired:
-        pass
     except ProcessLookupError:
         return
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline and (proc.poll() is None or _group_running(proc.pid)):
+        time.sleep(0.05)
     try:
         os.killpg(proc.pid, signal.SIGKILL)
     except ProcessLookupError:
         pass
-    proc.communicate()
+    proc.wait()
+
+
+def _group_running(group: int) -> bool:
+    """Whether a process of the group still runs (zombies have finished)."""
+    try:
+        entries = [entry for entry in os.listdir("/proc") if entry.isdigit()]
+    except OSError:  # no /proc: ask the kernel, which also counts zombies
+        try:
+            os.killpg(group, 0)
+            return True
+        except ProcessLookupError:
+            return False
+    for entry in entries:
+        try:
+            fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if fields[0] != "Z" and int(fields[2]) == group:  # state, parent, process group
+            return True
+    return False
 
 
 def tex_failure(log: str, document: LatexDocument, log_path: Path, manuscript_root: Path) -> TypesetError | None:

@@ -112,10 +112,10 @@ def update_unit(document: LatexDocument, work_dir: Path, typeset_alone: Callable
     reason = ""
     if made is None or new is None:
         reason = "TeX failed on the unit alone"
+    elif (new.first, new.count) != (old.first, old.count):
+        reason = f"it now takes {new.count} pages, not {old.count}"
     elif (aux.read_bytes() if aux.exists() else b"") != before:
         reason = "its labels, contents lines or counters changed"
-    elif (new.first, new.count) != (old.first, old.count):
-        reason = f"its pages changed ({old.count} → {new.count} from page {new.first + 1})"
     if reason:
         aux.write_bytes(before)  # the full run starts from the state the last one left
         return UnitUpdate(unit, reason=reason)
