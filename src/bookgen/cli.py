@@ -45,6 +45,9 @@ def main(ctx: click.Context, debug: bool) -> None:
     """bookgen: a Chinese book from a YAML outline and Markdown sections, as a typeset PDF and an EPUB 3."""
     ctx.obj = {"debug": debug}
     signal.signal(signal.SIGTERM, _terminate)
+    # Started with SIGINT ignored (a background job of a script), bookgen would pass that on to
+    # XeLaTeX, which the time limit stops with SIGINT so that its log names the line: handle it.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def _progress(quiet: bool):
