@@ -10,7 +10,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from bookgen.checks import run_checks
+from bookgen.checks import check_book, run_checks
+from bookgen.convert import convert_sources
+from bookgen.manuscript import load_book
+from bookgen.sources import read_sources
 from bookgen.cli import main
 
 from conftest import MANUSCRIPT, write_book
@@ -226,3 +229,15 @@ def test_real_manuscript_check_output(tmp_path):
     assert codes.count("S003") == 1 and codes.count("R003") == 1  # the truncated 5.1
     assert codes.count("S007") == 26  # numbers the importer changed: 附录F's G.x, 附录H/J, K/L as back matter
     assert set(codes) <= {"S002", "S003", "S007", "R003", "T003"}  # nothing absurd
+
+
+def test_build_precheck_runs_the_rules_that_can_give_errors(tmp_path):
+    """build's pre-check (errors_only) skips warning-only families, unless book.yaml makes them errors."""
+    def precheck_codes(name: str, yaml_text: str) -> list[str]:
+        root = write_book(tmp_path / name, yaml_text, {"s.md": "文本,逗号<|assistant|>继续。\n", "t.md": "正文。\n"})
+        book = load_book(root)
+        sources = read_sources(book)
+        converted, _ = convert_sources(book, {k: v for k, v in sources.items() if v.written}, tmp_path / "cache")
+        return sorted({f.code for f in check_book(book, sources, converted, fast=True, errors_only=True).findings})
+    assert precheck_codes("default", BOOK) == ["R001"]
+    assert precheck_codes("promoted", BOOK + "check:\n  severity: {T001: error}\n") == ["R001", "T001"]

@@ -106,12 +106,16 @@ def full_build_pages(workspace: Path, name: str) -> list[str]:
 
 
 def test_chapter_update_splices_one_chapter_and_equals_a_full_build(workspace, monkeypatch):
-    first = build(options(workspace, formats=("pdf",)))
+    said: list[str] = []
+    first = build(options(workspace, formats=("pdf",)), said.append)
+    assert [m for m in said if m.startswith("XeLaTeX pass")] == ["XeLaTeX pass 1 of the PDF", "XeLaTeX pass 2 of the PDF"]
     original = pdf_pages(first.outputs["pdf"].path)
     tables = workspace / "m/chapters/blocks/tables.md"
     replace_in(tables, "下表比较了几种模型", "下表比较了常见的几种模型")
     calls = ToolCalls(monkeypatch)
-    second = build(options(workspace, formats=("pdf",)))
+    said.clear()
+    second = build(options(workspace, formats=("pdf",)), said.append)
+    assert "typesetting 第2章 块级元素 alone (one XeLaTeX pass)" in said
     pdf = second.outputs["pdf"].path
     assert "chapter update: 第2章" in second.outputs["pdf"].detail
     assert "latexmk" not in calls.calls and calls.calls.count("xelatex") == 1  # one pass, over that chapter alone

@@ -96,6 +96,9 @@ class _Run:
                 f"{box.source or 'the book'}: a line sticks out {box.points:.1f}pt into the margin (TeX line {box.tex_line} of {box.unit}.tex)")
         return warnings
 
+    def warn(self, by_unit: dict[str, list[str]]) -> None:
+        self.result.warnings.extend(warning for warnings in by_unit.values() for warning in warnings)
+
     def unit_heading(self, unit: str) -> str:
         """'第2章 块级元素' for unit-ch-2: what the author calls it."""
         headings = {UNIT_PREFIX + node.id: node.heading for node in self.book.nodes()}
@@ -124,14 +127,15 @@ class _Run:
             update = self.update_one_unit(document, work_dir)
             if update.made:
                 previous.spliced_in(document, update.unit, self.tex_warnings(update.made).get(update.unit, []), work_dir)
-                self.result.warnings.extend(w for unit_warnings in previous.warnings.values() for w in unit_warnings)
+                self.warn(previous.warnings)
                 return update.made, f"chapter update: {self.unit_heading(update.unit)} typeset alone and spliced in (1 XeLaTeX pass)"
         (work_dir / MANIFEST).unlink(missing_ok=True)  # until this run succeeds, the work directory matches no PDF
         made = self.typeset(document, work_dir, "the print interior" if profile == "print" else "the PDF",
                             force=bool(previous and previous.spliced))
         warnings = self.tex_warnings(made)
-        Manifest.of_run(document, made, warnings).save(work_dir)
-        self.result.warnings.extend(w for unit_warnings in warnings.values() for w in unit_warnings)
+        if profile == "screen":  # print builds are always typeset whole: nothing to remember for an update
+            Manifest.of_run(document, made, warnings).save(work_dir)
+        self.warn(warnings)
         return made, f"{made.passes} XeLaTeX passes"
 
     def gate(self, name: str, report: PreflightReport) -> None:
@@ -177,7 +181,7 @@ class _Run:
         if book.press.cover_image:
             stage_images(book.root, {book.press.cover_image}, work_dir)
         made = self.typeset(document, work_dir, "the cover")
-        self.result.warnings.extend(w for unit_warnings in self.tex_warnings(made).values() for w in unit_warnings)
+        self.warn(self.tex_warnings(made))
         from .preflight import PreflightReport, preflight_cover
 
         ready = work_dir / "finished.pdf"
