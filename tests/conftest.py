@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bookgen.build import BuildOptions, BuildResult, build
+from bookgen.pipeline.build import BuildOptions, BuildResult, build
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"

@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 import json
-import zlib
 import struct
+import zlib
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import MANUSCRIPT, write_book
 
 from bookgen.checks import check_book, run_checks
-from bookgen.convert import convert_sources
-from bookgen.manuscript import load_book
-from bookgen.sources import read_sources
 from bookgen.cli import main
-
-from conftest import MANUSCRIPT, write_book
+from bookgen.model.book import load_book
+from bookgen.sources.convert import convert_sources
+from bookgen.sources.reading import read_sources
 
 BOOK = "title: 书\nslug: t\nchapters:\n  - title: 一章\n    sections:\n      - title: 一节\n        file: s.md\n      - title: 二节\n        file: t.md\n"
 

@@ -12,13 +12,12 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import write_book
 
 from bookgen.cli import main
 from bookgen.errors import BuildLockedError
 from bookgen.fsutil import build_lock
-from bookgen.manuscript import load_book
-
-from conftest import write_book
+from bookgen.model.book import load_book
 
 BOOK = "title: 书\nslug: t\nchapters:\n  - title: 一\n    sections:\n      - title: 节\n        file: s.md\n"
 

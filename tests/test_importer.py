@@ -8,14 +8,13 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import MANUSCRIPT, USER_DRAFT
 
 from bookgen.cli import main
-from bookgen.draft import HEADING, classify, clean_lines
 from bookgen.errors import ManuscriptError
-from bookgen.importer import import_draft
-from bookgen.manuscript import load_book
-
-from conftest import MANUSCRIPT, USER_DRAFT
+from bookgen.importer.draft import HEADING, classify, clean_lines
+from bookgen.importer.parse import import_draft
+from bookgen.model.book import load_book
 
 
 def tree(root: Path) -> dict[str, bytes]:

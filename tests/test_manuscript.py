@@ -3,11 +3,10 @@
 from pathlib import Path
 
 import pytest
+from conftest import MANUSCRIPT, write_book
 
 from bookgen.errors import ManuscriptError
-from bookgen.manuscript import load_book
-
-from conftest import MANUSCRIPT, write_book
+from bookgen.model.book import load_book
 
 OUTLINE = """\
 title: 书

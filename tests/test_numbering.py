@@ -1,6 +1,6 @@
 import pytest
 
-from bookgen.numbering import appendix_letter, chinese_numeral, format_counter
+from bookgen.model.numbering import appendix_letter, chinese_numeral, format_counter
 
 
 @pytest.mark.parametrize("n, text", [(1, "一"), (9, "九"), (10, "十"), (11, "十一"), (20, "二十"), (21, "二十一"),

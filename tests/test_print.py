@@ -12,15 +12,14 @@ from pathlib import Path
 import pikepdf
 import pytest
 from click.testing import CliRunner
+from conftest import SAMPLER, write_book
+from outputs import pdf_bookmarks, pdf_pages, plain
 
 from bookgen.cli import main
 from bookgen.errors import ManuscriptError
-from bookgen.handoff import handoff
-from bookgen.manuscript import load_book  # noqa: F401 (used below)
-from bookgen.press import printed_sheets, spine_width, thousand_characters
-
-from conftest import SAMPLER, write_book
-from outputs import pdf_bookmarks, pdf_pages, plain
+from bookgen.model.book import load_book  # noqa: F401 (used below)
+from bookgen.press.figures import printed_sheets, spine_width, thousand_characters
+from bookgen.press.handoff import handoff
 
 ISBN = "978-7-121-12345-0"
 MM = 72 / 25.4

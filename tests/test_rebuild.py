@@ -9,13 +9,12 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
-import bookgen.convert
-from bookgen.build import BuildOptions, build
-from bookgen.cli import main
-
 from conftest import SAMPLER
 from outputs import pdf_bookmarks, pdf_link_problems, pdf_pages, plain
+
+import bookgen.sources.convert
+from bookgen.cli import main
+from bookgen.pipeline.build import BuildOptions, build
 
 pytestmark = pytest.mark.integration
 
@@ -69,7 +68,7 @@ def test_edit_reconverts_only_its_section(workspace):
 def test_cache_from_another_version_is_not_reused(workspace, monkeypatch):
     first = build(options(workspace, formats=("epub",)))
     (workspace / "m" / "back/thanks.md").write_text("感谢所有读者与编辑。\n", encoding="utf-8")  # defeat the no-op
-    monkeypatch.setattr(bookgen.convert, "__version__", "99.0")
+    monkeypatch.setattr(bookgen.sources.convert, "__version__", "99.0")
     second = build(options(workspace, formats=("epub",)))
     assert second.converted == first.converted and second.reused == 0
 

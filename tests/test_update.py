@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from bookgen.render import LatexDocument
-from bookgen.typeset import TypesetResult, UnitPages, unit_pages
-from bookgen.update import Manifest
+from bookgen.latex.document import LatexDocument
+from bookgen.latex.log import TypesetResult, UnitPages, unit_pages
+from bookgen.latex.update import Manifest
 
 LOG = """(./book.tex
 bookgen-unit-begin: titlepages.tex 0 0

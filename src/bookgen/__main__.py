@@ -1,5 +1,5 @@
 """`python -m bookgen`: the same as the bookgen command."""
 
-from .cli import main
+from bookgen.cli import main
 
 main()

@@ -10,9 +10,11 @@ import time
 from pathlib import Path
 
 import click
-from . import __version__
-from .build import FORMATS, PROFILES, BuildOptions, build
-from .errors import BookgenError
+
+from bookgen import __version__
+from bookgen.errors import BookgenError
+from bookgen.pipeline.build import FORMATS, PROFILES, BuildOptions, build
+
 
 class BookgenGroup(click.Group):
     """Runs commands so that a BookgenError prints one clear line, not a traceback."""
@@ -55,7 +57,9 @@ def _progress(quiet: bool):
     since the start; nothing in CI, pipes or with --quiet."""
     if quiet or not sys.stderr.isatty():
         return lambda message: None
-    from rich.console import Console  # only for interactive runs: keeps start-up (and no-op builds) quick
+    from rich.console import (
+        Console,  # only for interactive runs: keeps start-up (and no-op builds) quick
+    )
 
     console = Console(stderr=True, highlight=False)
     started = time.monotonic()
@@ -121,7 +125,7 @@ def build_command(fmt: str, profile: str, allow_incomplete: bool, manuscript: Pa
 @click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path), help="Also write the report as JSON.")
 def import_command(draft: Path, output: Path, slug: str, force: bool, report_path: Path | None) -> None:
     """Turn a one-file Markdown draft into a manuscript (book.yaml + one file per section)."""
-    from .importer import import_draft
+    from bookgen.importer.parse import import_draft
 
     report = import_draft(draft, output, slug=slug, force=force)
     click.echo(f"imported {draft} → {output}/ ({len(report.files)} files)")
@@ -140,7 +144,7 @@ def import_command(draft: Path, output: Path, slug: str, force: bool, report_pat
     for warning in report.warnings:
         click.echo(f"  warning: {warning}")
     if report_path:
-        from .fsutil import write_atomic
+        from bookgen.fsutil import write_atomic
         write_atomic(report_path, report.as_json() + "\n")
 
 
@@ -152,8 +156,8 @@ def import_command(draft: Path, output: Path, slug: str, force: bool, report_pat
 @click.option("--dry-run", is_flag=True, help="With --fix: show the diff, change nothing.")
 def check_command(manuscript: Path, output: Path, fmt: str, fix: bool, dry_run: bool) -> None:
     """Lint the manuscript: structure, machine-writing residue, Chinese typography, fonts, math and markup."""
-    from .checks import run_checks
-    from .checks import fix as fixing
+    from bookgen.checks import fix as fixing
+    from bookgen.checks import run_checks
 
     if not (manuscript / "book.yaml").exists():
         raise click.UsageError(f"no book.yaml in {manuscript} (use --manuscript DIR)")
@@ -188,8 +192,8 @@ def check_command(manuscript: Path, output: Path, fmt: str, fix: bool, dry_run: 
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def preflight_command(pdf: Path, cover: Path | None, manuscript: Path, fmt: str) -> None:
     """Check a print interior (and cover) against book.yaml and the PDF/X-4 rules; exit 1 on any failure."""
-    from .manuscript import load_book
-    from .preflight import preflight
+    from bookgen.model.book import load_book
+    from bookgen.press.preflight import preflight
 
     report = preflight(pdf, load_book(manuscript), cover)
     click.echo(report.json() if fmt == "json" else report.text(), nl=False)
@@ -203,7 +207,7 @@ def preflight_command(pdf: Path, cover: Path | None, manuscript: Path, fmt: str)
 @click.option("--allow-incomplete", is_flag=True, help="Hand off a draft with unwritten or truncated sections (the report and manifest say so).")
 def handoff_command(manuscript: Path, output: Path, allow_incomplete: bool) -> None:
     """Print interior, cover and EPUB, preflighted and checked, in build/handoff/<slug>-<edition>.zip."""
-    from .handoff import handoff
+    from bookgen.press.handoff import handoff
 
     package = handoff(manuscript, output, allow_incomplete, _progress(False))
     click.echo(f"handoff package: {package.path} ({package.path.stat().st_size / 1024:.0f} KiB)")

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-from .errors import BuildLockedError
+from bookgen.errors import BuildLockedError
 
 
 @contextmanager

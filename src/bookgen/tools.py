@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import functools
-import os
 import importlib.util
+import os
 import shutil
 import subprocess
 from pathlib import Path
 
-from .errors import ToolError
+from bookgen.errors import ToolError
 
 
 @functools.cache
@@ -28,7 +28,7 @@ def user_cache_dir() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "bookgen"
 
 
-PANDOC_DATA_DIR = Path(__file__).resolve().parent / "pandoc"  # holds no templates, filters or init.lua of anyone's
+PANDOC_DATA_DIR = Path(__file__).resolve().parent / "sources" / "pandoc"  # holds no templates, filters or init.lua of anyone's
 
 
 def pandoc_env() -> dict[str, str]:
@@ -61,7 +61,31 @@ def pandoc_api_version() -> list[int]:
     return [int(part) for part in out.strip().split(".")]
 
 
+def run_tool(command: list[str], subject: Path | str, *, timeout: float = 300, check: bool = True,
+             input: bytes | str | None = None, env: dict[str, str] | None = None, cwd: Path | None = None,
+             text: bool = True) -> subprocess.CompletedProcess:
+    """Run an external tool; every way it can fail becomes one ToolError naming the tool and ``subject``.
+
+    ``command[0]`` is the program (a path or a name on PATH). ``timeout`` is in seconds. With
+    ``check``, a non-zero exit is an error (its last stderr line is quoted). Raises ToolError for a
+    missing binary, a time-out and (with ``check``) a failure; returns the completed process.
+    """
+    tool = Path(command[0]).name
+    try:
+        proc = subprocess.run(command, capture_output=True, timeout=timeout, input=input, env=env, cwd=cwd, text=text)
+    except FileNotFoundError:
+        raise ToolError(f"{tool} not found (run `make deps`), needed for {subject}") from None
+    except subprocess.TimeoutExpired:
+        raise ToolError(f"{tool} took longer than {timeout:.0f} s on {subject} and was stopped") from None
+    if check and proc.returncode != 0:
+        stderr = proc.stderr if isinstance(proc.stderr, str) else proc.stderr.decode("utf-8", "replace")
+        last = next((line.strip() for line in reversed(stderr.splitlines()) if line.strip()), "no message")
+        raise ToolError(f"{tool} failed on {subject} (exit {proc.returncode}): {last}")
+    return proc
+
+
 def require(command: str, package_hint: str) -> str:
+    """The path of ``command`` on PATH; raises ToolError naming the package that provides it."""
     path = shutil.which(command)
     if not path:
         raise ToolError(f"'{command}' not found; install {package_hint} (or run `make deps`)")

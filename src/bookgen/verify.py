@@ -9,8 +9,8 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import ToolError
-from .tools import epubcheck_jar, require
+from bookgen.errors import ToolError
+from bookgen.tools import epubcheck_jar, require
 
 
 @dataclass

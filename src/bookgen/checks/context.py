@@ -6,8 +6,9 @@ import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import Location, ManuscriptError
-from ..manuscript import BOOK_FILE, Book, Node
+from bookgen.errors import Location, ManuscriptError
+from bookgen.model.book import BOOK_FILE, Book, Node
+
 from .model import RULES, Finding, Fix, Severity
 
 SPACING_POLICIES = ("none", "space", "any")

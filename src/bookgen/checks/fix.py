@@ -6,7 +6,8 @@ import difflib
 from collections import defaultdict
 from pathlib import Path
 
-from ..fsutil import write_atomic
+from bookgen.fsutil import write_atomic
+
 from .model import RULES, Finding
 
 SAFE = {"T001", "T002", "T003", "T005", "T006", "R001", "R002"}

@@ -10,9 +10,9 @@ from dataclasses import asdict
 from functools import cache
 from pathlib import Path
 
+from bookgen.fsutil import write_atomic
+from bookgen.tools import require, user_cache_dir
 
-from ..fsutil import write_atomic
-from ..tools import require, user_cache_dir
 from .context import CheckContext
 
 

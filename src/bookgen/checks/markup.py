@@ -9,15 +9,16 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from ..convert import Converted, image_problems, line_of
-from ..epub import walk_blocks
-from ..manuscript import FONT_SIZES, dimension_bp
-from ..sources import Source
-from ..tools import pandoc_env, pandoc_path, require
-from ..typeset import tex_environment
+from bookgen.epub.assemble import walk_blocks
+from bookgen.latex.typeset import tex_environment
+from bookgen.model.book import FONT_SIZES, dimension_bp
+from bookgen.sources.convert import Converted, image_problems, line_of
+from bookgen.sources.reading import Source
+from bookgen.tools import PANDOC_DATA_DIR, pandoc_env, pandoc_path, require
+
 from .context import CheckContext
 
-MATHML_SCRIPT = Path(__file__).resolve().parents[1] / "pandoc" / "mathml.lua"
+MATHML_SCRIPT = PANDOC_DATA_DIR / "mathml.lua"
 _ERROR = re.compile(r"^\./formulas\.tex:(\d+): (.*)$", re.M)
 MIN_DPI = 300
 

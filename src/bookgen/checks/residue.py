@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from ..draft import is_instruction
+from bookgen.importer.draft import is_instruction
+
 from .context import CheckContext
 from .model import Fix
 from .prose import masked_lines, paragraphs

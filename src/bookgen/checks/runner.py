@@ -6,10 +6,11 @@ import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from ..convert import Converted, convert_sources
-from ..errors import ManuscriptError
-from ..manuscript import BOOK_FILE, Book, load_book
-from ..sources import Source, read_source
+from bookgen.errors import ManuscriptError
+from bookgen.model.book import BOOK_FILE, Book, load_book
+from bookgen.sources.convert import Converted, convert_sources
+from bookgen.sources.reading import Source, read_source
+
 from .context import CheckContext, CheckSettings, SourceFile
 from .markup import check_markup
 from .model import RULES, Finding, Severity

@@ -12,9 +12,9 @@ import json
 import os
 from pathlib import Path
 
-from . import __version__
-from .fsutil import file_stamp, write_atomic
-from .tools import pandoc_identity, template_dir
+from bookgen import __version__
+from bookgen.fsutil import file_stamp, write_atomic
+from bookgen.tools import PANDOC_DATA_DIR, pandoc_identity, template_dir
 
 STATE_FILE = "state.json"
 
@@ -32,7 +32,7 @@ def inputs_digest(manuscript: Path, options: dict) -> str:
     digest = hashlib.sha256()
     digest.update(json.dumps({"bookgen": __version__, "pandoc": pandoc_identity(), "options": options,
                               "epoch": os.environ.get("SOURCE_DATE_EPOCH", "")}, sort_keys=True).encode())
-    for root in (manuscript.resolve(), template_dir(), Path(__file__).resolve().parent / "pandoc"):
+    for root in (manuscript.resolve(), template_dir(), PANDOC_DATA_DIR):
         digest.update(f"[{root.name}]".encode())
         _tree(root, digest)
     return digest.hexdigest()

@@ -13,14 +13,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
-from .errors import Location, ManuscriptError
-from .fsutil import build_lock
-from .manuscript import BOOK_FILE, Book, load_book
-from .sources import Source, read_sources
-from .state import STATE_FILE, inputs_digest, record, up_to_date
+from bookgen.errors import Location, ManuscriptError
+from bookgen.fsutil import build_lock
+from bookgen.model.book import BOOK_FILE, Book, load_book
+from bookgen.pipeline.state import STATE_FILE, inputs_digest, record, up_to_date
+from bookgen.sources.reading import Source, read_sources
 
 if TYPE_CHECKING:
-    from .preflight import PreflightReport
+    from bookgen.press.preflight import PreflightReport
 
 FORMATS = ("pdf", "epub", "cover")
 PROFILES = ("screen", "print")
@@ -110,7 +110,9 @@ def build(options: BuildOptions, progress: Progress = lambda message: None) -> B
             result.warnings = recorded.get("warnings", [])
             result.timings["total"] = time.monotonic() - started
             return result
-        from .produce import produce  # imported only when there is work: a no-op build stays fast
+        from bookgen.pipeline.produce import (
+            produce,  # imported only when there is work: a no-op build stays fast
+        )
 
         produce(options, book, sources, result, progress)
         result.outputs = {key: result.outputs[key] for key in ("pdf", "cover", "epub") if key in result.outputs}

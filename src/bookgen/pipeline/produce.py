@@ -12,22 +12,38 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
-from .build import BuildOptions, BuildResult, OutputReport, Progress
-from .checks import check_book
-from .convert import Converted, abstract_text, convert_sources, image_problems, line_of
-from .epub import build_epub
-from .errors import CheckFailedError, ManuscriptError, PreflightError, TypesetError
-from .fsutil import copy_atomic
-from .manuscript import BOOK_FILE, Book
-from .press import Geometry, finish_pdf, source_date_epoch
-from .render import UNIT_PREFIX, LatexDocument, render_cover, render_latex
-from .sources import Source
-from .typeset import MissingGlyph, TypesetResult, stage_images, typeset, typeset_unit
-from .update import MANIFEST, Manifest, UnitUpdate, update_unit
-from .verify import check_epub, check_pdf
+from bookgen.checks import check_book
+from bookgen.epub.assemble import build_epub
+from bookgen.errors import (
+    CheckFailedError,
+    ManuscriptError,
+    PreflightError,
+    TypesetError,
+)
+from bookgen.fsutil import copy_atomic
+from bookgen.latex.document import UNIT_PREFIX, LatexDocument
+from bookgen.latex.log import MissingGlyph, TypesetResult
+from bookgen.latex.render import render_latex
+from bookgen.latex.typeset import stage_images, typeset, typeset_unit
+from bookgen.latex.update import MANIFEST, Manifest, UnitUpdate, update_unit
+from bookgen.model.book import BOOK_FILE, Book
+from bookgen.pipeline.build import BuildOptions, BuildResult, OutputReport, Progress
+from bookgen.pipeline.reproducible import source_date_epoch
+from bookgen.press.cover import render_cover
+from bookgen.press.figures import Geometry
+from bookgen.press.pdfx import finish_pdf
+from bookgen.sources.convert import (
+    Converted,
+    abstract_text,
+    convert_sources,
+    image_problems,
+    line_of,
+)
+from bookgen.sources.reading import Source
+from bookgen.verify import check_epub, check_pdf
 
 if TYPE_CHECKING:
-    from .preflight import PreflightReport
+    from bookgen.press.preflight import PreflightReport
 
 
 def glyph_message(book: Book, sources: dict[str, Source], glyph: MissingGlyph) -> str:
@@ -156,7 +172,10 @@ class _Run:
         target = self.options.output / output_name(book, profile)
         ready = made.pdf
         if profile == "print":
-            from .preflight import PreflightReport, preflight_interior  # print builds only: pikepdf, poppler
+            from bookgen.press.preflight import (  # print builds only: pikepdf, poppler
+                PreflightReport,
+                preflight_interior,
+            )
 
             ready = work_dir / "finished.pdf"
             finish_pdf(made.pdf, ready, book, Geometry.of(book), trim_centred=True, title=book.metadata.title)
@@ -182,7 +201,7 @@ class _Run:
             stage_images(book.root, {book.press.cover_image}, work_dir)
         made = self.typeset(document, work_dir, "the cover")
         self.warn(self.tex_warnings(made))
-        from .preflight import PreflightReport, preflight_cover
+        from bookgen.press.preflight import PreflightReport, preflight_cover
 
         ready = work_dir / "finished.pdf"
         finish_pdf(made.pdf, ready, book, Geometry.of(book), trim_centred=False, title=f"{book.metadata.title}（封面）")

@@ -20,12 +20,12 @@ import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
-from .fsutil import atomic_path, file_stamp, write_atomic
-from .render import LatexDocument
-from .typeset import JOBNAME, TypesetResult, UnitPages
+from bookgen.fsutil import atomic_path, file_stamp, write_atomic
+from bookgen.latex.document import LatexDocument
+from bookgen.latex.log import TypesetResult, UnitPages
+from bookgen.latex.typeset import JOBNAME
 
 if TYPE_CHECKING:
     import pikepdf

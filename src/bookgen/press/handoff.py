@@ -17,13 +17,20 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from . import __version__
-from .build import BuildOptions, Progress, build
-from .errors import ToolError
-from .fsutil import atomic_path
-from .press import Geometry, format_label, printed_sheets, source_date_epoch, spine_width, thousand_characters
-from .preflight import PreflightReport
-from .tools import pandoc_version
+from bookgen import __version__
+from bookgen.errors import ToolError
+from bookgen.fsutil import atomic_path
+from bookgen.pipeline.build import BuildOptions, Progress, build
+from bookgen.pipeline.reproducible import source_date_epoch
+from bookgen.press.figures import (
+    Geometry,
+    format_label,
+    printed_sheets,
+    spine_width,
+    thousand_characters,
+)
+from bookgen.press.preflight import PreflightReport
+from bookgen.tools import pandoc_version
 
 
 @dataclass

@@ -14,16 +14,16 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from . import __version__
-from .errors import Location, ManuscriptError, ToolError
-from .fsutil import write_atomic
-from .manuscript import Book, Node
-from .sources import Source
-from .tools import pandoc_env, pandoc_identity, pandoc_path
+from bookgen import __version__
+from bookgen.errors import Location, ManuscriptError, ToolError
+from bookgen.fsutil import write_atomic
+from bookgen.model.book import Book, Node
+from bookgen.sources.reading import Source
+from bookgen.tools import PANDOC_DATA_DIR, pandoc_env, pandoc_identity, pandoc_path
 
 # Pandoc's Markdown; "smart" off so “” stay CJK quotes, "latex_macros" off so raw TeX reaches TeX untouched.
 READER = "markdown-smart-latex_macros+east_asian_line_breaks"
-LUA_SCRIPT = Path(__file__).with_name("pandoc") / "convert.lua"
+LUA_SCRIPT = PANDOC_DATA_DIR / "convert.lua"
 PANDOC_TIMEOUT = 300
 
 

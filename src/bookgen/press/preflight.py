@@ -18,10 +18,10 @@ from pathlib import Path
 
 import pikepdf
 
-from .manuscript import Book
-from .press import BP_PER_MM, Geometry, spine_width
-from .tools import require
-from .verify import pdf_fonts
+from bookgen.model.book import Book
+from bookgen.press.figures import BP_PER_MM, Geometry, spine_width
+from bookgen.tools import require
+from bookgen.verify import pdf_fonts
 
 TOLERANCE_BP = 0.6
 MIN_PPI = 300

@@ -1,7 +1,7 @@
 -- Convert many Markdown sections in one pandoc process, each parsed on its own.
 -- stdin:  {"reader": "...", "items": [{"key", "text", "base", "shift", "unnumbered", "prefix"}]}
 -- stdout: {"api": "1.23.1", "items": {key: {"latex", "ast" (pandoc JSON), "plain" (text), "images"}}}
--- Run by bookgen.convert as `pandoc lua convert.lua`; it reads and writes nothing else.
+-- Run by bookgen.sources.convert as `pandoc lua convert.lua`; it reads and writes nothing else.
 
 local request = pandoc.json.decode(io.read("a"), false)
 

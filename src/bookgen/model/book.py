@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any, Iterator
 
-from .errors import ManuscriptError
-from .numbering import format_counter
-from .yamlsource import DataPath, PositionedYaml, load_yaml
+from bookgen.errors import ManuscriptError
+from bookgen.model.numbering import format_counter
+from bookgen.model.yamlpos import DataPath, PositionedYaml, load_yaml
 
 BOOK_FILE = "book.yaml"
 _DIMENSION = re.compile(r"^\d+(\.\d+)?(mm|cm|pt|bp|in)$")

@@ -14,12 +14,27 @@ from pathlib import Path
 
 import yaml
 
-from .draft import (ABSTRACT_FIELD, HEADING, KEYWORDS_FIELD, LIST_ITEM, OUTLINE_TITLE, TITLE_FIELD, Classified,
-                    Line, Removal, classify, clean_lines, ends_mid_sentence, fenced_lines, normalize, strip_markup)
-from .errors import Location, ManuscriptError
-from .fsutil import write_atomic
-from .manuscript import BOOK_FILE, load_book
-from .sources import decode_markdown
+from bookgen.errors import Location, ManuscriptError
+from bookgen.fsutil import write_atomic
+from bookgen.importer.draft import (
+    ABSTRACT_FIELD,
+    HEADING,
+    KEYWORDS_FIELD,
+    LIST_ITEM,
+    OUTLINE_TITLE,
+    TITLE_FIELD,
+    Classified,
+    Line,
+    Removal,
+    classify,
+    clean_lines,
+    ends_mid_sentence,
+    fenced_lines,
+    normalize,
+    strip_markup,
+)
+from bookgen.model.book import BOOK_FILE, load_book
+from bookgen.sources.reading import decode_markdown
 
 CHAPTER_LIKE = ("chapter", "appendix", "front", "back")
 SECTION_LIKE = ("section", "appendix-section")

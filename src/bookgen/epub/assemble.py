@@ -15,13 +15,19 @@ from typing import Any, Iterator
 
 import yaml
 
-from .convert import Converted, abstract_text
-from .errors import ToolError
-from .fsutil import atomic_path, write_if_changed
-from .manuscript import Book, Node
-from .render import TRUNCATED_MARKER
-from .sources import Source
-from .tools import PANDOC_DATA_DIR, pandoc_api_version, pandoc_env, pandoc_path, template_dir
+from bookgen.errors import ToolError
+from bookgen.fsutil import atomic_path, write_if_changed
+from bookgen.latex.render import TRUNCATED_MARKER
+from bookgen.model.book import Book, Node
+from bookgen.sources.convert import Converted, abstract_text
+from bookgen.sources.reading import Source
+from bookgen.tools import (
+    PANDOC_DATA_DIR,
+    pandoc_api_version,
+    pandoc_env,
+    pandoc_path,
+    template_dir,
+)
 
 Block = dict[str, Any]
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import yaml
 
-from .errors import Location, ManuscriptError
+from bookgen.errors import Location, ManuscriptError
 
 # A path into the loaded data: keys and list indexes, e.g. ("parts", 0, "chapters", 2, "title").
 DataPath = tuple[str | int, ...]

@@ -10,8 +10,8 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import Location, ManuscriptError
-from .manuscript import Book, Node
+from bookgen.errors import Location, ManuscriptError
+from bookgen.model.book import Book, Node
 
 MAX_SECTION_BYTES = 2 * 1024 * 1024  # pandoc's input is bounded: a long real section is ~100 KB
 

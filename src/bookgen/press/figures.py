@@ -1,0 +1,81 @@
+"""Stage 5c (print profile): publishing figures and the PDF/X finishing of the interior and the cover.
+
+Figures follow Chinese publishing convention:
+- 开本: the sheet and its fold, e.g. 787mm×1092mm 1/16 for a 185×260 mm trim (正度16开).
+- 印张 (printed sheets) = pages ÷ 开数, to the eighth of a sheet, rounded up.
+- 字数 (in 千字) = characters per line × lines per page × pages ÷ 1000: the house-style grid count
+  publishers print on the copyright page (it counts the page area, not the characters typed).
+- spine width = pages ÷ 2 × paper caliper (one leaf is two pages).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from bookgen.model.book import Book, dimension_bp
+
+BP_PER_MM = 72 / 25.4
+# Trim size (mm) → (sheet, 开数) for the formats Chinese presses use.
+FORMATS = {
+    (185, 260): ("787mm×1092mm", 16), (170, 240): ("787mm×1092mm", 16), (210, 285): ("889mm×1194mm", 16),
+    (130, 184): ("787mm×1092mm", 32), (140, 203): ("850mm×1168mm", 32), (148, 210): ("880mm×1230mm", 32),
+}
+MARK_MARGIN_MM = 10.0  # room for crop marks outside the bleed
+
+
+def mm(value: str) -> float:
+    return dimension_bp(value) / BP_PER_MM
+
+
+@dataclass(frozen=True)
+class Geometry:
+    """Sizes of the print interior in millimetres; the trim is centred on the media."""
+
+    trim_width: float
+    trim_height: float
+    bleed: float
+
+    @classmethod
+    def of(cls, book: Book) -> "Geometry":
+        return cls(mm(book.layout.trim_width), mm(book.layout.trim_height), mm(book.press.bleed))
+
+    @property
+    def media_width(self) -> float:
+        return self.trim_width + 2 * (self.bleed + MARK_MARGIN_MM)
+
+    @property
+    def media_height(self) -> float:
+        return self.trim_height + 2 * (self.bleed + MARK_MARGIN_MM)
+
+
+def format_label(book: Book) -> tuple[str, int] | None:
+    """('787mm×1092mm 1/16', 16) for a known trim size, else None (the 开本 is then left out)."""
+    key = (round(mm(book.layout.trim_width)), round(mm(book.layout.trim_height)))
+    if key not in FORMATS:
+        return None
+    sheet, fold = FORMATS[key]
+    return f"{sheet} 1/{fold}", fold
+
+
+def printed_sheets(pages: int, fold: int) -> float:
+    """印张: pages ÷ 开数, rounded up to the eighth of a sheet."""
+    return math.ceil(pages / fold * 8) / 8
+
+
+def thousand_characters(pages: int, book: Book) -> float:
+    """字数 in 千字 by the grid convention: characters per line × lines per page × pages ÷ 1000."""
+    return book.layout.chars_per_line * book.layout.lines_per_page * pages / 1000
+
+
+def spine_width(pages: int, book: Book) -> float:
+    """Spine in mm: pages ÷ 2 × paper caliper."""
+    return pages / 2 * mm(book.press.paper_caliper)
+
+
+
+
+
+
+
+
