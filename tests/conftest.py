@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from bookgen.pipeline.build import BuildOptions, BuildResult, build
+from bookgen.pipeline.build import build
+from bookgen.pipeline.options import BuildOptions
+from bookgen.pipeline.results import BuildResult
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"

@@ -14,7 +14,8 @@ from outputs import pdf_bookmarks, pdf_link_problems, pdf_pages, plain
 
 import bookgen.sources.convert
 from bookgen.cli import main
-from bookgen.pipeline.build import BuildOptions, build
+from bookgen.pipeline.build import build
+from bookgen.pipeline.options import BuildOptions
 
 pytestmark = pytest.mark.integration
 

@@ -13,7 +13,8 @@ import click
 
 from bookgen import __version__
 from bookgen.errors import BookgenError
-from bookgen.pipeline.build import FORMATS, PROFILES, BuildOptions, build
+from bookgen.pipeline.build import build
+from bookgen.pipeline.options import BuildOptions, Format, Profile, default_jobs
 
 
 class BookgenGroup(click.Group):
@@ -67,9 +68,9 @@ def _progress(quiet: bool):
 
 
 @main.command("build")
-@click.option("--format", "fmt", type=click.Choice([*FORMATS, "all"]), default="all", show_default=True,
+@click.option("--format", "fmt", type=click.Choice([*(f.value for f in Format), "all"]), default="all", show_default=True,
               help="What to build; all: PDF and EPUB (and the cover with --profile print).")
-@click.option("--profile", type=click.Choice(PROFILES), default="screen", show_default=True,
+@click.option("--profile", type=click.Choice([p.value for p in Profile]), default="screen", show_default=True,
               help="screen: a PDF to read; print: crop marks, bleed, PDF/X keys, whole sheets, preflight.")
 @click.option("--allow-incomplete", is_flag=True, help="Let a print build through with unwritten or truncated sections.")
 @click.option("--manuscript", type=click.Path(file_okay=False, path_type=Path), default=Path("manuscript"), show_default=True, help="The manuscript directory (with book.yaml).")
@@ -85,11 +86,15 @@ def build_command(fmt: str, profile: str, allow_incomplete: bool, manuscript: Pa
                   tex_timeout: float | None, no_verify: bool, no_check: bool, quiet: bool, timings: bool) -> None:
     """Build the book: build/<slug>.pdf (or <slug>-print.pdf), <slug>-cover.pdf, <slug>.epub."""
     started = time.monotonic()
-    formats = (("pdf", "epub", "cover") if profile == "print" else ("pdf", "epub")) if fmt == "all" else (fmt,)
+    if fmt != "all":
+        formats: tuple[Format, ...] = (Format(fmt),)
+    elif profile == Profile.PRINT:
+        formats = (Format.PDF, Format.EPUB, Format.COVER)
+    else:
+        formats = (Format.PDF, Format.EPUB)
     options = BuildOptions(manuscript=manuscript, output=output, formats=formats, profile=profile, strict=strict,
-                           allow_incomplete=allow_incomplete, tex_timeout=tex_timeout, verify=not no_verify, check=not no_check)
-    if jobs:
-        options.jobs = jobs
+                           allow_incomplete=allow_incomplete, tex_timeout=tex_timeout, verify=not no_verify, check=not no_check,
+                           jobs=jobs or default_jobs())
     result = build(options, _progress(quiet))
     elapsed = time.monotonic() - started
     for name, report in result.outputs.items():

@@ -10,6 +10,7 @@ import copy
 import json
 import subprocess
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -181,9 +182,18 @@ def epub_metadata(book: Book, converted: dict[str, Converted]) -> dict:
     return data
 
 
-def build_epub(book: Book, sources: dict[str, Source], converted: dict[str, Converted], work_dir: Path, output: Path,
-               epoch: int | None = None) -> Path:
-    """Write the EPUB to ``output`` (atomically). With ``epoch``, its dates and zip entry times are fixed."""
+@dataclass(frozen=True)
+class EpubAssembly:
+    """The assembled book in the work directory: pandoc's JSON document, its metadata, the chapter level."""
+
+    work_dir: Path
+    document: Path
+    metadata: Path
+    chapter_level: int  # the heading level of chapters (2 when the book has parts): pandoc splits files there
+
+
+def assemble_epub(book: Book, sources: dict[str, Source], converted: dict[str, Converted], work_dir: Path) -> EpubAssembly:
+    """Write the book as one pandoc document (JSON AST) and its EPUB metadata into ``work_dir``."""
     work_dir.mkdir(parents=True, exist_ok=True)
     assembler = _Assembler(book, sources, converted)
     document = {
@@ -191,16 +201,25 @@ def build_epub(book: Book, sources: dict[str, Source], converted: dict[str, Conv
         "meta": {},
         "blocks": assembler.assemble(),
     }
-    doc_path = work_dir / "book.json"
-    meta_path = work_dir / "metadata.yaml"
-    write_if_changed(doc_path, json.dumps(document, ensure_ascii=False))
-    write_if_changed(meta_path, yaml.safe_dump(epub_metadata(book, converted), allow_unicode=True, sort_keys=True))
-    toc_depth = assembler.chapter_level + book.layout.toc_depth - 1
+    assembly = EpubAssembly(work_dir, work_dir / "book.json", work_dir / "metadata.yaml", assembler.chapter_level)
+    write_if_changed(assembly.document, json.dumps(document, ensure_ascii=False))
+    write_if_changed(assembly.metadata, yaml.safe_dump(epub_metadata(book, converted), allow_unicode=True, sort_keys=True))
+    return assembly
+
+
+def write_epub(book: Book, assembly: EpubAssembly, epoch: int | None = None) -> Path:
+    """pandoc writes the assembled book as ``book.epub`` in its work directory, landmarks in Chinese.
+
+    With ``epoch`` (seconds since 1970) its dates and zip entry times are fixed. Returns the file's
+    path; raises ToolError when pandoc fails.
+    """
+    doc_path, meta_path, chapter_level, work_dir = assembly.document, assembly.metadata, assembly.chapter_level, assembly.work_dir
+    toc_depth = chapter_level + book.layout.toc_depth - 1
     command = [
         pandoc_path(), "--from=json", "--to=epub3", str(doc_path),
         f"--metadata-file={meta_path}",
         f"--css={template_dir() / 'epub' / 'book.css'}",
-        f"--split-level={assembler.chapter_level}",
+        f"--split-level={chapter_level}",
         f"--toc-depth={toc_depth}",
         f"--resource-path={book.root}",
         "--mathml",
@@ -216,9 +235,10 @@ def build_epub(book: Book, sources: dict[str, Source], converted: dict[str, Conv
     if proc.returncode != 0:
         said = proc.stderr.strip().splitlines()
         raise ToolError("pandoc could not write the EPUB: " + (said[0] if said else f"exit code {proc.returncode}"))
-    with atomic_path(output) as tmp:
+    made = work_dir / "book.epub"
+    with atomic_path(made) as tmp:
         localise_landmarks(raw, tmp)
-    return output
+    return made
 
 
 # pandoc writes these nav landmark labels in English whatever the book's language.

@@ -1,74 +1,32 @@
-"""The pipeline: load outline → read sections → check → convert → render → typeset / package → verify.
+"""The build: load the outline → read sections → (no-op?) → convert → check → the format builders → merge.
 
 Profiles: "screen" (the default: a PDF to read) and "print" (trim centred on a sheet with crop marks,
 TrimBox/BleedBox, PDF/X-4 keys, pages padded to whole sheets, preflight). The cover is built from
 the print interior's page count. No output is replaced unless its new version passed its checks.
+Builders of different formats run in parallel threads, each with its own StageResult; this module
+merges them.
 """
 
 from __future__ import annotations
 
-import os
+import concurrent.futures
+import threading
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
-from bookgen.errors import Location, ManuscriptError
+from bookgen.errors import CheckFailedError, Location, ManuscriptError
 from bookgen.fsutil import build_lock
 from bookgen.model.book import BOOK_FILE, Book, load_book
+from bookgen.pipeline.options import BuildOptions, Format, Profile, Progress
+from bookgen.pipeline.results import BuildResult, OutputReport, StageResult
 from bookgen.pipeline.state import STATE_FILE, inputs_digest, record, up_to_date
 from bookgen.sources.reading import Source, read_sources
 
 if TYPE_CHECKING:
-    from bookgen.press.preflight import PreflightReport
+    from bookgen.pipeline.builder import BuildContext
 
-FORMATS = ("pdf", "epub", "cover")
-PROFILES = ("screen", "print")
-Progress = Callable[[str], None]
-
-
-@dataclass
-class BuildOptions:
-    manuscript: Path
-    output: Path
-    formats: tuple[str, ...] = ("pdf", "epub")
-    profile: str = "screen"
-    strict: bool = False
-    allow_incomplete: bool = False  # print builds are strict unless this is given
-    jobs: int = max(1, min(4, os.cpu_count() or 1))
-    tex_timeout: float | None = None
-    verify: bool = True
-    check: bool = True  # run the check's fast error rules first
-
-    @property
-    def for_print(self) -> bool:
-        return self.profile == "print" or "cover" in self.formats
-
-    @property
-    def strict_effective(self) -> bool:
-        return self.strict or (self.for_print and not self.allow_incomplete)
-
-
-@dataclass
-class OutputReport:
-    path: Path
-    size: int
-    pages: int | None = None
-    detail: str = ""
-
-
-@dataclass
-class BuildResult:
-    book: Book
-    outputs: dict[str, OutputReport] = field(default_factory=dict)
-    unwritten: list[str] = field(default_factory=list)
-    truncated: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    timings: dict[str, float] = field(default_factory=dict)
-    preflight: dict[str, "PreflightReport"] = field(default_factory=dict)
-    up_to_date: bool = False  # nothing changed: no pandoc, no TeX ran
-    converted: int = 0  # sections pandoc converted in this build
-    reused: int = 0  # sections taken from the conversion cache
+OUTPUT_ORDER = ("pdf", "cover", "epub")
 
 
 def incomplete_sections(book: Book, sources: dict[str, Source]) -> tuple[list[str], list[str]]:
@@ -85,6 +43,11 @@ def incomplete_sections(book: Book, sources: dict[str, Source]) -> tuple[list[st
 
 
 def build(options: BuildOptions, progress: Progress = lambda message: None) -> BuildResult:
+    """Make the outputs ``options`` asks for, or nothing when nothing changed since the last build.
+
+    Raises ManuscriptError (the author's input), CheckFailedError, TypesetError, PreflightError,
+    ToolError; the previous outputs are then left as they were.
+    """
     started = time.monotonic()
     book = load_book(options.manuscript)
     sources = read_sources(book)
@@ -100,22 +63,85 @@ def build(options: BuildOptions, progress: Progress = lambda message: None) -> B
     output_dir = options.output
     with build_lock(output_dir):
         state_path = output_dir / ".work" / STATE_FILE
-        digest = inputs_digest(options.manuscript, {"formats": sorted(options.formats), "profile": options.profile,
+        digest = inputs_digest(options.manuscript, {"formats": sorted(options.formats), "profile": options.profile.value,
                                                     "strict": options.strict_effective, "check": options.check, "verify": options.verify})
         recorded = up_to_date(state_path, digest)
         if recorded is not None:
             result.up_to_date = True
-            result.outputs = {name: OutputReport(Path(entry["path"]), entry["stamp"][0], entry.get("pages"), "up to date")
+            result.outputs = {name: OutputReport(path=Path(entry["path"]), size=entry["stamp"][0],
+                                                 pages=entry.get("pages"), detail="up to date")
                               for name, entry in recorded["outputs"].items()}
             result.warnings = recorded.get("warnings", [])
             result.timings["total"] = time.monotonic() - started
             return result
-        from bookgen.pipeline.produce import (
-            produce,  # imported only when there is work: a no-op build stays fast
-        )
-
-        produce(options, book, sources, result, progress)
-        result.outputs = {key: result.outputs[key] for key in ("pdf", "cover", "epub") if key in result.outputs}
+        context = _prepare(options, book, sources, result, progress)  # pandoc, the check: only when there is work
+        for stage in _run_builders(context):
+            result.merge(stage)
+        result.outputs = {key: result.outputs[key] for key in OUTPUT_ORDER if key in result.outputs}
         record(state_path, digest, {name: {"path": str(report.path), "pages": report.pages} for name, report in result.outputs.items()},
                result.warnings)
     return result
+
+
+def _prepare(options: BuildOptions, book: Book, sources: dict[str, Source], result: BuildResult, progress: Progress) -> BuildContext:
+    """Convert the sections (cached), run the check's error rules: what every builder reads."""
+    from bookgen.checks import (
+        check_book,  # imported only when there is work: a no-op build stays fast
+    )
+    from bookgen.pipeline.builder import BuildContext
+    from bookgen.pipeline.reproducible import source_date_epoch
+    from bookgen.sources.convert import convert_sources, image_problems
+
+    progress(f"converting {sum(s.written for s in sources.values())} sections with pandoc")
+    started = time.monotonic()
+    converted, stats = convert_sources(book, sources, options.output / ".cache", options.jobs)
+    for node_id, section in converted.items():
+        for message, where in image_problems(book, sources[node_id], section):
+            raise ManuscriptError(message, where)
+    result.timings["convert"] = time.monotonic() - started
+    progress(f"converted {stats.converted}, reused {stats.cached} from the cache")
+    result.converted, result.reused = stats.converted, stats.cached
+    if options.check:
+        started = time.monotonic()
+        errors = check_book(book, sources, converted, fast=True, errors_only=True).errors
+        result.timings["check"] = time.monotonic() - started
+        if errors:
+            raise CheckFailedError(f"{len(errors)} check errors; fix them (bookgen check --fix fixes some) or build with --no-check",
+                                   detail="\n".join(str(finding) for finding in errors))
+    return BuildContext(options, book, sources, converted, progress, threading.Event(), source_date_epoch(book))
+
+
+def _jobs(context: BuildContext) -> list[Callable[[], list[StageResult]]]:
+    """One job per independent output: the interior (with the cover after it, which needs its pages), the EPUB."""
+    from bookgen.epub.builder import EpubBuilder
+    from bookgen.latex.builder import CoverBuilder, InteriorBuilder
+
+    options = context.options
+    jobs: list[Callable[[], list[StageResult]]] = []
+    if options.for_print and (Format.PDF in options.formats or Format.COVER in options.formats):
+        def print_pair() -> list[StageResult]:
+            interior = InteriorBuilder(context, Profile.PRINT).run()
+            if Format.COVER not in options.formats:
+                return [interior]
+            return [interior, CoverBuilder(context, interior.outputs["pdf"].pages or 0).run()]
+        jobs.append(print_pair)
+    elif Format.PDF in options.formats:
+        jobs.append(lambda: [InteriorBuilder(context, Profile.SCREEN).run()])
+    if Format.EPUB in options.formats:
+        jobs.append(lambda: [EpubBuilder(context).run()])
+    return jobs
+
+
+def _run_builders(context: BuildContext) -> list[StageResult]:
+    """The jobs in parallel threads; a failure (or Ctrl-C) in one stops the others' tools."""
+    jobs = _jobs(context)
+    stages: list[StageResult] = []
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, len(jobs))) as pool:
+        futures = [pool.submit(job) for job in jobs]
+        try:
+            for future in futures:
+                stages.extend(future.result())
+        except BaseException:
+            context.cancel.set()  # Ctrl-C, SIGTERM or a failure: the other worker stops its tools and unwinds
+            raise
+    return stages

@@ -20,7 +20,8 @@ from pathlib import Path
 from bookgen import __version__
 from bookgen.errors import ToolError
 from bookgen.fsutil import atomic_path
-from bookgen.pipeline.build import BuildOptions, Progress, build
+from bookgen.pipeline.build import build
+from bookgen.pipeline.options import BuildOptions, Format, Profile, Progress
 from bookgen.pipeline.reproducible import source_date_epoch
 from bookgen.press.figures import (
     Geometry,
@@ -56,13 +57,13 @@ def tool_versions() -> dict[str, str]:
 
 
 def handoff(manuscript: Path, output: Path, allow_incomplete: bool, progress: Progress = lambda message: None) -> HandoffPackage:
-    options = BuildOptions(manuscript=manuscript, output=output, formats=("pdf", "epub", "cover"), profile="print",
+    options = BuildOptions(manuscript=manuscript, output=output, formats=(Format.PDF, Format.EPUB, Format.COVER), profile=Profile.PRINT,
                            allow_incomplete=allow_incomplete)
     result = build(options, progress)
     book = result.book
-    epub_detail = result.outputs["epub"].detail
-    if not epub_detail.startswith("EPUBCheck: 0 errors, 0 warnings"):
-        raise ToolError(f"the EPUB does not pass EPUBCheck ({epub_detail}); not handing it off")
+    epub = result.outputs["epub"]
+    if epub.epubcheck is None or epub.epubcheck.errors or epub.epubcheck.warnings:
+        raise ToolError(f"the EPUB does not pass EPUBCheck ({epub.detail}); not handing it off")
     incomplete = [f"unwritten: {h}" for h in result.unwritten] + [f"truncated: {h}" for h in result.truncated]
     report = PreflightReport(result.preflight["interior"].checks + result.preflight["cover"].checks)
     preface = ""
@@ -89,7 +90,7 @@ def handoff(manuscript: Path, output: Path, allow_incomplete: bool, progress: Pr
         "spine_mm": round(spine_width(pages, book), 2), "paper_caliper": book.press.paper_caliper,
         "printed_sheets": printed_sheets(pages, label[1]) if label else None,
         "thousand_characters": thousand_characters(pages, book),
-        "preflight_passed": report.passed, "epubcheck": epub_detail,
+        "preflight_passed": report.passed, "epubcheck": epub.detail,
         "incomplete": incomplete, "tools": tool_versions(), "files": digests,
     }
     texts["manifest.json"] = json.dumps(manifest, ensure_ascii=False, indent=2) + "\n"
