@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import json
+import os
 import resource
 import signal
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING, Callable
 
 import click
 
 from bookgen import __version__
 from bookgen.errors import BookgenError
+
+if TYPE_CHECKING:
+    from bookgen.checks import CheckReport
 from bookgen.pipeline.build import build
 from bookgen.pipeline.options import BuildOptions, Format, Profile, default_jobs
 
@@ -40,7 +45,7 @@ def _terminate(signum, frame):  # noqa: ARG001 - signal handler signature
     raise KeyboardInterrupt
 
 
-@click.group(cls=BookgenGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=BookgenGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 120})
 @click.version_option(__version__, prog_name="bookgen")
 @click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
 @click.pass_context
@@ -67,14 +72,44 @@ def _progress(quiet: bool):
     return lambda message: console.print(f"[dim]{time.monotonic() - started:6.1f}s[/dim] {message}")
 
 
-@main.command("build")
+def locate_project(manuscript: Path | None, output: Path | None) -> tuple[Path, Path]:
+    """The manuscript directory and the output directory of a command.
+
+    Without --manuscript: ``./manuscript`` when it holds a book.yaml (the layout ``bookgen import``
+    makes), else the nearest directory from here upwards that holds one (as git finds .git) — so
+    bookgen also works from inside ``manuscript/`` or one of its folders. Without --output: ``build/``
+    beside that manuscript directory, never inside it. Raises click.UsageError when no book.yaml is found.
+    """
+    here = Path.cwd()
+    if manuscript is None:
+        candidates = [here / "manuscript", here, *here.parents]
+        found = next((d for d in candidates if (d / "book.yaml").is_file()), None)
+        if found is None:
+            raise click.UsageError("no book.yaml here, in ./manuscript or in any parent directory (use --manuscript DIR)")
+        manuscript = found if found == here / "manuscript" else Path(os.path.relpath(found, here))
+    elif not (manuscript / "book.yaml").is_file():
+        raise click.UsageError(f"no book.yaml in {manuscript} (use --manuscript DIR)")
+    if output is None:
+        output = Path(os.path.relpath(manuscript.resolve().parent / "build", here))
+    return manuscript, output
+
+
+def manuscript_options(command: Callable) -> Callable:
+    """--manuscript and --output, shared by build, check and handoff (see locate_project)."""
+    command = click.option("--output", type=click.Path(file_okay=False, path_type=Path), default=None,
+                           help="Where the outputs go  [default: build/ beside the manuscript directory]")(command)
+    return click.option("--manuscript", type=click.Path(file_okay=False, path_type=Path), default=None,
+                        help="The manuscript directory (with book.yaml)  [default: ./manuscript, or the nearest "
+                             "directory upwards with a book.yaml]")(command)
+
+
+@main.command("build", short_help="Build the PDF, EPUB and (print) cover.")
 @click.option("--format", "fmt", type=click.Choice([*(f.value for f in Format), "all"]), default="all", show_default=True,
               help="What to build; all: PDF and EPUB (and the cover with --profile print).")
 @click.option("--profile", type=click.Choice([p.value for p in Profile]), default="screen", show_default=True,
               help="screen: a PDF to read; print: crop marks, bleed, PDF/X keys, whole sheets, preflight.")
 @click.option("--allow-incomplete", is_flag=True, help="Let a print build through with unwritten or truncated sections.")
-@click.option("--manuscript", type=click.Path(file_okay=False, path_type=Path), default=Path("manuscript"), show_default=True, help="The manuscript directory (with book.yaml).")
-@click.option("--output", type=click.Path(file_okay=False, path_type=Path), default=Path("build"), show_default=True, help="Where the outputs go.")
+@manuscript_options
 @click.option("--strict", is_flag=True, help="Fail when sections are unwritten or truncated.")
 @click.option("--jobs", type=click.IntRange(1, 64), default=None, help="Parallel workers (default: the machine's cores, at most 4).")
 @click.option("--tex-timeout", type=click.FloatRange(1), default=None, help="Stop XeLaTeX after this many seconds (default scales with the book).")
@@ -82,9 +117,14 @@ def _progress(quiet: bool):
 @click.option("--no-check", is_flag=True, help="Skip the manuscript check's error rules before building.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress lines; only the summary.")
 @click.option("--timings", is_flag=True, help="Print the time each stage took.")
-def build_command(fmt: str, profile: str, allow_incomplete: bool, manuscript: Path, output: Path, strict: bool, jobs: int | None,
-                  tex_timeout: float | None, no_verify: bool, no_check: bool, quiet: bool, timings: bool) -> None:
-    """Build the book: build/<slug>.pdf (or <slug>-print.pdf), <slug>-cover.pdf, <slug>.epub."""
+def build_command(fmt: str, profile: str, allow_incomplete: bool, manuscript: Path | None, output: Path | None, strict: bool,
+                  jobs: int | None, tex_timeout: float | None, no_verify: bool, no_check: bool, quiet: bool, timings: bool) -> None:
+    """Build the book: build/<slug>.pdf (or <slug>-print.pdf), <slug>-cover.pdf, <slug>.epub.
+
+    Rebuilds do only what changed: nothing at all when nothing did; one chapter typeset alone and
+    spliced in when an edit stays inside it and moves no page.
+    """
+    manuscript, output = locate_project(manuscript, output)
     started = time.monotonic()
     if fmt != "all":
         formats: tuple[Format, ...] = (Format(fmt),)
@@ -122,7 +162,7 @@ def build_command(fmt: str, profile: str, allow_incomplete: bool, manuscript: Pa
         click.echo(f"built in {elapsed:.1f} s ({result.converted} sections converted, {result.reused} from the cache), {len(result.warnings)} warnings")
 
 
-@main.command("import")
+@main.command("import", short_help="Turn a one-file Markdown draft into a manuscript.")
 @click.argument("draft", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--output", type=click.Path(file_okay=False, path_type=Path), default=Path("manuscript"), show_default=True, help="The manuscript directory to write.")
 @click.option("--slug", default="book", show_default=True, help="Output file name stem for the book (build/<slug>.pdf).")
@@ -141,9 +181,9 @@ def import_command(draft: Path, output: Path, slug: str, force: bool, report_pat
         if count:
             click.echo(f"  {heading}: {count} CJK characters")
     for item in report.removed:
-        click.echo(f"  removed {item['reason']} at {draft}:{item['line']}: {item['text']}")
+        click.echo(f"  removed {item.reason} at {draft}:{item.line}: {item.text}")
     for item in report.numbering:
-        click.echo(f"  numbering at {draft}:{item['line']}: draft says {item['draft']}, bookgen prints {item['computed']} ({item['title']})")
+        click.echo(f"  numbering at {draft}:{item.line}: draft says {item.draft}, bookgen prints {item.computed} ({item.title})")
     for path in report.truncated:
         click.echo(f"  truncated (ends mid-sentence): {output}/{path}")
     for warning in report.warnings:
@@ -153,19 +193,23 @@ def import_command(draft: Path, output: Path, slug: str, force: bool, report_pat
         write_atomic(report_path, report.as_json() + "\n")
 
 
-@main.command("check")
-@click.option("--manuscript", type=click.Path(file_okay=False, path_type=Path), default=Path("manuscript"), show_default=True, help="The manuscript directory (with book.yaml).")
-@click.option("--output", type=click.Path(file_okay=False, path_type=Path), default=Path("build"), show_default=True, help="The build directory (its conversion cache is reused).")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@main.command("check", short_help="Lint the manuscript (structure, residue, typography…).")
+@manuscript_options
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="text: one line per finding, infos counted per rule; json: every finding.")
+@click.option("--verbose", "-v", is_flag=True, help="List every info finding too (unwritten sections …), not just their counts.")
 @click.option("--fix", is_flag=True, help="Apply the safe fixes (punctuation width, CJK–Latin spacing, artifacts), showing the diff first.")
 @click.option("--dry-run", is_flag=True, help="With --fix: show the diff, change nothing.")
-def check_command(manuscript: Path, output: Path, fmt: str, fix: bool, dry_run: bool) -> None:
-    """Lint the manuscript: structure, machine-writing residue, Chinese typography, fonts, math and markup."""
+def check_command(manuscript: Path | None, output: Path | None, fmt: str, verbose: bool, fix: bool, dry_run: bool) -> None:
+    """Lint the manuscript: structure, machine-writing residue, Chinese typography, fonts, math and markup.
+
+    Prints `path:line:col: CODE message` for errors and warnings, then the infos counted per rule;
+    exit 1 when there are errors. The build directory's conversion cache is reused.
+    """
     from bookgen.checks import fix as fixing
     from bookgen.checks import run_checks
 
-    if not (manuscript / "book.yaml").exists():
-        raise click.UsageError(f"no book.yaml in {manuscript} (use --manuscript DIR)")
+    manuscript, output = locate_project(manuscript, output)
     report = run_checks(manuscript, output / ".cache")
     if fix:
         changes = fixing.planned_changes(report.findings, report.files)
@@ -177,42 +221,66 @@ def check_command(manuscript: Path, output: Path, fmt: str, fix: bool, dry_run: 
     if fmt == "json":
         click.echo(json.dumps([finding.as_dict() for finding in report.findings], ensure_ascii=False, indent=2))
     else:
-        current = None
-        for finding in report.findings:
-            if finding.path != current:
-                if current is not None:
-                    click.echo()
-                current = finding.path
-            click.echo(str(finding))
-        counts = {s: report.count(s) for s in ("error", "warning", "info")}
-        click.echo(f"{'' if not report.findings else chr(10)}{counts['error']} errors, {counts['warning']} warnings, {counts['info']} infos")
+        _print_findings(report, verbose)
     if report.errors:
         raise SystemExit(1)
 
 
-@main.command("preflight")
+def _print_findings(report: CheckReport, verbose: bool) -> None:
+    """Errors and warnings one per line (grouped by file), then infos: listed with --verbose, else one count per rule."""
+    from bookgen.checks import RULES, Severity
+
+    shown = [f for f in report.findings if verbose or f.severity != Severity.INFO]
+    current = None
+    for finding in shown:
+        if finding.path != current:
+            if current is not None:
+                click.echo()
+            current = finding.path
+        click.echo(str(finding))
+    folded: dict[str, int] = {}
+    for finding in report.findings:
+        if finding not in shown:
+            folded[finding.code] = folded.get(finding.code, 0) + 1
+    if folded:
+        click.echo() if shown else None
+        for code, count in sorted(folded.items()):
+            click.echo(f"{count} × {code} {RULES[code].summary}; --verbose lists them")
+    counts = {s: report.count(s) for s in (Severity.ERROR, Severity.WARNING, Severity.INFO)}
+    click.echo(f"{'' if not report.findings else chr(10)}{counts[Severity.ERROR]} errors, {counts[Severity.WARNING]} warnings, "
+               f"{counts[Severity.INFO]} infos")
+
+
+@main.command("preflight", short_help="Check a print PDF (and cover) for the press.")
 @click.argument("pdf", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--cover", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="The cover PDF, checked against the interior's page count.")
-@click.option("--manuscript", type=click.Path(file_okay=False, path_type=Path), default=Path("manuscript"), show_default=True, help="Its book.yaml gives trim, bleed, signature, caliper and ISBN.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-def preflight_command(pdf: Path, cover: Path | None, manuscript: Path, fmt: str) -> None:
+@click.option("--manuscript", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Its book.yaml gives trim, bleed, signature, caliper and ISBN  [default: as for build]")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="text: PASS/FAIL lines with evidence; json: the same as data.")
+def preflight_command(pdf: Path, cover: Path | None, manuscript: Path | None, fmt: str) -> None:
     """Check a print interior (and cover) against book.yaml and the PDF/X-4 rules; exit 1 on any failure."""
     from bookgen.model.book import load_book
     from bookgen.press.preflight import preflight
 
-    report = preflight(pdf, load_book(manuscript), cover)
+    report = preflight(pdf, load_book(locate_project(manuscript, None)[0]), cover)
     click.echo(report.json() if fmt == "json" else report.text(), nl=False)
     if not report.passed:
         raise SystemExit(1)
 
 
-@main.command("handoff")
-@click.option("--manuscript", type=click.Path(file_okay=False, path_type=Path), default=Path("manuscript"), show_default=True)
-@click.option("--output", type=click.Path(file_okay=False, path_type=Path), default=Path("build"), show_default=True)
+@main.command("handoff", short_help="Make the zip for the press: interior, cover, EPUB.")
+@manuscript_options
 @click.option("--allow-incomplete", is_flag=True, help="Hand off a draft with unwritten or truncated sections (the report and manifest say so).")
-def handoff_command(manuscript: Path, output: Path, allow_incomplete: bool) -> None:
-    """Print interior, cover and EPUB, preflighted and checked, in build/handoff/<slug>-<edition>.zip."""
+def handoff_command(manuscript: Path | None, output: Path | None, allow_incomplete: bool) -> None:
+    """Print interior, cover and EPUB, preflighted and checked, in build/handoff/<slug>-<edition>.zip.
+
+    Builds with the print profile, runs preflight and EPUBCheck, and zips the three files with the
+    preflight report (text and JSON) and manifest.json (figures, tool versions, SHA-256 of each file).
+    """
     from bookgen.press.handoff import handoff
+
+    manuscript, output = locate_project(manuscript, output)
 
     package = handoff(manuscript, output, allow_incomplete, _progress(False))
     click.echo(f"handoff package: {package.path} ({package.path.stat().st_size / 1024:.0f} KiB)")
@@ -222,11 +290,18 @@ def handoff_command(manuscript: Path, output: Path, allow_incomplete: bool) -> N
         click.echo(f"  incomplete: {len(package.manifest['incomplete'])} unwritten or truncated sections (listed in manifest.json)")
 
 
-@main.command("clean")
-@click.option("--output", type=click.Path(file_okay=False, path_type=Path), default=Path("build"), show_default=True)
-def clean_command(output: Path) -> None:
+@main.command("clean", short_help="Remove the cache and work files; keep the outputs.")
+@click.option("--output", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="The build directory  [default: as for build, else ./build]")
+def clean_command(output: Path | None) -> None:
     """Remove the conversion cache and TeX work files (build/.cache, build/.work); the outputs stay."""
     import shutil
+
+    if output is None:
+        try:
+            output = locate_project(None, None)[1]
+        except click.UsageError:
+            output = Path("build")
 
     for name in (".cache", ".work"):
         shutil.rmtree(output / name, ignore_errors=True)

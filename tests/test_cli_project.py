@@ -1,0 +1,62 @@
+"""Finding the manuscript from wherever the author stands, the check's summary, complete help texts."""
+
+from __future__ import annotations
+
+import click
+import pytest
+from click.testing import CliRunner
+from conftest import write_book
+
+from bookgen.cli import locate_project, main
+
+BOOK = ("title: 书\nslug: t\nchapters:\n  - title: 一\n    sections:\n      - title: 甲\n        file: chapters/a.md\n"
+        "      - title: 乙\n      - title: 丙\n      - title: 丁\n")
+
+
+def project(tmp_path):
+    write_book(tmp_path / "manuscript", BOOK, {"chapters/a.md": "第一段。\n"})
+    return tmp_path
+
+
+@pytest.mark.parametrize("start", [".", "manuscript", "manuscript/chapters"])
+def test_book_yaml_found_from_the_project_and_from_inside_the_manuscript(tmp_path, monkeypatch, start):
+    root = project(tmp_path)
+    monkeypatch.chdir(root / start)
+    manuscript, output = locate_project(None, None)
+    assert (manuscript / "book.yaml").resolve() == (root / "manuscript" / "book.yaml").resolve()
+    assert output.resolve() == (root / "build").resolve()  # beside the manuscript, never inside it
+    result = CliRunner().invoke(main, ["check"])
+    assert result.exit_code == 0, result.output
+    assert "not found" not in result.output and "0 errors" in result.output
+
+
+def test_no_book_yaml_anywhere_is_a_usage_error(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["check"])
+    assert result.exit_code == 2 and "no book.yaml here, in ./manuscript or in any parent directory" in result.output
+    with pytest.raises(click.UsageError):
+        locate_project(tmp_path / "nothing", None)
+
+
+def test_check_folds_infos_into_one_count_per_rule(tmp_path):
+    root = project(tmp_path)
+    args = ["check", "--manuscript", str(root / "manuscript"), "--output", str(root / "build")]
+    folded = CliRunner().invoke(main, args).output
+    assert "3 × S002" in folded and "--verbose lists them" in folded
+    assert "S002 unwritten" not in folded.replace("3 × S002 ", "")  # no line per unwritten section
+    listed = CliRunner().invoke(main, [*args, "--verbose"]).output
+    assert listed.count(": S002 ") == 3 and "3 × S002" not in listed
+    assert folded.strip().splitlines()[-1] == listed.strip().splitlines()[-1] == "0 errors, 0 warnings, 3 infos"
+
+
+def test_help_is_complete_and_not_cut_off():
+    runner = CliRunner()
+    top = runner.invoke(main, ["--help"], terminal_width=80).output
+    commands = top.split("Commands:")[1]
+    assert "..." not in commands and "…\n" not in commands
+    for name, command in main.commands.items():
+        assert name in top
+        assert runner.invoke(main, [name, "--help"]).exit_code == 0
+        for param in command.params:
+            if isinstance(param, click.Option) and "--help" not in param.opts:
+                assert param.help, f"bookgen {name} {param.opts[0]} has no help text"
