@@ -143,6 +143,16 @@ def test_missing_glyph_is_an_error_under_strict(tmp_path):
     assert not (tmp_path / "b2" / "t.pdf").exists()
 
 
+@pytest.mark.integration
+def test_missing_glyph_says_what_the_page_shows_and_print_refuses_it(tmp_path):
+    manuscript = write_book(tmp_path / "m", BOOK, {"s.md": "正文🚀火箭。\n"})
+    relaxed = build(manuscript, tmp_path / "b", "--no-check")
+    assert "prints as an empty box (the font's .notdef glyph)" in relaxed.output and "prints as nothing" not in relaxed.output
+    printed = build(manuscript, tmp_path / "b2", "--no-check", "--profile", "print", "--allow-incomplete")
+    assert printed.exit_code == 1 and "would print as empty boxes" in printed.output
+    assert not (tmp_path / "b2" / "t-print.pdf").exists()
+
+
 def test_tex_timeout_from_book_yaml(tmp_path):
     book = load_book(write_book(tmp_path, BOOK + "build:\n  tex_timeout: 30\n"))
     assert book.build.tex_timeout == 30.0

@@ -43,7 +43,8 @@ def glyph_message(context: BuildContext, glyph: MissingGlyph) -> str:
             break
     else:
         where = f"{book.root.name}/{BOOK_FILE}"  # in a title or the metadata
-    return f"{where}: '{glyph.char}' (U+{ord(glyph.char):04X}) has no glyph in {glyph.font}: it prints as nothing"
+    return (f"{where}: '{glyph.char}' (U+{ord(glyph.char):04X}) has no glyph in {glyph.font}: it prints as an empty box "
+            "(the font's .notdef glyph); --strict and print builds refuse it")
 
 
 class _LatexBuilder(Builder):
@@ -63,8 +64,8 @@ class _LatexBuilder(Builder):
                        on_pass=lambda n: context.progress(f"XeLaTeX pass {n} of {what}"), force=force)
         self.result.add_time("typeset", made.seconds)
         missing = [glyph_message(context, glyph) for glyph in made.missing_glyphs]
-        if missing and context.options.strict_effective:
-            raise TypesetError(f"{len(missing)} characters have no glyph in the book's fonts and would vanish "
+        if missing and (context.options.strict or context.options.for_print):  # --allow-incomplete does not let boxes through
+            raise TypesetError(f"{len(missing)} characters have no glyph in the book's fonts and would print as empty boxes "
                                "(an error in strict and print builds): " + "; ".join(missing))
         return made
 
