@@ -9,7 +9,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from bookgen.epub.assemble import walk_blocks
+from bookgen.sources.assemble import walk_blocks
 from bookgen.latex.typeset import tex_environment
 from bookgen.model.book import FONT_SIZES, dimension_bp
 from bookgen.sources.convert import Converted, image_problems, line_of

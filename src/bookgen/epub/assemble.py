@@ -6,20 +6,17 @@ The book is assembled as one pandoc document whose headings already carry bookge
 
 from __future__ import annotations
 
-import copy
 import json
-import subprocess
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import yaml
 
-from bookgen.errors import ToolError
 from bookgen.fsutil import atomic_path, write_if_changed
-from bookgen.latex.render import TRUNCATED_MARKER
-from bookgen.model.book import Book, Node
+from bookgen.model.book import Book
+from bookgen.sources.assemble import assemble_book
 from bookgen.sources.convert import Converted, abstract_text
 from bookgen.sources.reading import Source
 from bookgen.tools import (
@@ -27,134 +24,24 @@ from bookgen.tools import (
     pandoc_api_version,
     pandoc_env,
     pandoc_path,
+    run_tool,
     template_dir,
 )
 
-Block = dict[str, Any]
-
-
 # ---------------------------------------------------------------- pandoc AST helpers
 
-def _attr(identifier: str = "", classes: list[str] | None = None) -> list:
-    return [identifier, classes or [], []]
 
 
-def text_inlines(text: str) -> list[dict]:
-    inlines: list[dict] = []
-    for word in text.split():
-        if inlines:
-            inlines.append({"t": "Space"})
-        inlines.append({"t": "Str", "c": word})
-    return inlines
 
 
-def heading(level: int, node_id: str, number: str, title: str, kind: str) -> Block:
-    inlines = text_inlines(title)
-    if number:
-        inlines = [{"t": "Span", "c": [_attr("", ["number"]), [{"t": "Str", "c": number}]]}, {"t": "Space"}] + inlines
-    return {"t": "Header", "c": [level, _attr(node_id, [kind]), inlines]}
 
 
-def note_block(css_class: str, text: str) -> Block:
-    return {"t": "Div", "c": [_attr("", [css_class]), [{"t": "Para", "c": [{"t": "Str", "c": text}]}]]}
 
 
-def walk_blocks(value: Any) -> Iterator[dict]:
-    """Every AST element (dict with "t") inside ``value``, depth first."""
-    if isinstance(value, dict):
-        if "t" in value:
-            yield value
-        for child in value.values():
-            yield from walk_blocks(child)
-    elif isinstance(value, list):
-        for child in value:
-            yield from walk_blocks(child)
 
 
 # ---------------------------------------------------------------- assembling the book
 
-class _Assembler:
-    """Builds the document's block list in reading order, numbering what LaTeX numbers."""
-
-    def __init__(self, book: Book, sources: dict[str, Source], converted: dict[str, Converted]):
-        self.book = book
-        self.sources = sources
-        self.converted = converted
-        self.blocks: list[Block] = []
-        self.chapter_level = 2 if book.has_parts or book.appendices else 1
-
-    def entry_text(self, node: Node, level: int, section_number: str, float_prefix: str, counters: dict[str, int]) -> None:
-        """The node's own text (or its placeholder), headings shifted to sit below ``level``."""
-        source = self.sources.get(node.id)
-        if source is None or not source.written:
-            if node.file is not None or not node.children:
-                if node.kind != "part":
-                    self.blocks.append(note_block("unwritten", f"「{self.book.layout.placeholder}」"))
-            return
-        body = copy.deepcopy(self.converted[node.id].ast["blocks"])
-        # AST heading level 1 is LaTeX's \section: put it one below the enclosing chapter-like entry.
-        offset = level - 1 if node.kind in ("section", "appendix-section") else level
-        subsection = 0
-        for element in walk_blocks(body):
-            kind = element["t"]
-            if kind == "Header":
-                element["c"][0] += offset
-                classes = element["c"][1][1]
-                if section_number and element["c"][0] == level + 1 and "unnumbered" not in classes:
-                    subsection += 1
-                    element["c"][2][:0] = [
-                        {"t": "Span", "c": [_attr("", ["number"]), [{"t": "Str", "c": f"{section_number}.{subsection}"}]]},
-                        {"t": "Space"},
-                    ]
-            elif kind in ("Figure", "Table") and float_prefix:
-                self._number_caption(element, float_prefix, counters)
-        self.blocks.extend(body)
-        if source.truncated:
-            self.blocks.append(note_block("truncated", f"〔{TRUNCATED_MARKER}〕"))
-
-    @staticmethod
-    def _number_caption(element: dict, prefix: str, counters: dict[str, int]) -> None:
-        """图1.1 / 表1.1 before a caption, as LaTeX numbers them (uncaptioned ones stay unnumbered)."""
-        caption_blocks = element["c"][1][1]
-        if not caption_blocks:
-            return
-        name = "图" if element["t"] == "Figure" else "表"
-        counters[name] = counters.get(name, 0) + 1
-        label = {"t": "Span", "c": [_attr("", ["caption-label"]), [{"t": "Str", "c": f"{name}{prefix}.{counters[name]}"}]]}
-        first = caption_blocks[0]
-        if first["t"] in ("Plain", "Para"):
-            first["c"][:0] = [label, {"t": "Str", "c": "\u3000"}]
-
-    def chapter(self, node: Node, level: int) -> None:
-        self.blocks.append(heading(level, node.id, node.number, node.title, node.kind))
-        prefix = node.counter
-        counters: dict[str, int] = {}
-        self.entry_text(node, level, "", prefix, counters)
-        for section in node.children:
-            self.blocks.append(heading(level + 1, section.id, section.number, section.title, section.kind))
-            self.entry_text(section, level + 1, section.number, prefix, counters)
-
-    def assemble(self) -> list[Block]:
-        book = self.book
-        for node in book.front:
-            self.blocks.append(heading(1, node.id, "", node.title, "front"))
-            self.entry_text(node, 1, "", "", {})
-        for top in book.body:
-            if top.kind == "part":
-                self.blocks.append(heading(1, top.id, top.number, top.title, "part"))
-                self.entry_text(top, 1, "", "", {})
-                for chapter in top.children:
-                    self.chapter(chapter, 2)
-            else:
-                self.chapter(top, self.chapter_level)
-        if book.appendices:
-            self.blocks.append(heading(1, "appendices", "", "附录", "appendix-group"))
-            for node in book.appendices:
-                self.chapter(node, 2)
-        for node in book.back:
-            self.blocks.append(heading(1, node.id, "", node.title, "back"))
-            self.entry_text(node, 1, "", "", {})
-        return self.blocks
 
 
 # ---------------------------------------------------------------- metadata and packaging
@@ -195,13 +82,13 @@ class EpubAssembly:
 def assemble_epub(book: Book, sources: dict[str, Source], converted: dict[str, Converted], work_dir: Path) -> EpubAssembly:
     """Write the book as one pandoc document (JSON AST) and its EPUB metadata into ``work_dir``."""
     work_dir.mkdir(parents=True, exist_ok=True)
-    assembler = _Assembler(book, sources, converted)
+    assembled = assemble_book(book, sources, converted)
     document = {
         "pandoc-api-version": pandoc_api_version(),
         "meta": {},
-        "blocks": assembler.assemble(),
+        "blocks": assembled.blocks,
     }
-    assembly = EpubAssembly(work_dir, work_dir / "book.json", work_dir / "metadata.yaml", assembler.chapter_level)
+    assembly = EpubAssembly(work_dir, work_dir / "book.json", work_dir / "metadata.yaml", assembled.chapter_level)
     write_if_changed(assembly.document, json.dumps(document, ensure_ascii=False))
     write_if_changed(assembly.metadata, yaml.safe_dump(epub_metadata(book, converted), allow_unicode=True, sort_keys=True))
     return assembly
@@ -231,10 +118,7 @@ def write_epub(book: Book, assembly: EpubAssembly, epoch: int | None = None) -> 
     env = pandoc_env()
     if epoch is not None:
         env["SOURCE_DATE_EPOCH"] = str(epoch)
-    proc = subprocess.run(command + ["--output", str(raw)], capture_output=True, text=True, timeout=600, env=env)
-    if proc.returncode != 0:
-        said = proc.stderr.strip().splitlines()
-        raise ToolError("pandoc could not write the EPUB: " + (said[0] if said else f"exit code {proc.returncode}"))
+    run_tool(command + ["--output", str(raw)], "the EPUB", timeout=600, env=env)
     made = work_dir / "book.epub"
     with atomic_path(made) as tmp:
         localise_landmarks(raw, tmp)

@@ -15,11 +15,11 @@ from bookgen import __version__
 from bookgen.latex.document import UNIT_PREFIX, LatexDocument
 from bookgen.model.book import FONT_SIZES, Book, Node
 from bookgen.press.figures import Geometry, format_label
+from bookgen.sources.assemble import TRUNCATED_MARKER
 from bookgen.sources.convert import Converted, abstract_text
 from bookgen.sources.reading import Source
 from bookgen.tools import template_dir, user_cache_dir
 
-TRUNCATED_MARKER = "本节未完"
 
 
 def tex_escape(value: Any) -> str:
