@@ -9,12 +9,15 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from conftest import MANUSCRIPT, USER_DRAFT
+from test_textrules import ALL_TOKENS
 
+from bookgen.checks import run_checks
 from bookgen.cli import main
 from bookgen.errors import ManuscriptError
-from bookgen.importer.draft import HEADING, classify, clean_lines
+from bookgen.importer.draft import classify, clean_lines
 from bookgen.importer.parse import import_draft
 from bookgen.model.book import load_book
+from bookgen.textrules import HEADING
 
 
 def tree(root: Path) -> dict[str, bytes]:
@@ -35,8 +38,8 @@ def test_user_draft_report(tmp_path):
     assert (report.parts, report.chapters, report.sections, report.appendices) == (3, 8, 24, 8)
     assert (report.front, report.back) == (1, 2)
     assert report.sections_with_text == 13
-    assert [(r["line"], r["text"]) for r in report.removed] == [(207, "<|assistant|>"), (207, "**开始撰写正文内容**")]
-    disagreements = {(n["draft"], n["computed"]) for n in report.numbering}
+    assert [(r.line, r.text) for r in report.removed] == [(207, "<|assistant|>"), (207, "**开始撰写正文内容**")]
+    disagreements = {(n.draft, n.computed) for n in report.numbering}
     assert ("G.1", "F.1") in disagreements and ("附录H", "附录G") in disagreements and ("I.11", "G.11") in disagreements
     assert ("附录K", "(unnumbered)") in disagreements  # 致谢 is back matter
     assert report.truncated == ["chapters/创业失败的反思/失败的原因分析.md"]
@@ -116,8 +119,8 @@ def test_chinese_numeral_chapters_without_parts(tmp_path):
     assert (tmp_path / "m/chapters/绪论/背景.md").read_text(encoding="utf-8") == "背景正文。\n\n# 更细的一层\n\n细节。\n"
     assert (tmp_path / "m/chapters/方法/index.md").read_text(encoding="utf-8") == "方法正文。\n"
     assert any("新增的一节" in w and "not in the outline" in w for w in report.warnings)
-    renumbered = next(n for n in report.numbering if n["draft"] == "1.1.1")
-    assert (renumbered["line"], renumbered["computed"]) == (19, "(numbered by bookgen)")
+    renumbered = next(n for n in report.numbering if n.draft == "1.1.1")
+    assert (renumbered.line, renumbered.computed) == (19, "(numbered by bookgen)")
 
 
 ENGLISH = """\
@@ -187,7 +190,7 @@ def test_chat_artifacts_removed_and_listed(tmp_path):
     draft = ("# 书\n\n## 目录\n\n### 第1章 一\n\n#### 1.1 节\n\n---\n\n<|im_start|>assistant\n好的，以下是本书的正文：\n\n"
              "### 第1章 一\n\n#### 1.1 节\n\n正文。<|im_end|>\n")
     report = import_draft(write(tmp_path / "d.md", draft), tmp_path / "m")
-    assert [(r["line"], r["reason"]) for r in report.removed] == [(11, "chat token"), (12, "writing instruction"), (18, "chat token")]
+    assert [(r.line, r.reason) for r in report.removed] == [(11, "chat token"), (12, "writing instruction"), (18, "chat token")]
     assert (tmp_path / "m/chapters/一/节.md").read_text(encoding="utf-8") == "正文。\n"
 
 
@@ -211,3 +214,31 @@ def test_cli_import_with_json_report(tmp_path):
     assert data["sections_with_text"] == 13 and data["truncated"]
     again = CliRunner().invoke(main, ["import", str(USER_DRAFT), "--output", str(tmp_path / "m")])
     assert again.exit_code == 2 and "use --force" in again.output
+
+
+def test_chat_tokens_of_every_family_removed_and_check_finds_no_r001(tmp_path):
+    """Issue 11: a draft with <|eom_id|>, <|eot_id|>, <|im_end|>, a Llama 3 role header or [/INST] imports
+    with each removal reported, and `bookgen check` on the result reports no R001."""
+    draft = ("# 书\n\n## 第1章 一\n\n### 1.1 节\n\n"
+             "<|start_header_id|>assistant<|end_header_id|>\n"
+             "第一段。<|eom_id|>\n\n"
+             "第二段。<|eot_id|>\n\n"
+             "[/INST]第三段。<|im_end|>\n")
+    report = import_draft(write(tmp_path / "d.md", draft), tmp_path / "m")
+    assert [(r.line, r.text, r.reason) for r in report.removed] == [
+        (7, "<|start_header_id|>assistant<|end_header_id|>", "chat token"), (8, "<|eom_id|>", "chat token"),
+        (10, "<|eot_id|>", "chat token"), (12, "[/INST]", "chat token"), (12, "<|im_end|>", "chat token")]
+    assert (tmp_path / "m/chapters/一/节.md").read_text(encoding="utf-8") == "第一段。\n\n第二段。\n\n第三段。\n"
+    checked = run_checks(tmp_path / "m", tmp_path / "cache", fast=True)
+    assert not [f for f in checked.findings if f.code == "R001"]
+
+
+@pytest.mark.parametrize("token", ALL_TOKENS)
+def test_chat_token_siblings_removed(tmp_path, token):
+    draft = f"# 书\n\n## 第1章 一\n\n### 1.1 节\n\n{token}\n正文。\n\n```\n{token}\n```\n"
+    report = import_draft(write(tmp_path / "d.md", draft), tmp_path / "m")
+    assert [(r.line, r.text) for r in report.removed] == [(7, token)]
+    text = (tmp_path / "m/chapters/一/节.md").read_text(encoding="utf-8")
+    assert text == f"正文。\n\n```\n{token}\n```\n"  # the one in code is the author's example
+    checked = run_checks(tmp_path / "m", tmp_path / "cache", fast=True)
+    assert not [f for f in checked.findings if f.code == "R001"]

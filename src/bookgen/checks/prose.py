@@ -9,7 +9,8 @@ import functools
 import re
 from dataclasses import dataclass
 
-FENCE = re.compile(r"^[ ]{0,3}(`{3,}|~{3,})")
+from bookgen.textrules import CHAT_TOKEN, HEADING, in_fences
+
 _INLINE_MASKS = [
     re.compile(r"(`+).+?\1"),                                 # inline code
     re.compile(r"\$(?=\S)(?:\\\$|[^$])+?(?<=\S)\$(?!\d)"),     # inline math (pandoc's rule)
@@ -18,11 +19,10 @@ _INLINE_MASKS = [
     re.compile(r"\]\([^)]*\)"),                               # link and image targets
     re.compile(r"\[\^[^\]]+\]"),                              # footnote markers
     re.compile(r"\\[A-Za-z]+\*?(?:\[[^\]]*\])?(?:\{[^}]*\})*"),  # raw TeX commands
-    re.compile(r"<[A-Za-z/][^>]*>"),                          # HTML tags
     re.compile(r"\{[#.][^}]*\}"),                             # pandoc attributes {#id .class}
 ]
-CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
-CJK_CHAR = re.compile(f"[{CJK}]")
+_HTML_TAG = re.compile(r"<[A-Za-z/][^>]*>")  # masked, except chat tokens that look like tags (<end_of_turn>, <s>)
+_NOT_A_BLOCK_OF_PROSE = re.compile(r"^([-*+]\s|\d+[.)]\s|\||>|:\s|\[\^)")  # list items, tables, quotes, definitions, notes
 
 
 @dataclass(frozen=True)
@@ -40,21 +40,14 @@ def masked_lines(text: str) -> tuple[tuple[int, str, tuple[bool, ...]], ...]:
 
     Memoized: every rule family reads the same files."""
     out = []
-    fence = ""
     in_math = False
     in_comment = False
-    for number, line in enumerate(text.split("\n"), 1):
+    lines = text.split("\n")
+    for number, (line, fenced) in enumerate(zip(lines, in_fences(lines)), 1):
+        if fenced:
+            out.append((number, line, (False,) * len(line)))
+            continue
         mask = [True] * len(line)
-        fence_match = FENCE.match(line)
-        if fence:
-            if fence_match and fence_match.group(1)[0] == fence[0] and len(fence_match.group(1)) >= len(fence):
-                fence = ""
-            out.append((number, line, (False,) * len(line)))
-            continue
-        if fence_match:
-            fence = fence_match.group(1)
-            out.append((number, line, (False,) * len(line)))
-            continue
         position = 0
         while position <= len(line):
             if in_math or in_comment:
@@ -84,6 +77,13 @@ def masked_lines(text: str) -> tuple[tuple[int, str, tuple[bool, ...]], ...]:
                 position = first
         for pattern in _INLINE_MASKS:
             for match in pattern.finditer(line):
+                for i in range(match.start(), match.end()):
+                    mask[i] = False
+        tokens: list[tuple[int, int]] | None = None
+        for match in _HTML_TAG.finditer(line):
+            if tokens is None:
+                tokens = [token.span() for token in CHAT_TOKEN.finditer(line)]
+            if not any(start <= match.start() and match.end() <= end for start, end in tokens):
                 for i in range(match.start(), match.end()):
                     mask[i] = False
         out.append((number, line, tuple(mask)))
@@ -116,7 +116,7 @@ def paragraphs(text: str) -> tuple[tuple[int, int, str], ...]:
 
     for number, line, mask in masked_lines(text):
         stripped = line.strip()
-        if not stripped or not any(mask) or re.match(r"^(#{1,6}\s|[-*+]\s|\d+[.)]\s|\||>|:\s|\[\^)", stripped):
+        if not stripped or not any(mask) or HEADING.match(stripped) or _NOT_A_BLOCK_OF_PROSE.match(stripped):
             close()
             continue
         prose = line if all(mask) else "".join(ch for ch, visible in zip(line, mask) if visible)

@@ -5,14 +5,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from bookgen.importer.draft import is_instruction
+from bookgen.textrules import CHAT_TOKEN, PAUSES, is_instruction
 
 from .context import CheckContext
 from .model import Fix
 from .prose import masked_lines, paragraphs
 
-CHAT_TOKEN = re.compile(r"<\|[A-Za-z_]{2,30}\|>(?:assistant|user|system)?")
-_MID_SENTENCE = set("，、；")
+_CUT_OFF = PAUSES | {"；"}  # a semicolon ends a clause, not a paragraph
 
 
 def check_residue(ctx: CheckContext, wanted: Callable[[str], bool] = lambda code: True) -> None:
@@ -29,7 +28,7 @@ def check_residue(ctx: CheckContext, wanted: Callable[[str], bool] = lambda code
                 ctx.report("R002", source.display, number, 1, f"writing instruction or assistant preamble: {line.strip()}",
                            Fix(number, 0, len(line), ""))
         for first, last, text in paragraphs(source.text) if whole_paragraphs else ():
-            if text and text[-1] in _MID_SENTENCE:
+            if text and text[-1] in _CUT_OFF:
                 ctx.report("R003", source.display, last, len(source.text.split("\n")[last - 1]), f"paragraph stops mid-sentence at '{text[-12:]}'")
             key = re.sub(r"\s+", "", text)
             if len(key) >= 30:

@@ -5,19 +5,18 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 
+from bookgen.textrules import HEADING
+
 from .context import CheckContext
 from .prose import masked_lines
-
-_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 
 
 def check_structure(ctx: CheckContext) -> None:
     book = ctx.book
     by_node = {f.node.id: f for f in ctx.files if f.node is not None}
     for node in book.nodes():
-        has_own_text = node.kind != "part" and (node.file is not None or not node.children)
         source = by_node.get(node.id)
-        if has_own_text and not (source and source.text.strip()):
+        if node.has_own_text and not (source and source.text.strip()):
             ctx.report("S002", ctx.yaml_display, node.yaml_line, 1, f"unwritten: {node.heading}" + (f" ({node.file})" if node.file else ""))
         if node.draft_number:
             ctx.report("S007", ctx.yaml_display, node.yaml_line, 1, f"the draft numbered '{node.title}' {node.draft_number}; bookgen prints {node.number or 'no number (back matter)'}")
@@ -42,7 +41,7 @@ def _check_headings(ctx: CheckContext, source) -> None:
     previous = 0
     node = source.node
     for number, line, mask in masked_lines(source.text):
-        match = _HEADING.match(line)
+        match = HEADING.match(line)
         if not match or not mask or not mask[0]:
             continue
         level = len(match.group(1))

@@ -7,9 +7,11 @@ import difflib
 import re
 import unicodedata
 
+from bookgen.textrules import CJK_CHAR, CJK_RANGES, PAUSES, SENTENCE_END
+
 from .context import CheckContext
 from .model import Fix
-from .prose import CJK, CJK_CHAR, Run, masked_lines, paragraphs, prose_runs
+from .prose import Run, masked_lines, paragraphs, prose_runs
 
 _OFF = ("space-word", "space-punctuation", "space-bracket", "space-backticks", "space-dash", "space-dollar",
         "fullwidth", "no-space-fullwidth", "halfwidth-word", "halfwidth-punctuation", "spellcheck")
@@ -32,17 +34,15 @@ def _changes(old: str, new: str):
             yield i1, i2, new[j1:j2]
 
 
-_HALF_PUNCT = re.compile(rf"(?<=[{CJK}])[;!]|[;!](?=[{CJK}])")
+_HALF_PUNCT = re.compile(rf"(?<=[{CJK_RANGES}])[;!]|[;!](?=[{CJK_RANGES}])")
 _FULLWIDTH_PUNCT = {";": "；", "!": "！", "(": "（", ")": "）"}
 _PARENS = re.compile(r"\(([^()]*)\)")
 _DOUBLED = re.compile(r"([。，、；：])\1+")
-_ELLIPSIS = re.compile(rf"(?<=[{CJK}。，])(\.{{3,}}|。{{3,}}|…(?!…))|(?<!…)…(?=[{CJK}])(?!…)")
-_DASH = re.compile(rf"(?<=[{CJK}])(-{{2,}}|—(?!—)|–)(?=[{CJK}])")
-_SPACE_BETWEEN = re.compile(rf"(?<=[{CJK}]) +(?=[A-Za-z0-9])|(?<=[A-Za-z0-9%]) +(?=[{CJK}])")
+_ELLIPSIS = re.compile(rf"(?<=[{CJK_RANGES}。，])(\.{{3,}}|。{{3,}}|…(?!…))|(?<!…)…(?=[{CJK_RANGES}])(?!…)")
+_DASH = re.compile(rf"(?<=[{CJK_RANGES}])(-{{2,}}|—(?!—)|–)(?=[{CJK_RANGES}])")
+_SPACE_BETWEEN = re.compile(rf"(?<=[{CJK_RANGES}]) +(?=[A-Za-z0-9])|(?<=[A-Za-z0-9%]) +(?=[{CJK_RANGES}])")
 _PAIRS = {"（": "）", "“": "”", "‘": "’", "《": "》", "「": "」", "『": "』", "【": "】"}
 _CLOSERS = {v: k for k, v in _PAIRS.items()}
-_ENDS_SENTENCE = set("。！？…”」』）)》.!?：:；;")
-_MID_SENTENCE = set("，、")  # a paragraph cut off mid-sentence: R003 reports it
 
 
 def check_typography(ctx: CheckContext) -> None:
@@ -59,14 +59,14 @@ def check_typography(ctx: CheckContext) -> None:
                     ctx.report("T003", source.display, run.line, column + 1,
                                "typed space between Chinese and Latin: bookgen spaces them itself (policy: none)",
                                Fix(run.line, column, run.start + match.end(), ""))
-            elif policy == "space" and re.search(rf"[{CJK}][A-Za-z0-9]|[A-Za-z0-9][{CJK}]", run.text):
+            elif policy == "space" and re.search(rf"[{CJK_RANGES}][A-Za-z0-9]|[A-Za-z0-9][{CJK_RANGES}]", run.text):
                 for start, end, text in _changes(run.text, _autocorrect(run.text, space_word=1)):
                     if text.strip() == "" and start == end:
                         ctx.report("T003", source.display, run.line, run.start + start + 1,
                                    "no space between Chinese and Latin (policy: space)", Fix(run.line, run.start + start, run.start + end, " "))
         _paired_punctuation(ctx, source)
-        for first, last, text in paragraphs(source.text):
-            if len(CJK_CHAR.findall(text)) >= 20 and text[-1] not in _ENDS_SENTENCE | _MID_SENTENCE and not text.endswith("**"):
+        for first, last, text in paragraphs(source.text):  # one cut off at a pause: R003 reports it
+            if len(CJK_CHAR.findall(text)) >= 20 and text[-1] not in SENTENCE_END | PAUSES and not text.endswith("**"):
                 line = source.text.split("\n")[last - 1]
                 ctx.report("T007", source.display, last, len(line), f"paragraph ends without punctuation: '…{text[-10:]}'")
 

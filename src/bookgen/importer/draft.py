@@ -1,6 +1,7 @@
-"""Reading a one-file Markdown draft: artifacts, headings and what kind of outline entry each is.
+"""Reading a one-file Markdown draft: the importer's own patterns (title block, outline entries) and
+what kind of outline entry each heading is; artifacts are removed with the shared text rules.
 
-Pure text analysis, no files written: ``importer`` turns the result into a manuscript.
+Pure text analysis, no files written: ``importer.parse`` turns the result into a manuscript.
 """
 
 from __future__ import annotations
@@ -8,45 +9,37 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-# Chat-model artifacts: special tokens, and writing instructions or assistant preambles on their own.
-CHAT_TOKEN = re.compile(r"<\|(?:im_start|im_end|im_sep|assistant|user|system|endoftext|end|eot_id|begin_of_text|start_header_id|end_header_id)\|>(?:assistant|user|system)?")
-INSTRUCTIONS = [
-    re.compile(r"^(现在)?开始(撰写|写作|编写|输出)(正文|文章|本书|全文)?(内容)?[:：。!！]?$"),
-    re.compile(r"^(以下|下面)(是|为)(正文|文章|本书)(内容)?[:：。]?$"),
-    re.compile(r"^(好的|当然|没问题|当然可以)[，,！!。].{0,60}(以下|下面|如下).{0,30}$"),
-    re.compile(r"^作为一?[个名]?(人工智能|AI|语言模型|大语言模型).{0,80}$"),
-    re.compile(r"^(Sure|Okay|OK|Certainly|Of course)[,!.].{0,100}(below|following|here is|here's).{0,40}$", re.I),
-]
+from bookgen.textrules import CHAT_TOKEN, in_fences, is_instruction, strip_markup
 
 _ZH_NUM = "一二三四五六七八九十百零〇两"
 _SEP = r"[\s:：.．、\-—]*"
-PART = re.compile(rf"^(第[{_ZH_NUM}\d]+部分|第[{_ZH_NUM}\d]+篇|Part\s+[IVXLC\d]+){_SEP}(.*)$", re.I)
-CHAPTER = re.compile(rf"^(第[{_ZH_NUM}\d]+章|Chapter\s+\d+){_SEP}(.*)$", re.I)
+PART = re.compile(rf"^(第[{_ZH_NUM}\d]+部分|第[{_ZH_NUM}\d]+篇|Part\s+[IVXLC\d]+){_SEP}(.*)$", re.IGNORECASE)
+CHAPTER = re.compile(rf"^(第[{_ZH_NUM}\d]+章|Chapter\s+\d+){_SEP}(.*)$", re.IGNORECASE)
 APPENDIX = re.compile(rf"^(附录\s*[A-Z]|Appendix\s+[A-Z])(?![A-Za-z]){_SEP}(.*)$")
 SECTION = re.compile(r"^([A-Z\d]+(?:\.\d+)+)\.?(?=[\s:：、]|[^\x00-\x7f])" + _SEP + r"(.*)$")
-APPENDIX_GROUP = re.compile(r"^(附录|Appendices|Appendix)$", re.I)
+APPENDIX_GROUP = re.compile(r"^(附录|Appendices|Appendix)$", re.IGNORECASE)
 FRONT_TITLES = {"前言", "序", "序言", "自序", "引言", "摘要", "preface", "foreword", "abstract", "introduction"}
 BACK_TITLES = {"致谢", "鸣谢", "关于作者", "作者简介", "后记", "参考文献", "acknowledgements", "acknowledgments",
                "about the author", "afterword", "bibliography", "references"}
-OUTLINE_TITLE = re.compile(r"(目录|目錄|contents|table of contents|outline)", re.I)
-TITLE_FIELD = re.compile(r"^(文章标题|书名|标题|题目|title)[:：]?\s*(.*)$", re.I)
-KEYWORDS_FIELD = re.compile(r"^(关键词|关键字|keywords?)[:：]?\s*(.*)$", re.I)
-ABSTRACT_FIELD = re.compile(r"^(摘要|内容摘要|内容提要|abstract)[:：]?\s*(.*)$", re.I)
-HEADING = re.compile(r"^(#{1,6})[ \t]+(.*?)[ \t]*#*[ \t]*$")
+OUTLINE_TITLE = re.compile(r"(目录|目錄|contents|table of contents|outline)", re.IGNORECASE)
+TITLE_FIELD = re.compile(r"^(文章标题|书名|标题|题目|title)[:：]?\s*(.*)$", re.IGNORECASE)
+KEYWORDS_FIELD = re.compile(r"^(关键词|关键字|keywords?)[:：]?\s*(.*)$", re.IGNORECASE)
+ABSTRACT_FIELD = re.compile(r"^(摘要|内容摘要|内容提要|abstract)[:：]?\s*(.*)$", re.IGNORECASE)
 LIST_ITEM = re.compile(r"^(\s*)(?:[-*+]|\d+[.)])[ \t]+(.*)$")
-FENCE = re.compile(r"^[ ]{0,3}(`{3,}|~{3,})")
-# A section's text that ends in one of these is complete; anything else at the draft's end is cut off.
-SENTENCE_END = set("。！？!?…”」』）)】》.;；:：|`$*_~")
 
 
 @dataclass(frozen=True)
 class Line:
+    """One line of the draft (or the piece of one left between chat tokens)."""
+
     number: int  # 1-based line in the draft
     text: str
 
 
 @dataclass(frozen=True)
 class Removal:
+    """An artifact the import removed: its 1-based draft line, its text and why ("chat token", "writing instruction")."""
+
     line: int
     text: str
     reason: str
@@ -61,13 +54,8 @@ class Classified:
     title: str
 
 
-def strip_markup(text: str) -> str:
-    """Heading text without emphasis markers or surrounding 《》 (titles are plain in book.yaml)."""
-    text = re.sub(r"(\*\*|__|\*|_)(.+?)\1", r"\2", text.strip())
-    return text.strip()
-
-
 def classify(text: str) -> Classified:
+    """What a heading or outline item's text names (第1章, 1.1, 附录A, 前言, …), its number and bare title."""
     text = strip_markup(text)
     bare = text.rstrip(":：").strip()
     if APPENDIX_GROUP.match(bare):
@@ -97,27 +85,22 @@ def normalize(title: str) -> str:
 
 
 def clean_lines(text: str) -> tuple[list[Line], list[Removal]]:
-    """Draft lines with chat tokens and writing instructions removed (a token may split a line)."""
+    """Draft lines with chat tokens and writing instructions removed, and what was removed.
+
+    Outside fenced code only; a token may split a line into several (each keeps the line's number).
+    """
     lines: list[Line] = []
     removals: list[Removal] = []
-    in_fence = ""
-    for number, raw in enumerate(text.replace("\r\n", "\n").replace("\r", "\n").split("\n"), 1):
-        fence = FENCE.match(raw)
-        if in_fence:
-            lines.append(Line(number, raw))
-            if fence and fence.group(1)[0] == in_fence[0] and len(fence.group(1)) >= len(in_fence):
-                in_fence = ""
-            continue
-        if fence:
-            in_fence = fence.group(1)
+    raw_lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    for number, (raw, fenced) in enumerate(zip(raw_lines, in_fences(raw_lines)), 1):
+        if fenced:
             lines.append(Line(number, raw))
             continue
         pieces = [raw]
-        if CHAT_TOKEN.search(raw):
-            for token in CHAT_TOKEN.findall(raw):
-                removals.append(Removal(number, token, "chat token"))
-            pieces = [piece for piece in CHAT_TOKEN.split(raw)]
-            pieces = [piece for piece in pieces if piece.strip()] or [""]
+        tokens = CHAT_TOKEN.findall(raw)
+        if tokens:
+            removals.extend(Removal(number, token, "chat token") for token in tokens)
+            pieces = [piece for piece in CHAT_TOKEN.split(raw) if piece.strip()] or [""]
         for piece in pieces:
             if is_instruction(piece):
                 removals.append(Removal(number, piece.strip(), "writing instruction"))
@@ -126,27 +109,6 @@ def clean_lines(text: str) -> tuple[list[Line], list[Removal]]:
     return lines, removals
 
 
-def is_instruction(text: str) -> bool:
-    bare = strip_markup(text.strip().lstrip("#").strip())
-    return bool(bare) and any(pattern.match(bare) for pattern in INSTRUCTIONS)
-
-
 def fenced_lines(lines: list[Line]) -> set[int]:
     """Indexes (into ``lines``) of lines inside fenced code blocks, fences included."""
-    inside: set[int] = set()
-    fence = ""
-    for index, line in enumerate(lines):
-        match = FENCE.match(line.text)
-        if fence:
-            inside.add(index)
-            if match and match.group(1)[0] == fence[0] and len(match.group(1)) >= len(fence):
-                fence = ""
-        elif match:
-            fence = match.group(1)
-            inside.add(index)
-    return inside
-
-
-def ends_mid_sentence(text: str) -> bool:
-    stripped = text.rstrip()
-    return bool(stripped) and stripped[-1] not in SENTENCE_END
+    return {index for index, inside in enumerate(in_fences(line.text for line in lines)) if inside}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import yaml
@@ -18,7 +18,6 @@ from bookgen.errors import Location, ManuscriptError
 from bookgen.fsutil import write_atomic
 from bookgen.importer.draft import (
     ABSTRACT_FIELD,
-    HEADING,
     KEYWORDS_FIELD,
     LIST_ITEM,
     OUTLINE_TITLE,
@@ -28,19 +27,17 @@ from bookgen.importer.draft import (
     Removal,
     classify,
     clean_lines,
-    ends_mid_sentence,
     fenced_lines,
     normalize,
-    strip_markup,
 )
 from bookgen.model.book import BOOK_FILE, load_book
 from bookgen.sources.reading import decode_markdown
+from bookgen.textrules import CJK_CHAR, HEADING, ends_mid_sentence, strip_markup
 
 CHAPTER_LIKE = ("chapter", "appendix", "front", "back")
 SECTION_LIKE = ("section", "appendix-section")
 _UNSAFE_IN_NAMES = re.compile(r"[<>:\"/\\|?*\x00-\x1f]+")
 _THEMATIC_BREAK = re.compile(r"^\s{0,3}([-*_])(\s*\1){2,}\s*$")
-_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]")
 
 
 @dataclass
@@ -49,11 +46,28 @@ class DraftEntry:
     title: str
     draft_number: str
     line: int
-    children: list["DraftEntry"] = field(default_factory=list)
+    children: list[DraftEntry] = field(default_factory=list)
     text: list[Line] = field(default_factory=list)
     status: str = "draft"
     file: str = ""
     mismatched_number: bool = False  # the draft's number differs from the one bookgen computes
+
+
+@dataclass(frozen=True)
+class Renumbered:
+    """A heading inside a section whose hand-written number the import dropped (bookgen numbers it)."""
+
+    line: int  # 1-based draft line
+    number: str
+    title: str
+
+
+@dataclass
+class OutlinePlace:
+    """Where the outline being read has got to: the current part and chapter (or front/back entry)."""
+
+    part: DraftEntry | None = None
+    chapter: DraftEntry | None = None
 
 
 @dataclass
@@ -69,7 +83,7 @@ class DraftBook:
     back: list[DraftEntry] = field(default_factory=list)
     removals: list[Removal] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
-    renumbered: list[dict] = field(default_factory=list)  # hand-written numbers removed from headings inside sections
+    renumbered: list[Renumbered] = field(default_factory=list)  # hand-written numbers removed from headings inside sections
     chapter_numerals: str = "arabic"
     part_numerals: str = "chinese"
 
@@ -167,7 +181,7 @@ class _Parser:
         """Read the outline's headings or list items; return where the body begins."""
         seen: set[str] = set()
         level_kinds: dict[int, str] = {}
-        state = {"part": None, "chapter": None, "group": False}
+        state = OutlinePlace()
         index = start
         while index < len(self.lines):
             line = self.lines[index]
@@ -190,7 +204,7 @@ class _Parser:
             seen.add(key)
             kind = classified.kind
             if kind == "other":
-                kind = level_kinds.get(level, "section" if state["chapter"] else "chapter")
+                kind = level_kinds.get(level, "section" if state.chapter else "chapter")
                 classified = Classified(kind, "", classified.title)
             else:
                 level_kinds.setdefault(level, kind)
@@ -198,18 +212,20 @@ class _Parser:
             index += 1
         return index
 
-    def place(self, item: Classified, line: int, state: dict) -> DraftEntry | None:
-        """Put an outline item into the tree being built (state: current part, chapter, appendix group)."""
-        book = self.book
+    def place(self, item: Classified, line: int, state: OutlinePlace) -> None:
+        """Put an outline item into the tree being built; an appendix group only moves ``state``, a sub-heading nothing."""
         self.note_numerals(item)
+        if item.kind == "appendix-group":
+            state.part, state.chapter = None, None
+        elif item.kind != "subsection":  # sub-headings live inside section files, not in the outline
+            self.add(item, line, state)
+
+    def add(self, item: Classified, line: int, state: OutlinePlace) -> DraftEntry:
+        """Add an entry (part, chapter, section, appendix, front or back matter) after ``state``'s place."""
+        book = self.book
         kind = item.kind
-        if kind == "appendix-group":
-            state.update(group=True, part=None, chapter=None)
-            return None
-        if kind == "subsection":
-            return None  # sub-headings live inside section files, not in the outline
         if kind == "section":
-            parent = state["chapter"]
+            parent = state.chapter
             if parent is None or parent.kind not in ("chapter", "appendix"):
                 book.warnings.append(f"{self.name}:{line}: section '{item.title}' outside any chapter taken as a chapter")
                 kind = "chapter"
@@ -220,22 +236,22 @@ class _Parser:
         entry = DraftEntry(kind, item.title, item.number, line)
         if kind == "part":
             book.parts.append(entry)
-            state.update(part=entry, chapter=None, group=False)
+            state.part, state.chapter = entry, None
         elif kind == "chapter":
-            (state["part"].children if state["part"] else book.chapters).append(entry)
-            state["chapter"] = entry
+            (state.part.children if state.part else book.chapters).append(entry)
+            state.chapter = entry
         elif kind == "appendix":
             book.appendices.append(entry)
-            state.update(chapter=entry, part=None)
+            state.chapter, state.part = entry, None
         elif kind == "front" and not (book.parts or book.chapters):
             book.front.append(entry)
-            state["chapter"] = entry
+            state.chapter = entry
         else:  # back matter, or a front-matter title after the chapters
             if item.number:
                 book.warnings.append(f"{self.name}:{line}: '{item.number} {item.title}' taken as back matter, not as an appendix")
             entry.kind = "back"
             book.back.append(entry)
-            state["chapter"] = entry
+            state.chapter = entry
         return entry
 
     def note_numerals(self, item: Classified) -> None:
@@ -253,7 +269,6 @@ class _Parser:
         cursor = 0
         current: DraftEntry | None = None
         levels: dict[str, int] = {}
-        state = {"part": None, "chapter": None, "group": False}
         for index in range(start, len(self.lines)):
             line = self.lines[index]
             heading = self.heading(index)
@@ -261,7 +276,6 @@ class _Parser:
                 level, text = heading
                 item = classify(text)
                 if item.kind == "appendix-group":
-                    state.update(group=True, part=None, chapter=None)
                     continue
                 structural = item.kind in ("part", "chapter", "appendix", "section", "front", "back")
                 if item.kind == "other" and current is not None:
@@ -297,7 +311,7 @@ class _Parser:
         depth = max(1, min(6, depth))
         title_text = HEADING.match(line.text).group(2)
         if item.number:
-            self.book.renumbered.append({"line": line.number, "number": item.number, "title": item.title})
+            self.book.renumbered.append(Renumbered(line.number, item.number, item.title))
             title_text = re.sub(r"^\s*" + re.escape(item.number) + r"\.?[\s:：、]*", "", title_text)
         return Line(line.number, "#" * depth + " " + title_text)
 
@@ -323,10 +337,9 @@ class _Parser:
                 position = chapter.children.index(current) + 1 if current in chapter.children else len(chapter.children)
                 chapter.children.insert(position, entry)
                 return entry
-        state = {"part": self.part_of(current), "chapter": self.chapter_of(current), "group": False}
-        placed = self.place(Classified("chapter" if item.kind == "section" else item.kind, item.number, item.title), line, state)
-        assert placed is not None
-        return placed
+        entry = Classified("chapter" if item.kind == "section" else item.kind, item.number, item.title)
+        self.note_numerals(entry)
+        return self.add(entry, line, OutlinePlace(self.part_of(current), self.chapter_of(current)))
 
     def chapter_of(self, entry: DraftEntry | None) -> DraftEntry | None:
         for candidate in self.book.entries():
@@ -343,7 +356,7 @@ class _Parser:
         return None
 
     def outline_from_body(self, start: int) -> None:
-        state = {"part": None, "chapter": None, "group": False}
+        state = OutlinePlace()
         level_kinds: dict[int, str] = {}
         for index in range(start, len(self.lines)):
             heading = self.heading(index)
@@ -370,6 +383,7 @@ class _Parser:
 
 
 def parse_draft(text: str, name: str = "draft.md") -> DraftBook:
+    """The draft's outline, text and artifacts; ``name`` is the draft's file name for warnings (``name:line: …``)."""
     return _Parser(text, name).parse()
 
 
@@ -474,8 +488,20 @@ def manuscript_files(book: DraftBook, slug: str, source_name: str) -> dict[str, 
     return files
 
 
+@dataclass(frozen=True)
+class NumberingNote:
+    """A number the draft wrote that bookgen does not print: draft line, the draft's number, bookgen's, the title."""
+
+    line: int
+    draft: str
+    computed: str  # bookgen's number, "(unnumbered)" or "(numbered by bookgen)" for headings inside sections
+    title: str
+
+
 @dataclass
 class ImportReport:
+    """What ``bookgen import`` did: entry counts, CJK characters per chapter heading, removals, numbering notes."""
+
     source: str
     parts: int
     chapters: int
@@ -486,17 +512,23 @@ class ImportReport:
     sections_with_text: int
     sections_total: int
     cjk_per_chapter: dict[str, int]
-    removed: list[dict]
-    numbering: list[dict]
+    removed: list[Removal]
+    numbering: list[NumberingNote]
     truncated: list[str]
     warnings: list[str]
     files: list[str]
 
     def as_json(self) -> str:
-        return json.dumps(self.__dict__, ensure_ascii=False, indent=2)
+        """The report as a JSON object (``removed`` and ``numbering`` as lists of objects), indented."""
+        return json.dumps(asdict(self), ensure_ascii=False, indent=2)
 
 
 def import_draft(draft: Path, output: Path, slug: str = "book", force: bool = False) -> ImportReport:
+    """Write the manuscript made from ``draft`` into ``output`` and report what the import did.
+
+    Raises ManuscriptError when the draft cannot be read or decoded, or when ``output`` already holds
+    one of the files the import writes (unless ``force``); never deletes a file.
+    """
     try:
         raw = draft.read_bytes()
     except OSError as exc:
@@ -518,21 +550,21 @@ def import_draft(draft: Path, output: Path, slug: str = "book", force: bool = Fa
 
 
 def make_report(book: DraftBook, output: Path, source_name: str, files: dict[str, str]) -> ImportReport:
+    """The report of an import just written to ``output`` (its book.yaml is loaded to compare numbers)."""
     loaded = load_book(output)
-    numbering = []
+    numbering: list[NumberingNote] = []
     # Pair the draft's entries with the loaded outline (same order) to compare numbers.
     for draft_entry, node in zip(book.entries(), loaded.nodes()):
         if draft_entry.draft_number and draft_entry.draft_number != node.number:
             draft_entry.mismatched_number = True
-            numbering.append({"line": draft_entry.line, "draft": draft_entry.draft_number, "computed": node.number or "(unnumbered)", "title": node.title})
-    for item in book.renumbered:
-        numbering.append({"line": item["line"], "draft": item["number"], "computed": "(numbered by bookgen)", "title": item["title"]})
+            numbering.append(NumberingNote(draft_entry.line, draft_entry.draft_number, node.number or "(unnumbered)", node.title))
+    numbering += [NumberingNote(item.line, item.number, "(numbered by bookgen)", item.title) for item in book.renumbered]
     sections = [e for e in book.entries() if e.kind in SECTION_LIKE]
     chapters = [c for p in book.parts for c in p.children] + book.chapters + book.appendices
     cjk = {}
     for node, chapter in zip([n for n in loaded.nodes() if n.kind in ("chapter", "appendix")], chapters):
         lines = chapter.text + [line for section in chapter.children for line in section.text]
-        cjk[node.heading] = sum(len(_CJK.findall(line.text)) for line in lines)
+        cjk[node.heading] = sum(len(CJK_CHAR.findall(line.text)) for line in lines)
     return ImportReport(
         source=source_name,
         parts=len(book.parts),
@@ -544,7 +576,7 @@ def make_report(book: DraftBook, output: Path, source_name: str, files: dict[str
         sections_with_text=sum(1 for e in sections if entry_text(e.text)),
         sections_total=len(sections),
         cjk_per_chapter=cjk,
-        removed=[{"line": r.line, "text": r.text, "reason": r.reason} for r in book.removals],
+        removed=list(book.removals),
         numbering=numbering,
         truncated=[f"{e.file}" for e in book.entries() if e.status == "truncated"],
         warnings=book.warnings,
