@@ -11,7 +11,6 @@ import hashlib
 import importlib.metadata
 import json
 import re
-import subprocess
 import zipfile
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -31,7 +30,7 @@ from bookgen.press.figures import (
     thousand_characters,
 )
 from bookgen.press.preflight import PreflightReport
-from bookgen.tools import pandoc_version
+from bookgen.tools import pandoc_version, run_tool
 
 
 @dataclass
@@ -41,11 +40,13 @@ class HandoffPackage:
 
 
 def tool_versions() -> dict[str, str]:
+    """The versions of bookgen and the tools that made the package, for its manifest ("unknown" when one cannot say)."""
     def first_line(command: list[str]) -> str:
         try:
-            return subprocess.run(command, capture_output=True, text=True, timeout=30).stdout.strip().splitlines()[0]
-        except (OSError, IndexError, subprocess.SubprocessError):
+            out = run_tool(command, "its version", timeout=30).stdout.strip()
+        except ToolError:
             return "unknown"
+        return out.splitlines()[0] if out else "unknown"
     return {
         "bookgen": __version__,
         "pandoc": pandoc_version(),
@@ -62,7 +63,7 @@ def handoff(manuscript: Path, output: Path, allow_incomplete: bool, progress: Pr
     result = build(options, progress)
     book = result.book
     epub = result.outputs["epub"]
-    if epub.epubcheck is None or epub.epubcheck.errors or epub.epubcheck.warnings:
+    if epub.epubcheck is None or not epub.epubcheck.passed:
         raise ToolError(f"the EPUB does not pass EPUBCheck ({epub.detail}); not handing it off")
     incomplete = [f"unwritten: {h}" for h in result.unwritten] + [f"truncated: {h}" for h in result.truncated]
     report = PreflightReport(result.preflight["interior"].checks + result.preflight["cover"].checks)

@@ -11,16 +11,16 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import subprocess
 import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import pikepdf
 
+from bookgen.errors import ToolError
 from bookgen.model.book import Book
 from bookgen.press.figures import BP_PER_MM, Geometry, spine_width
-from bookgen.tools import require
+from bookgen.tools import run_tool
 from bookgen.verify import pdf_fonts
 
 TOLERANCE_BP = 0.6
@@ -73,7 +73,7 @@ def _common(pdf_path: Path, pdf: pikepdf.Pdf, subject: str) -> list[Check]:
     checks.append(Check(subject, "fonts embedded and subset, no Type 3", not bad and not unsubset,
                         f"{len(fonts)} fonts" + (f"; not embedded or Type 3: {', '.join(bad)}" if bad else "")
                         + (f"; not subset: {', '.join(unsubset)}" if unsubset else "")))
-    images = subprocess.run([require("pdfimages", "poppler-utils"), "-list", str(pdf_path)], capture_output=True, text=True).stdout.splitlines()[2:]
+    images = run_tool(["pdfimages", "-list", str(pdf_path)], pdf_path, timeout=120, package="poppler-utils").stdout.splitlines()[2:]
     low = []
     for line in images:
         cols = line.split()
@@ -196,9 +196,12 @@ def _barcode(cover_path: Path, book: Book) -> Check:
     if not zbarimg:
         return Check("cover", "ISBN barcode", False, "zbarimg not installed (Debian zbar-tools): cannot read the barcode")
     with tempfile.TemporaryDirectory() as tmp:
-        subprocess.run([require("pdftoppm", "poppler-utils"), "-r", "400", "-gray", "-png", str(cover_path), f"{tmp}/cover"], check=True)
-        image = next(Path(tmp).glob("cover*.png"))
-        found = subprocess.run([zbarimg, "--quiet", "--raw", str(image)], capture_output=True, text=True).stdout.split()
+        run_tool(["pdftoppm", "-r", "400", "-gray", "-png", str(cover_path), f"{tmp}/cover"], cover_path, timeout=120, package="poppler-utils")
+        image = next(Path(tmp).glob("cover*.png"), None)
+        if image is None:
+            raise ToolError(f"pdftoppm rendered no page of {cover_path}")
+        # zbarimg exits 4 when it finds no barcode: that is the check's answer, not a failure
+        found = run_tool([zbarimg, "--quiet", "--raw", str(image)], cover_path, timeout=120, check=False).stdout.split()
     return Check("cover", "ISBN barcode decodes to the ISBN", expected in found, f"decoded {found or 'nothing'}; ISBN {expected}")
 
 
