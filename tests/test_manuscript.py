@@ -7,6 +7,7 @@ from conftest import MANUSCRIPT, write_book
 
 from bookgen.errors import ManuscriptError
 from bookgen.model.book import load_book
+from bookgen.model.lengths import Length
 
 OUTLINE = """\
 title: 书
@@ -59,7 +60,7 @@ def test_defaults_and_metadata(tmp_path):
     book = load_book(write_book(tmp_path, "title: 书\nauthors: 张三\n"))
     assert book.metadata.language == "zh-CN"
     assert book.metadata.authors == ("张三",)
-    assert book.layout.trim_width == "185mm" and book.layout.trim_height == "260mm"
+    assert book.layout.trim_width == Length.parse("185mm") and book.layout.trim_height == Length.parse("260mm")
     assert book.metadata.publisher == ""  # unknown metadata stays empty
     # A stable identifier without an ISBN, the ISBN's when there is one.
     assert book.metadata.identifier() == load_book(tmp_path).metadata.identifier()

@@ -40,9 +40,18 @@ class BookgenError(Exception):
 
 
 class ManuscriptError(BookgenError):
-    """book.yaml or a section file is wrong: the author can fix it. Exit code 2."""
+    """book.yaml or a section file is wrong: the author can fix it. Exit code 2.
+
+    ``problems``: each problem as (location, message); several when one error reports a whole
+    validation pass (book.yaml), the first being the error's own location and first message line.
+    """
 
     exit_code = 2
+
+    def __init__(self, message: str, location: Location | None = None, detail: str | None = None,
+                 problems: list[tuple[Location | None, str]] | None = None):
+        super().__init__(message, location, detail)
+        self.problems = problems or [(location, message)]
 
 
 class ToolError(BookgenError):

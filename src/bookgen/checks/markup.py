@@ -11,7 +11,7 @@ from pathlib import Path
 
 from bookgen.sources.assemble import walk_blocks
 from bookgen.latex.typeset import tex_environment
-from bookgen.model.book import FONT_SIZES, dimension_bp
+from bookgen.model.lengths import Length
 from bookgen.sources.convert import Converted, image_problems, line_of
 from bookgen.sources.reading import Source
 from bookgen.tools import PANDOC_DATA_DIR, pandoc_env, pandoc_path, require
@@ -58,8 +58,7 @@ def _emphasis(ctx: CheckContext, display: str, text: str, elements: list[dict]) 
 
 
 def _image_resolution(ctx: CheckContext, display: str, source: Source, elements: list[dict]) -> None:
-    layout = ctx.book.layout
-    text_width_in = layout.chars_per_line * FONT_SIZES[layout.font_size][1] / 72
+    text_width_in = ctx.book.geometry.text_width / 25.4
     for element in elements:
         if element["t"] != "Image":
             continue
@@ -79,7 +78,7 @@ def _image_resolution(ctx: CheckContext, display: str, source: Source, elements:
         if width.endswith("%"):
             printed_in = text_width_in * float(width[:-1]) / 100
         elif re.match(r"^\d+(\.\d+)?(mm|cm|in|pt|bp)$", width):
-            printed_in = dimension_bp(width) / 72
+            printed_in = Length.parse(width).inches
         else:
             printed_in = min(pixels / native_dpi, text_width_in)  # natural size, scaled down to the text block
         dpi = pixels / printed_in

@@ -20,10 +20,10 @@ from bookgen.latex.render import render_latex
 from bookgen.latex.typeset import stage_images, typeset, typeset_unit
 from bookgen.latex.update import MANIFEST, Manifest, UnitUpdate, update_unit
 from bookgen.model.book import BOOK_FILE
+from bookgen.model.geometry import Geometry
 from bookgen.pipeline.builder import BuildContext, Builder, Outdated
 from bookgen.pipeline.options import Profile
 from bookgen.pipeline.results import OutputReport
-from bookgen.press.figures import Geometry
 from bookgen.sources.convert import line_of
 from bookgen.verify import check_pdf
 

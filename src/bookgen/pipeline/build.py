@@ -34,8 +34,7 @@ def incomplete_sections(book: Book, sources: dict[str, Source]) -> tuple[list[st
     unwritten, truncated = [], []
     for node in book.nodes():
         source = sources.get(node.id)
-        leaf_without_text = node.kind != "part" and (node.file is not None or not node.children)
-        if leaf_without_text and not (source and source.written):
+        if node.has_own_text and not (source and source.written):
             unwritten.append(node.heading)
         if source and source.truncated:
             truncated.append(node.heading)

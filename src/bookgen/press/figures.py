@@ -11,47 +11,19 @@ Figures follow Chinese publishing convention:
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
-from bookgen.model.book import Book, dimension_bp
+from bookgen.model.book import Book
 
-BP_PER_MM = 72 / 25.4
 # Trim size (mm) → (sheet, 开数) for the formats Chinese presses use.
 FORMATS = {
     (185, 260): ("787mm×1092mm", 16), (170, 240): ("787mm×1092mm", 16), (210, 285): ("889mm×1194mm", 16),
     (130, 184): ("787mm×1092mm", 32), (140, 203): ("850mm×1168mm", 32), (148, 210): ("880mm×1230mm", 32),
 }
-MARK_MARGIN_MM = 10.0  # room for crop marks outside the bleed
-
-
-def mm(value: str) -> float:
-    return dimension_bp(value) / BP_PER_MM
-
-
-@dataclass(frozen=True)
-class Geometry:
-    """Sizes of the print interior in millimetres; the trim is centred on the media."""
-
-    trim_width: float
-    trim_height: float
-    bleed: float
-
-    @classmethod
-    def of(cls, book: Book) -> "Geometry":
-        return cls(mm(book.layout.trim_width), mm(book.layout.trim_height), mm(book.press.bleed))
-
-    @property
-    def media_width(self) -> float:
-        return self.trim_width + 2 * (self.bleed + MARK_MARGIN_MM)
-
-    @property
-    def media_height(self) -> float:
-        return self.trim_height + 2 * (self.bleed + MARK_MARGIN_MM)
 
 
 def format_label(book: Book) -> tuple[str, int] | None:
     """('787mm×1092mm 1/16', 16) for a known trim size, else None (the 开本 is then left out)."""
-    key = (round(mm(book.layout.trim_width)), round(mm(book.layout.trim_height)))
+    key = (round(book.geometry.trim_width), round(book.geometry.trim_height))
     if key not in FORMATS:
         return None
     sheet, fold = FORMATS[key]
@@ -70,12 +42,4 @@ def thousand_characters(pages: int, book: Book) -> float:
 
 def spine_width(pages: int, book: Book) -> float:
     """Spine in mm: pages ÷ 2 × paper caliper."""
-    return pages / 2 * mm(book.press.paper_caliper)
-
-
-
-
-
-
-
-
+    return pages / 2 * book.press.paper_caliper.mm

@@ -71,9 +71,8 @@ class _Assembler:
         """The node's own text (or its placeholder), headings shifted to sit below ``level``."""
         source = self.sources.get(node.id)
         if source is None or not source.written:
-            if node.file is not None or not node.children:
-                if node.kind != "part":
-                    self.blocks.append(note_block("unwritten", f"「{self.book.layout.placeholder}」"))
+            if node.has_own_text:
+                self.blocks.append(note_block("unwritten", f"「{self.book.layout.placeholder}」"))
             return
         body = copy.deepcopy(self.converted[node.id].ast["blocks"])
         # AST heading level 1 is LaTeX's \section: put it one below the enclosing chapter-like entry.

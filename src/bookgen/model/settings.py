@@ -1,0 +1,176 @@
+"""book.yaml's keys, each declared once: type, default and a one-line description.
+
+The settings sections are frozen dataclasses whose fields are declared with ``setting(Option)``;
+``TOP_LEVEL`` lists the sections by key. The README's book.yaml reference is tested against these
+declarations (tests/test_options.py).
+"""
+
+# ruff: noqa: RUF009 — setting() returns a dataclasses.field carrying the option (ruff only knows field() by name)
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+
+from bookgen.model.lengths import Length
+from bookgen.model.options import (
+    Choice,
+    ChoiceMap,
+    LengthOption,
+    ManuscriptPath,
+    Number,
+    Option,
+    Section,
+    Text,
+    TextList,
+    TextOrMarkdown,
+    setting,
+)
+
+FONT_SIZES = {"小五": ("-5", 9.0), "五号": ("5", 10.5), "小四": ("-4", 12.0), "四号": ("4", 14.0)}  # body size → (ctex zihao, bp)
+PUNCTUATION_STYLES = ("quanjiao", "banjiao", "kaiming", "CCT", "plain")  # ctex punct=
+SEVERITY_LEVELS = ("error", "warning", "info")  # the values of checks.model.Severity
+SPACING_POLICIES = ("none", "space", "any")
+
+
+def isbn_problem(isbn: str) -> str | None:
+    """Why an ISBN-13 is wrong (length, prefix, check digit), or None."""
+    digits = re.sub(r"[\s-]", "", isbn)
+    if not re.fullmatch(r"97[89]\d{10}", digits):
+        return f"isbn '{isbn}' must be an ISBN-13: 13 digits starting with 978 or 979 (hyphens allowed)"
+    expected = (10 - sum(int(d) * (1 if i % 2 == 0 else 3) for i, d in enumerate(digits[:12])) % 10) % 10
+    if int(digits[12]) != expected:
+        return f"isbn '{isbn}' has the check digit {digits[12]}; it should be {expected}"
+    return None
+
+
+def _slug_problem(slug: str) -> str | None:
+    if re.match(r"^[A-Za-z0-9][A-Za-z0-9._-]*$", slug):
+        return None
+    return "'slug' names the output files: use Latin letters, digits, '-', '_' or '.'"
+
+
+def _language_problem(language: str) -> str | None:
+    if re.match(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$", language):
+        return None
+    return f"'language' must be a language tag like zh-CN, not '{language}'"
+
+
+def _colour_problem(colour: str) -> str | None:
+    return None if re.match(r"^[0-9A-Fa-f]{6}$", colour) else "'cover_color' must be an RGB hex colour like 2B4C7E"
+
+
+# ---------------------------------------------------------------- sections
+
+@dataclass(frozen=True)
+class Layout:
+    """The page grid (house style: a text block measured in characters and lines)."""
+
+    trim_width: Length = setting(LengthOption("185mm", "trimmed page width (787×1092 1/16)"))
+    trim_height: Length = setting(LengthOption("260mm", "trimmed page height"))
+    font_size: str = setting(Choice("五号", tuple(FONT_SIZES), "body size: 小五 9bp, 五号 10.5bp, 小四 12bp, 四号 14bp"))
+    chars_per_line: int = setting(Number(40, "the text block is exactly this many characters wide", whole=True))
+    lines_per_page: int = setting(Number(36, "… and this many lines high", whole=True))
+    inner_margin: Length = setting(LengthOption("22mm", "margin on the binding side"))
+    top_margin: Length = setting(LengthOption("24mm", "margin above the text block"))
+    line_spread: float = setting(Number(1.3, "ctex linespread factor"))
+    punctuation: str = setting(Choice("quanjiao", PUNCTUATION_STYLES, "ctex punct= style"))
+    footnote_style: str = setting(Choice("arabic", ("arabic", "circled"), "footnote marks: 1 2 or ① ②"))
+    toc_depth: int = setting(Number(2, "contents depth: 1 chapters, 2 with sections", whole=True))
+    placeholder: str = setting(Text("本节待撰写", "printed for an unwritten section", required=True))
+
+
+def _font(default: str, role: str) -> Text:
+    return Text(default, f"fontconfig family for {role}", required=True)
+
+
+@dataclass(frozen=True)
+class Fonts:
+    """fontconfig family names."""
+
+    serif_cjk: str = setting(_font("Noto Serif CJK SC", "Chinese text"))
+    sans_cjk: str = setting(_font("Noto Sans CJK SC", "Chinese headings"))
+    bold_cjk: str = setting(_font("Noto Sans CJK SC Bold", "Chinese bold"))
+    kai_cjk: str = setting(_font("LXGW WenKai", "emphasis and quotations (楷)"))
+    mono_cjk: str = setting(_font("Noto Sans Mono CJK SC", "Chinese in code"))
+    serif: str = setting(_font("Noto Serif", "Latin text and digits"))
+    sans: str = setting(_font("Noto Sans", "Latin headings"))
+    mono: str = setting(_font("Noto Sans Mono", "code"))
+    math: str = setting(_font("TeX Gyre Termes Math", "math"))
+
+
+@dataclass(frozen=True)
+class Numbering:
+    """How parts, chapters and appendices are numbered (sections are always 1.1, A.1)."""
+
+    part: str = setting(Choice("chinese", ("arabic", "chinese"), "第一部分, or arabic: 第1部分"))
+    chapter: str = setting(Choice("arabic", ("arabic", "chinese"), "第1章, or chinese: 第一章"))
+    appendix: str = setting(Choice("alph", ("alph",), "附录A"))
+
+
+@dataclass(frozen=True)
+class PrintSettings:
+    """The print profile and the cover (book.yaml `print:`)."""
+
+    bleed: Length = setting(LengthOption("3mm", "bleed beyond the trim on every side"))
+    signature: int = setting(Number(16, "pages per printed sheet: the page count is padded to a multiple", whole=True))
+    paper_caliper: Length = setting(LengthOption("0.1mm", "thickness of one leaf: spine = pages ÷ 2 × caliper"))
+    icc_profile: str = setting(ManuscriptPath("a CMYK output profile in the manuscript (default: Ghostscript's SWOP)"))
+    output_condition: str = setting(Text("", "e.g. FOGRA39 (default: that of the default profile)"))
+    cover_color: str = setting(Text("2B4C7E", "cover background, RGB hex (converted to CMYK)", check=_colour_problem))
+    cover_image: str = setting(ManuscriptPath("an image in the manuscript filling the cover"))
+
+
+@dataclass(frozen=True)
+class BuildSettings:
+    """How the build runs."""
+
+    tex_timeout: float = setting(Number(0.0, "seconds; 0 scales with the book (--tex-timeout overrides)", positive=False))
+
+
+@dataclass(frozen=True)
+class CheckOptions:
+    """``bookgen check`` and build's pre-check (rule codes are checked against the rules by checks.context)."""
+
+    disable: tuple[str, ...] = setting(TextList("rule codes not to run, e.g. [T003]"))
+    severity: dict[str, str] = setting(ChoiceMap(SEVERITY_LEVELS, "rule code: error | warning | info"))
+    cjk_latin_spacing: str = setting(Choice("none", SPACING_POLICIES, "none: no typed spaces (xeCJK spaces the PDF) | space | any"))
+
+
+@dataclass(frozen=True)
+class Metadata:
+    """The book's metadata (top-level keys of book.yaml)."""
+
+    title: str = setting(Text("", "the book's title", required=True))
+    subtitle: str = setting(Text("", "subtitle"))
+    authors: tuple[str, ...] = setting(TextList("authors; unknown metadata stays empty"))
+    language: str = setting(Text("zh-CN", "language tag", check=_language_problem))
+    keywords: tuple[str, ...] = setting(TextList("keywords"))
+    abstract: str = setting(TextOrMarkdown("a Markdown file in the manuscript, or the text itself"))
+    publisher: str = setting(Text("", "publisher"))
+    isbn: str = setting(Text("", "ISBN-13; also the EPUB identifier (else a UUID derived from the book)", check=isbn_problem))
+    edition: str = setting(Text("", "edition"))
+    date: str = setting(Text("", "publication date"))
+    rights: str = setting(Text("", "rights statement"))
+    slug: str = setting(Text("book", "output file names: build/<slug>.pdf", check=_slug_problem))
+    cover: str = setting(ManuscriptPath("an image in the manuscript, used as the EPUB cover"))
+    price: str = setting(Text("", "定价, e.g. 59.00元 (版权页, back cover)"))
+    printing: str = setting(Text("", "印次"))
+
+    def identifier(self) -> str:
+        """ISBN when set, else a UUID derived from title and authors: the same from build to build."""
+        if self.isbn:
+            return "urn:isbn:" + re.sub(r"[^0-9Xx]", "", self.isbn)
+        seed = "\n".join((self.title, self.subtitle, *self.authors))
+        return "urn:uuid:" + str(uuid.uuid5(uuid.NAMESPACE_URL, "bookgen:" + seed))
+
+
+SECTIONS: dict[str, Option] = {
+    "print": Section(PrintSettings, "the print profile and the cover"),
+    "build": Section(BuildSettings, "how the build runs"),
+    "check": Section(CheckOptions, "bookgen check's rules"),
+    "numbering": Section(Numbering, "numbering styles"),
+    "layout": Section(Layout, "the page grid"),
+    "fonts": Section(Fonts, "fontconfig family names"),
+}
