@@ -223,7 +223,7 @@ def check_command(manuscript: Path | None, output: Path | None, fmt: str, verbos
     else:
         _print_findings(report, verbose)
     if report.errors:
-        raise SystemExit(1)
+        raise SystemExit(2 if report.book_invalid else 1)  # an invalid book.yaml is a manuscript error
 
 
 def _print_findings(report: CheckReport, verbose: bool) -> None:

@@ -6,10 +6,11 @@ import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from bookgen.errors import ManuscriptError
+from bookgen.errors import Location, ManuscriptError
 from bookgen.model.book import BOOK_FILE, Book, load_book
 from bookgen.sources.convert import Converted, convert_sources
 from bookgen.sources.reading import Source, read_source
+from bookgen.tools import OVERRIDES_DIR
 
 from .context import CheckContext, CheckSettings, SourceFile
 from .markup import check_markup
@@ -24,6 +25,7 @@ _IGNORE = re.compile(r"<!--\s*bookgen-ignore(?::\s*([A-Z0-9 ,]+?))?\s*-->")
 class CheckReport:
     findings: list[Finding] = field(default_factory=list)
     files: dict[str, Path] = field(default_factory=dict)  # display path → real path, for --fix
+    book_invalid: bool = False  # book.yaml does not load: its problems are the S001 findings, no rule ran
 
     def count(self, severity: Severity) -> int:
         return sum(1 for finding in self.findings if finding.severity == severity)
@@ -33,8 +35,12 @@ class CheckReport:
         return [finding for finding in self.findings if finding.severity == Severity.ERROR]
 
 
-def _schema_finding(error: ManuscriptError, manuscript: Path) -> Finding:
-    location = error.location
+def _schema_findings(error: ManuscriptError, manuscript: Path) -> CheckReport:
+    """An S001 finding for each problem of a book.yaml that does not load."""
+    return CheckReport([_schema_finding(location, message, manuscript) for location, message in error.problems], book_invalid=True)
+
+
+def _schema_finding(location: Location | None, message: str, manuscript: Path) -> Finding:
     path = str(location.path) if location else f"{manuscript.name}/{BOOK_FILE}"
     if location and Path(path).is_absolute():
         try:
@@ -42,7 +48,7 @@ def _schema_finding(error: ManuscriptError, manuscript: Path) -> Finding:
         except ValueError:
             pass
     return Finding(path, (location.line if location else None) or 1, (location.column if location else None) or 1,
-                   "S001", Severity.ERROR, error.message)
+                   "S001", Severity.ERROR, message)
 
 
 def run_checks(manuscript: Path, cache_dir: Path, fast: bool = False) -> CheckReport:
@@ -50,7 +56,7 @@ def run_checks(manuscript: Path, cache_dir: Path, fast: bool = False) -> CheckRe
     try:
         book = load_book(manuscript)
     except ManuscriptError as error:
-        return CheckReport([_schema_finding(error, manuscript)])
+        return _schema_findings(error, manuscript)
     sources, unreadable = {}, []
     for node in book.files():
         try:
@@ -73,7 +79,7 @@ def check_book(book: Book, sources: dict[str, Source], converted: dict[str, Conv
     try:
         settings = CheckSettings.from_book(book)
     except ManuscriptError as error:
-        return CheckReport([_schema_finding(error, book.root)])
+        return _schema_findings(error, book.root)
     files = []
     for node in book.files():
         source = sources.get(node.id)
@@ -85,7 +91,8 @@ def check_book(book: Book, sources: dict[str, Source], converted: dict[str, Conv
     used = {node.file for node in book.files()}
     for path in sorted(book.root.rglob("*.md")):
         relative = path.relative_to(book.root).as_posix()
-        if relative not in used and not any(part.startswith(".") for part in path.relative_to(book.root).parts):
+        parts = path.relative_to(book.root).parts  # hidden files and template overrides are not the book's text
+        if relative not in used and parts[0] != OVERRIDES_DIR and not any(part.startswith(".") for part in parts):
             text = path.read_text(encoding="utf-8", errors="replace")
             files.append(SourceFile(None, path, f"{book.root.name}/{relative}", text))
     ctx = CheckContext(book, files, settings)
