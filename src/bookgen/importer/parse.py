@@ -337,9 +337,9 @@ class _Parser:
                 position = chapter.children.index(current) + 1 if current in chapter.children else len(chapter.children)
                 chapter.children.insert(position, entry)
                 return entry
-        entry = Classified("chapter" if item.kind == "section" else item.kind, item.number, item.title)
-        self.note_numerals(entry)
-        return self.add(entry, line, OutlinePlace(self.part_of(current), self.chapter_of(current)))
+        outline_item = Classified("chapter" if item.kind == "section" else item.kind, item.number, item.title)
+        self.note_numerals(outline_item)
+        return self.add(outline_item, line, OutlinePlace(self.part_of(current), self.chapter_of(current)))
 
     def chapter_of(self, entry: DraftEntry | None) -> DraftEntry | None:
         for candidate in self.book.entries():
