@@ -117,3 +117,17 @@ def template_dir() -> Path:
         if candidate.is_dir():
             return candidate
     raise ToolError("bookgen's templates/ directory is missing from the installation")
+
+
+OVERRIDES_DIR = "templates"  # in a manuscript: files that replace bookgen's templates of the same relative path
+
+
+def template_dirs(manuscript: Path) -> list[Path]:
+    """Where templates are looked up, first match wins: ``<manuscript>/templates/`` (the author's overrides), then bookgen's."""
+    return [manuscript / OVERRIDES_DIR, template_dir()]
+
+
+def template_path(manuscript: Path, relative: str) -> Path:
+    """The file for template ``relative`` (e.g. 'epub/book.css'): the manuscript's override if it has one, else bookgen's."""
+    override = manuscript / OVERRIDES_DIR / relative
+    return override if override.is_file() else template_dir() / relative

@@ -25,7 +25,7 @@ from bookgen.tools import (
     pandoc_env,
     pandoc_path,
     run_tool,
-    template_dir,
+    template_path,
 )
 
 # ---------------------------------------------------------------- pandoc AST helpers
@@ -105,7 +105,7 @@ def write_epub(book: Book, assembly: EpubAssembly, epoch: int | None = None) -> 
     command = [
         pandoc_path(), "--from=json", "--to=epub3", str(doc_path),
         f"--metadata-file={meta_path}",
-        f"--css={template_dir() / 'epub' / 'book.css'}",
+        f"--css={template_path(book.root, 'epub/book.css')}",  # the manuscript's own stylesheet, if it has one
         f"--split-level={chapter_level}",
         f"--toc-depth={toc_depth}",
         f"--resource-path={book.root}",

@@ -6,6 +6,7 @@ Layout lives in the templates; this module only prepares plain values for them.
 from __future__ import annotations
 
 from dataclasses import asdict
+from pathlib import Path
 from typing import Any
 
 import jinja2
@@ -18,7 +19,7 @@ from bookgen.press.figures import Geometry, format_label
 from bookgen.sources.assemble import TRUNCATED_MARKER
 from bookgen.sources.convert import Converted, abstract_text
 from bookgen.sources.reading import Source
-from bookgen.tools import template_dir, user_cache_dir
+from bookgen.tools import template_dirs, user_cache_dir
 
 
 
@@ -37,9 +38,15 @@ def _compiled_templates() -> jinja2.BytecodeCache | None:
     return jinja2.FileSystemBytecodeCache(str(directory))
 
 
-def latex_environment() -> jinja2.Environment:
+def latex_environment(manuscript: Path) -> jinja2.Environment:
+    """Jinja for templates/latex/: ``<manuscript>/templates/latex/`` first (the author's overrides), then bookgen's.
+
+    An override replaces the template or partial of the same relative path (``include`` included).
+    Compiled templates are cached under the template's name and file path and checked against a
+    checksum of its source, so an edited override is compiled afresh.
+    """
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(template_dir() / "latex")),
+        loader=jinja2.FileSystemLoader([str(root / "latex") for root in template_dirs(manuscript)]),
         block_start_string="<%", block_end_string="%>",
         variable_start_string="<%=", variable_end_string="%>",
         comment_start_string="<#", comment_end_string="#>",
@@ -137,7 +144,7 @@ def render_latex(book: Book, sources: dict[str, Source], converted: dict[str, Co
         "units": {division: [stem for stem, _, _ in units] for division, units in plan.items()},
         **outline,
     }
-    env = latex_environment()
+    env = latex_environment(book.root)
     unit_template = env.get_template("unit.tex_t")
     units = {stem: unit_template.render(context, template=template, **variables)
              for division in plan.values() for stem, template, variables in division}

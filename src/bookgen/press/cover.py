@@ -66,4 +66,4 @@ def render_cover(book: Book, pages: int, blurb: str) -> str:
         "barcode_x": round(geometry.trim_width - 22 - barcode_width, 3),
     }
     context = {"bookgen_version": __version__, "book": asdict(meta), "fonts": asdict(book.fonts), "cover": cover}
-    return latex_environment().get_template("cover.tex_t").render(context)
+    return latex_environment(book.root).get_template("cover.tex_t").render(context)

@@ -1,0 +1,100 @@
+"""Templates an author overrides: <manuscript>/templates/<same relative path> replaces bookgen's file."""
+
+from __future__ import annotations
+
+import subprocess
+import zipfile
+from pathlib import Path
+
+import pytest
+from conftest import write_book
+
+from bookgen.checks import run_checks
+from bookgen.latex.render import latex_environment, render_latex
+from bookgen.model.book import load_book
+from bookgen.pipeline.build import build
+from bookgen.pipeline.options import BuildOptions, Format
+from bookgen.pipeline.state import inputs_digest
+from bookgen.tools import template_dir, template_path
+
+BOOK = "title: 书\nslug: t\nchapters:\n  - title: 一章\n    sections:\n      - title: 一节\n        file: s.md\n"
+FONTS = "templates/latex/preamble/fonts.tex_t"
+
+
+def fonts_override(marker: str) -> str:
+    """bookgen's fonts partial with one line added."""
+    return (template_dir() / "latex/preamble/fonts.tex_t").read_text(encoding="utf-8") + f"% {marker}\n"
+
+
+def small_book(root: Path, files: dict[str, str] | None = None) -> Path:
+    return write_book(root, BOOK, {"s.md": "正文的一段。\n", **(files or {})})
+
+
+@pytest.fixture
+def fresh_cache(tmp_path, monkeypatch):
+    """A user cache of its own, so that the compiled-template cache starts empty."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "user-cache"))
+    return tmp_path / "user-cache" / "bookgen" / "templates"
+
+
+def test_a_partial_in_the_manuscript_replaces_bookgens(tmp_path, fresh_cache):
+    root = small_book(tmp_path / "m", {FONTS: fonts_override("the author's fonts")})
+    book = load_book(root)
+    preamble = render_latex(book, {}, {}).main
+    assert "% the author's fonts" in preamble  # included from book.tex_t: the include goes through the same loader
+    assert preamble.count(r"\setCJKmainfont") == 1  # replaced, not added to
+    plain = render_latex(load_book(small_book(tmp_path / "other")), {}, {}).main
+    assert "% the author's fonts" not in plain and r"\setCJKmainfont" in plain  # other books keep bookgen's
+
+
+def test_an_edited_override_is_not_served_from_the_compiled_template_cache(tmp_path, fresh_cache):
+    root = small_book(tmp_path / "m")
+    override = root / FONTS
+    override.parent.mkdir(parents=True)
+    for marker in ("first version", "second version"):
+        override.write_text(f"% {marker}\n", encoding="utf-8")
+        assert latex_environment(root).get_template("preamble/fonts.tex_t").render() == f"% {marker}\n"
+    assert list(fresh_cache.iterdir())  # the cache was in use
+    override.unlink()  # and bookgen's own partial comes back
+    assert r"\setCJKmainfont" in latex_environment(root).get_template("preamble/fonts.tex_t").render(fonts=load_book(root).fonts)
+
+
+def test_an_override_is_part_of_the_build_inputs(tmp_path):
+    root = small_book(tmp_path / "m", {FONTS: fonts_override("one")})
+    before = inputs_digest(root, {})
+    (root / FONTS).write_text(fonts_override("two, a little longer"), encoding="utf-8")
+    assert inputs_digest(root, {}) != before
+
+
+def test_files_under_templates_are_not_stray_manuscript_files(tmp_path):
+    root = small_book(tmp_path / "m", {FONTS: fonts_override("x"), "templates/notes.md": "为什么改了字体。\n", "stray.md": "没人用。\n"})
+    report = run_checks(root, tmp_path / "cache", fast=True)
+    assert [f.path for f in report.findings if f.code == "S004"] == ["m/stray.md"]
+
+
+def test_the_epub_stylesheet_can_be_overridden(tmp_path):
+    root = small_book(tmp_path / "m")
+    assert template_path(root, "epub/book.css") == template_dir() / "epub/book.css"
+    css = root / "templates/epub/book.css"
+    css.parent.mkdir(parents=True)
+    css.write_text("body { color: #123456; }\n", encoding="utf-8")
+    assert template_path(root, "epub/book.css") == css
+
+
+@pytest.mark.integration
+def test_override_reaches_the_pdf_and_epub_and_its_edit_rebuilds(tmp_path):
+    kai = "\\setCJKmainfont{LXGW WenKai}\n"  # the whole text in 楷
+    root = small_book(tmp_path / "m", {FONTS: fonts_override("x") + kai, "templates/epub/book.css": "p { color: #123456; }\n"})
+    options = BuildOptions(manuscript=root, output=tmp_path / "b", verify=False, formats=(Format.PDF, Format.EPUB))
+    first = build(options)
+
+    def fonts() -> str:
+        return subprocess.run(["pdffonts", str(first.outputs["pdf"].path)], capture_output=True, text=True, check=True).stdout
+    assert "LXGWWenKai" in fonts() and "NotoSerifCJK" not in fonts()
+    with zipfile.ZipFile(first.outputs["epub"].path) as epub:
+        assert any("#123456" in epub.read(name).decode() for name in epub.namelist() if name.endswith(".css"))
+    assert build(options).up_to_date
+    (root / FONTS).write_text(fonts_override("x"), encoding="utf-8")  # back to bookgen's faces
+    again = build(options)
+    assert not again.up_to_date
+    assert "NotoSerifCJK" in fonts()
