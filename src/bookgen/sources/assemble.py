@@ -76,7 +76,7 @@ class _Assembler:
             return
         body = copy.deepcopy(self.converted[node.id].ast["blocks"])
         # AST heading level 1 is LaTeX's \section: put it one below the enclosing chapter-like entry.
-        offset = level - 1 if node.kind in ("section", "appendix-section") else level
+        offset = level - 1 if node.kind.is_section else level
         subsection = 0
         for element in walk_blocks(body):
             kind = element["t"]

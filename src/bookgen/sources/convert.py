@@ -51,8 +51,8 @@ def _request_item(node: Node, source: Source) -> dict:
         "text": source.text,
         "base": "" if base == "." else base,
         # A section file's "#" is the level below its section (1.1.1); other files keep their levels.
-        "shift": 1 if node.kind in ("section", "appendix-section") else 0,
-        "unnumbered": node.kind not in ("section", "appendix-section"),
+        "shift": 1 if node.kind.is_section else 0,
+        "unnumbered": not node.kind.is_section,
         "prefix": node.id + "-",
     }
 
