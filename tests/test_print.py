@@ -17,7 +17,8 @@ from outputs import pdf_bookmarks, pdf_pages, plain
 
 from bookgen.cli import main
 from bookgen.errors import ManuscriptError
-from bookgen.model.book import load_book  # noqa: F401 (used below)
+from bookgen.model.book import load_book
+from bookgen.press.cover import isbn_barcode, render_cover
 from bookgen.press.figures import printed_sheets, spine_width, thousand_characters
 from bookgen.press.handoff import handoff
 
@@ -49,6 +50,21 @@ def test_sheets_characters_and_spine(tmp_path):
     assert spine_width(320, book) == pytest.approx(16.0)  # 320 pages ÷ 2 × 0.1 mm
 
 
+def test_cover_gets_plain_values_and_lays_itself_out(tmp_path):
+    """Python passes millimetres, bar modules and digits; cover.tex_t computes the panels and writes the TeX."""
+    code = isbn_barcode(ISBN)
+    assert code.digits == "9787121123450" and code.modules == 95 and len(code.bars) == 30
+    assert [bar.start for bar in code.bars if bar.guard] == [0, 2, 46, 48, 92, 94]
+    book = load_book(write_book(tmp_path, f"title: 排版 样书\nauthors: [张三]\npublisher: 示例出版社\nisbn: {ISBN}\n"))
+    tex = render_cover(book, 400, "简介。")
+    assert "paperwidth=396.0mm, paperheight=266.0mm" in tex  # 2 × 185 + 400 ÷ 2 × 0.1 + 2 × 3
+    assert "shift={(188.0, 3.0)}" in tex and "shift={(208.0, 3.0)}" in tex  # spine and front panel
+    assert "{排\\\\版\\\\样\\\\书}" in tex and "{张\\\\三}" in tex  # lettered top to bottom, spaces dropped
+    assert r"{9\enspace 787121\enspace 123450}" in tex
+    assert r"\bfseries\fontsize{14.0}{" in tex  # 14 pt at most on a 20 mm spine
+    assert r"\begin{scope}[shift={(O)}, shift={(188.0" not in render_cover(book, 40, "")  # no lettering under 3 mm
+
+
 def test_wrong_isbn_names_the_expected_check_digit(tmp_path):
     with pytest.raises(ManuscriptError, match=r"has the check digit 1; it should be 0") as caught:
         load_book(write_book(tmp_path, "title: 书\nisbn: 978-7-121-12345-1\n"))
@@ -70,7 +86,7 @@ def test_print_build_is_strict_unless_allowed(tmp_path):
 
 @pytest.mark.integration
 def test_interior_boxes_sheets_and_keys(package):
-    pack, manuscript = package
+    pack, _ = package
     with zipfile.ZipFile(pack.path) as archive:
         assert sorted(archive.namelist()) == sorted(["manifest.json", "preflight.json", "preflight.txt",
                                                      "sampler-cover.pdf", "sampler-print.pdf", "sampler.epub"])
@@ -89,7 +105,7 @@ def test_interior_boxes_sheets_and_keys(package):
         intent = pdf.Root.OutputIntents[0]
         assert intent.S == "/GTS_PDFX" and len(intent.DestOutputProfile.read_bytes()) > 1000
         assert pdf.pdf_version >= "1.6"
-    fonts = subprocess.run(["pdffonts", str(interior)], capture_output=True, text=True).stdout.splitlines()[2:]
+    fonts = subprocess.run(["pdffonts", str(interior)], capture_output=True, text=True, check=True).stdout.splitlines()[2:]
     assert fonts and all(" yes yes " in line and "+" in line.split()[0] for line in fonts)
     assert "第1章 段落与强调" in pdf_bookmarks(interior)  # bookmarks kept
     copyright_page = plain(pdf_pages(interior)[1])
@@ -99,7 +115,7 @@ def test_interior_boxes_sheets_and_keys(package):
 
 @pytest.mark.integration
 def test_cover_width_and_barcode(package, tmp_path):
-    pack, manuscript = package
+    pack, _ = package
     cover = pack.path.parents[1] / "sampler-cover.pdf"
     pages = pack.manifest["pages"]
     with pikepdf.open(cover) as pdf:
@@ -109,7 +125,7 @@ def test_cover_width_and_barcode(package, tmp_path):
     assert (media[3] - media[1]) / MM == pytest.approx(260 + 6, abs=0.05)
     assert pack.manifest["spine_mm"] == round(spine, 2)
     subprocess.run(["pdftoppm", "-r", "400", "-gray", "-png", str(cover), str(tmp_path / "c")], check=True)
-    decoded = subprocess.run(["zbarimg", "--quiet", "--raw", str(next(tmp_path.glob("c*.png")))], capture_output=True, text=True).stdout.split()
+    decoded = subprocess.run(["zbarimg", "--quiet", "--raw", str(next(tmp_path.glob("c*.png")))], capture_output=True, text=True, check=False).stdout.split()
     assert decoded == [ISBN.replace("-", "")]
 
 
