@@ -71,10 +71,8 @@ def describe(value: Any) -> str:
 # ---------------------------------------------------------------- option types
 
 class Option:
-    """One declared key. ``default`` is the Python value a missing key gets; ``kind`` names the type
-    in the README and in messages."""
-
-    kind = "value"
+    """One declared key (its type is the Option's class). ``default`` is the Python value a missing key
+    gets; ``description`` one line for the README."""
 
     def __init__(self, default: Any, description: str):
         self.default = default
@@ -92,8 +90,6 @@ class Option:
 class Text(Option):
     """Text; numbers and dates are fine as text (``edition: 1``). Empty means the default, unless
     ``required``. ``check`` returns what is wrong with a value, or None."""
-
-    kind = "text"
 
     def __init__(self, default: str, description: str, required: bool = False,
                  check: Callable[[str], str | None] | None = None):
@@ -117,8 +113,6 @@ class Text(Option):
 
 class TextList(Option):
     """A list of text; a single text is a list of one (``authors: 张三``)."""
-
-    kind = "list of text"
 
     def __init__(self, description: str):
         super().__init__((), description)
@@ -144,8 +138,6 @@ class TextList(Option):
 class LengthOption(Option):
     """A length with its unit, parsed once into a Length."""
 
-    kind = "length"
-
     def __init__(self, default: str, description: str):
         super().__init__(Length.parse(default), description)
 
@@ -169,19 +161,17 @@ class Number(Option):
         self.positive = positive
         self.whole = whole
         sign = "positive" if positive else "non-negative"
-        self.kind = f"a {sign} whole number" if whole else f"a {sign} number"
+        self.expected = f"a {sign} whole number" if whole else f"a {sign} number"
 
     def validate(self, value: Any, name: str, problems: Problems, at: DataPath) -> float | int:
         allowed = int if self.whole else (int, float)
         if not isinstance(value, allowed) or isinstance(value, bool) or value < 0 or (self.positive and value == 0):
-            raise Invalid(f"'{name}' must be {self.kind}, not {describe(value)}")
+            raise Invalid(f"'{name}' must be {self.expected}, not {describe(value)}")
         return value if self.whole else float(value)
 
 
 class Choice(Option):
     """One of a fixed set of texts."""
-
-    kind = "choice"
 
     def __init__(self, default: str, choices: tuple[str, ...], description: str):
         super().__init__(default, description)
@@ -198,8 +188,6 @@ class Choice(Option):
 
 class ChoiceMap(Option):
     """A mapping of text keys to one of a fixed set of texts (``severity: {T001: error}``)."""
-
-    kind = "mapping"
 
     def __init__(self, choices: tuple[str, ...], description: str):
         super().__init__({}, description)
@@ -236,8 +224,6 @@ class ManuscriptPath(Text):
     """A file inside the manuscript directory, relative to it; ``must_exist``: checked at load time.
     Empty: not set."""
 
-    kind = "path"
-
     def __init__(self, description: str, suffix: str = "", must_exist: bool = True):
         super().__init__("", description)
         self.suffix = suffix
@@ -258,8 +244,6 @@ class ManuscriptPath(Text):
 class TextOrMarkdown(ManuscriptPath):
     """Inline text, or (ending in .md) the path of a Markdown file in the manuscript, which must exist."""
 
-    kind = "text or path"
-
     def __init__(self, description: str):
         super().__init__(description, suffix=".md")
 
@@ -270,8 +254,6 @@ class TextOrMarkdown(ManuscriptPath):
 
 class Section(Option):
     """A nested mapping whose keys are the ``setting()`` fields of a frozen dataclass."""
-
-    kind = "section"
 
     def __init__(self, settings: type, description: str):
         super().__init__(None, description)
