@@ -19,11 +19,11 @@ from pathlib import Path
 from bookgen import __version__
 from bookgen.errors import ToolError
 from bookgen.fsutil import atomic_path
+from bookgen.model.geometry import Geometry
 from bookgen.pipeline.build import build
 from bookgen.pipeline.options import BuildOptions, Format, Profile, Progress
 from bookgen.pipeline.reproducible import source_date_epoch
 from bookgen.press.figures import (
-    Geometry,
     format_label,
     printed_sheets,
     spine_width,
@@ -88,7 +88,7 @@ def handoff(manuscript: Path, output: Path, allow_incomplete: bool, progress: Pr
         "price": book.metadata.price, "date": book.metadata.date,
         "trim_mm": [geometry.trim_width, geometry.trim_height], "bleed_mm": geometry.bleed,
         "format": label[0] if label else "", "pages": pages, "signature": book.press.signature,
-        "spine_mm": round(spine_width(pages, book), 2), "paper_caliper": book.press.paper_caliper,
+        "spine_mm": round(spine_width(pages, book), 2), "paper_caliper": str(book.press.paper_caliper),
         "printed_sheets": printed_sheets(pages, label[1]) if label else None,
         "thousand_characters": thousand_characters(pages, book),
         "preflight_passed": report.passed, "epubcheck": epub.detail,

@@ -19,7 +19,9 @@ import pikepdf
 
 from bookgen.errors import ToolError
 from bookgen.model.book import Book
-from bookgen.press.figures import BP_PER_MM, Geometry, spine_width
+from bookgen.model.geometry import Geometry
+from bookgen.model.lengths import BP_PER_MM
+from bookgen.press.figures import spine_width
 from bookgen.tools import run_tool
 from bookgen.verify import pdf_fonts
 
