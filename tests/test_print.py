@@ -166,7 +166,20 @@ def test_preflight_command_fails_a_screen_pdf(sampler_build, package):
     failed = {check["name"] for check in json.loads(result.output)["checks"] if not check["passed"]}
     assert "OutputIntent (GTS_PDFX) with an ICC profile" in failed
     assert any(name.startswith("page count a multiple") for name in failed)
+    said = CliRunner().invoke(main, ["preflight", str(screen), "--manuscript", str(manuscript)])
+    assert said.exit_code == 1 and said.output.count("\n") == 1 and "this is a screen PDF" in said.output
+    assert "--profile print" in said.output and "FAIL" not in said.output
+    assert json.loads(result.output)["screen_pdf"] is True
     good = CliRunner().invoke(main, ["preflight", str(package[0].path.parents[1] / "sampler-print.pdf"),
                                      "--cover", str(package[0].path.parents[1] / "sampler-cover.pdf"), "--manuscript", str(manuscript)])
     assert good.exit_code == 0, good.output
     assert "preflight: 23 passed, 0 failed" in good.output
+
+
+def test_preflight_reads_the_title_without_rewriting_it(sampler_build):
+    from bookgen.press.preflight import preflight
+
+    screen = sampler_build.outputs["pdf"].path
+    report = preflight(screen, load_book(SAMPLER))
+    title = next(check for check in report.checks if check.name == "PDF metadata (Title)")
+    assert title.passed and "Title=排版样书" in title.evidence

@@ -40,20 +40,28 @@ class Check:
 
 @dataclass
 class PreflightReport:
+    """The checks with their evidence. ``screen_pdf``: the interior has no TrimBox and no OutputIntent at
+    all — a PDF made to read, not a print interior — and the text report says only that."""
+
     checks: list[Check]
+    screen_pdf: bool = False
 
     @property
     def passed(self) -> bool:
-        return all(check.passed for check in self.checks)
+        return all(check.passed for check in self.checks) and not self.screen_pdf
 
     def text(self) -> str:
+        if self.screen_pdf:
+            return ("preflight: this is a screen PDF (no TrimBox, no OutputIntent), not a print interior; the press gets "
+                    "build/<slug>-print.pdf from `bookgen build --profile print` (--format json lists every check)\n")
         lines = [f"{'PASS' if c.passed else 'FAIL'}  {c.subject:8} {c.name}: {c.evidence}" for c in self.checks]
         failed = sum(not c.passed for c in self.checks)
         lines.append(f"preflight: {len(self.checks) - failed} passed, {failed} failed")
         return "\n".join(lines) + "\n"
 
     def json(self) -> str:
-        return json.dumps({"passed": self.passed, "checks": [asdict(c) for c in self.checks]}, ensure_ascii=False, indent=2) + "\n"
+        return json.dumps({"passed": self.passed, "screen_pdf": self.screen_pdf, "checks": [asdict(c) for c in self.checks]},
+                          ensure_ascii=False, indent=2) + "\n"
 
 
 def _box(page: pikepdf.Page, name: str) -> list[float] | None:
@@ -95,7 +103,8 @@ def _common(pdf_path: Path, pdf: pikepdf.Pdf, subject: str) -> list[Check]:
                         str(intent.get("/OutputConditionIdentifier")) if ok else "missing"))
     version = str(pdf.docinfo.get("/GTS_PDFXVersion", ""))
     trapped = str(pdf.docinfo.get("/Trapped", ""))
-    with pdf.open_metadata() as xmp:
+    title = str(pdf.docinfo.get("/Title", ""))
+    with pdf.open_metadata(set_pikepdf_as_editor=False, update_docinfo=False) as xmp:  # read only: never rewrites the Info
         xmp_version = xmp.get("pdfxid:GTS_PDFXVersion", "")
     has_id = "/ID" in pdf.trailer
     checks.append(Check(subject, "PDF/X keys: GTS_PDFXVersion, Trapped, XMP, document ID",
@@ -113,7 +122,6 @@ def _common(pdf_path: Path, pdf: pikepdf.Pdf, subject: str) -> list[Check]:
             if rect[0] < trim[2] and rect[2] > trim[0] and rect[1] < trim[3] and rect[3] > trim[1]:
                 inside.append(f"page {number}: {annotation.get('/Subtype')}")
     checks.append(Check(subject, "no annotations inside the trim", not inside, "; ".join(inside[:5]) or "none"))
-    title = str(pdf.docinfo.get("/Title", ""))
     checks.append(Check(subject, "PDF metadata (Title)", bool(title), f"Title={title or '-'}, Author={pdf.docinfo.get('/Author', '-')}"))
     return checks
 
@@ -208,9 +216,11 @@ def _barcode(cover_path: Path, book: Book) -> Check:
 
 
 def preflight(interior: Path, book: Book, cover: Path | None = None) -> PreflightReport:
+    """Preflight an interior (and its cover, checked against the interior's page count)."""
     checks = preflight_interior(interior, book)
+    with pikepdf.open(interior) as pdf:
+        pages = len(pdf.pages)
+        screen = "/OutputIntents" not in pdf.Root and not any("/TrimBox" in page.obj for page in pdf.pages)
     if cover is not None:
-        with pikepdf.open(interior) as pdf:
-            pages = len(pdf.pages)
         checks += preflight_cover(cover, book, pages)
-    return PreflightReport(checks)
+    return PreflightReport(checks, screen_pdf=screen)
