@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import zipfile
 from pathlib import Path
@@ -10,6 +11,7 @@ import pytest
 from conftest import write_book
 
 from bookgen.checks import run_checks
+from bookgen.errors import ToolError
 from bookgen.latex.render import latex_environment, render_latex
 from bookgen.model.book import load_book
 from bookgen.pipeline.build import build
@@ -98,3 +100,33 @@ def test_override_reaches_the_pdf_and_epub_and_its_edit_rebuilds(tmp_path):
     again = build(options)
     assert not again.up_to_date
     assert "NotoSerifCJK" in fonts()
+
+
+def formula_findings(root: Path, tmp_path: Path) -> list[tuple[int, str]]:
+    report = run_checks(root, tmp_path / "cache", fast=False)
+    return [(f.line, f.message) for f in report.findings if f.code == "M001"]
+
+
+@pytest.mark.integration
+def test_formula_check_compiles_in_the_books_own_preamble(tmp_path):
+    """M001's TeX run has the book's class and preamble, the author's overrides included: what the book
+    typesets compiles there, what it does not fails there (pandoc's MathML is checked on its own)."""
+    text = "颜色 $\\textcolor{red}{x}$ 在书中可排。\n\n自定义 $\\R^n$ 要看前言。\n"
+    compiled = "does not compile: Undefined control sequence"
+    found = formula_findings(small_book(tmp_path / "plain", {"s.md": text}), tmp_path / "a")
+    assert [line for line, _ in found] == [1, 3]
+    assert compiled not in found[0][1]  # xcolor is the book's (an article preamble had none): only MathML fails
+    assert compiled in found[1][1]
+    macro = fonts_override("x") + "\\newcommand{\\R}{\\mathbb{R}}\n"
+    found = formula_findings(small_book(tmp_path / "defined", {"s.md": text, FONTS: macro}), tmp_path / "b")
+    assert [line for line, _ in found] == [1, 3] and not any(compiled in message for _, message in found)
+
+
+def test_formula_check_without_xelatex_is_one_tool_error(tmp_path, monkeypatch):
+    root = small_book(tmp_path / "m", {"s.md": "公式 $x^2$。\n"})
+    tools = tmp_path / "bin"  # fontconfig (for the F rules) but no TeX
+    tools.mkdir()
+    (tools / "fc-list").symlink_to(shutil.which("fc-list"))
+    monkeypatch.setenv("PATH", str(tools))
+    with pytest.raises(ToolError, match=r"^xelatex not found \(install texlive-xetex or run `make deps`\), needed for the book's formulas$"):
+        run_checks(root, tmp_path / "cache", fast=False)

@@ -4,22 +4,21 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from bookgen.sources.assemble import walk_blocks
 from bookgen.latex.typeset import tex_environment
 from bookgen.model.lengths import Length
+from bookgen.sources.assemble import walk_blocks
 from bookgen.sources.convert import Converted, image_problems, line_of
 from bookgen.sources.reading import Source
-from bookgen.tools import PANDOC_DATA_DIR, pandoc_env, pandoc_path, require
+from bookgen.tools import PANDOC_DATA_DIR, pandoc_env, pandoc_path, run_tool
 
 from .context import CheckContext
 
 MATHML_SCRIPT = PANDOC_DATA_DIR / "mathml.lua"
-_ERROR = re.compile(r"^\./formulas\.tex:(\d+): (.*)$", re.M)
+_ERROR = re.compile(r"^\./formulas\.tex:(\d+): (.*)$", re.MULTILINE)  # -file-line-error
 MIN_DPI = 300
 
 
@@ -46,7 +45,7 @@ def check_markup(ctx: CheckContext, sources: dict[str, Source], converted: dict[
             _image_resolution(ctx, display, source, elements)
         formulas += [(display, source.text, is_display, tex) for is_display, tex in _formulas(elements)]
     if with_math and formulas and wanted("M001"):
-        _math(ctx, formulas)
+        _math(ctx, formulas, converted)
 
 
 def _emphasis(ctx: CheckContext, display: str, text: str, elements: list[dict]) -> None:
@@ -87,37 +86,37 @@ def _image_resolution(ctx: CheckContext, display: str, source: Source, elements:
             ctx.report("M004", display, line, 1, f"image '{src}' prints at {dpi:.0f} dpi ({pixels} px over {printed_in * 25.4:.0f} mm); print needs {MIN_DPI}")
 
 
-def _math(ctx: CheckContext, formulas: list[tuple[str, str, bool, str]]) -> None:
+def _math(ctx: CheckContext, formulas: list[tuple[str, str, bool, str]], converted: dict[str, Converted]) -> None:
+    """M001: each formula through the book's own class and preamble (one XeLaTeX run for all) and through
+    pandoc's MathML writer (one run for all); one finding per formula, a TeX error first.
+
+    Raises ToolError when XeLaTeX or pandoc is missing, times out, or pandoc fails.
+    """
+    # Jinja and pylatex are imported only when there is math to check.
+    from bookgen.latex.render import FORMULA_MARK, render_formulas
+
     def place(index: int) -> tuple[str, int]:
         display, text, _, tex = formulas[index]
         return display, line_of(text, tex.strip().split("\n")[0].strip()) or 1
 
-    problems: dict[int, str] = {}  # one finding per formula: a TeX error first, else a MathML failure
-    fonts = ctx.book.fonts
-    lines = [r"\documentclass{article}", r"\usepackage{amsmath}", r"\usepackage{unicode-math}", r"\usepackage{xeCJK}",
-             rf"\setmathfont{{{fonts.math}}}", rf"\setCJKmainfont{{{fonts.serif_cjk}}}", r"\begin{document}"]
-    starts = []
-    for _, _, is_display, tex in formulas:
-        starts.append(len(lines) + 1)
-        body = tex.replace("\n", " ")
-        lines.append(rf"\setbox0\vbox{{\hsize=15cm \[{body}\]}}" if is_display else rf"\setbox0\hbox{{\({body}\)}}")
-    lines.append(r"\end{document}")
+    problems: dict[int, str] = {}
+    document = render_formulas(ctx.book, converted, [(is_display, tex) for _, _, is_display, tex in formulas])
+    formula_of_line = {number: int(line.rsplit(FORMULA_MARK, 1)[1]) for number, line in enumerate(document.split("\n"), 1)
+                       if FORMULA_MARK in line}
     with tempfile.TemporaryDirectory() as tmp:
-        Path(tmp, "formulas.tex").write_text("\n".join(lines) + "\n", encoding="utf-8")
-        proc = subprocess.run([require("xelatex", "texlive-xetex"), "-no-pdf", "-interaction=nonstopmode", "-file-line-error",
-                               "-no-shell-escape", "formulas.tex"], cwd=tmp, env=tex_environment(Path(tmp)), capture_output=True, timeout=300)
+        Path(tmp, "formulas.tex").write_text(document, encoding="utf-8")
+        run_tool(["xelatex", "-no-pdf", "-interaction=nonstopmode", "-file-line-error", "-no-shell-escape", "formulas.tex"],
+                 "the book's formulas", check=False, cwd=Path(tmp), env=tex_environment(Path(tmp)), timeout=300, package="texlive-xetex")
         log = Path(tmp, "formulas.log").read_text(encoding="utf-8", errors="replace") if Path(tmp, "formulas.log").exists() else ""
     for match in _ERROR.finditer(log):
-        tex_line = int(match.group(1))
-        index = next((i for i in range(len(starts) - 1, -1, -1) if starts[i] <= tex_line), None)
+        index = formula_of_line.get(int(match.group(1)))  # errors in the preamble are the build's to report
         if index is not None and index not in problems:
             problems[index] = f"does not compile: {match.group(2).strip()}"
     request = json.dumps({"formulas": [{"display": d, "tex": t} for _, _, d, t in formulas]}, ensure_ascii=False)
-    proc = subprocess.run([pandoc_path(), "lua", str(MATHML_SCRIPT)], input=request.encode(), capture_output=True, timeout=120, env=pandoc_env())
-    if proc.returncode == 0:
-        for index, ok in enumerate(json.loads(proc.stdout)):
-            if not ok and index not in problems:
-                problems[index] = "cannot be turned into MathML: the EPUB would show raw TeX"
+    proc = run_tool([pandoc_path(), "lua", str(MATHML_SCRIPT)], "the book's formulas", input=request, timeout=120, env=pandoc_env())
+    for index, ok in enumerate(json.loads(proc.stdout)):
+        if not ok and index not in problems:
+            problems[index] = "cannot be turned into MathML: the EPUB would show raw TeX"
     for index, problem in sorted(problems.items()):
         display, line = place(index)
         ctx.report("M001", display, line, 1, f"formula '{formulas[index][3].strip()[:40]}' {problem}")

@@ -15,12 +15,12 @@ from pylatex.utils import escape_latex
 from bookgen import __version__
 from bookgen.latex.document import UNIT_PREFIX, LatexDocument
 from bookgen.model.book import FONT_SIZES, Book, Node
-from bookgen.press.figures import Geometry, format_label
+from bookgen.model.geometry import Geometry
+from bookgen.press.figures import format_label
 from bookgen.sources.assemble import TRUNCATED_MARKER
 from bookgen.sources.convert import Converted, abstract_text
 from bookgen.sources.reading import Source
 from bookgen.tools import template_dirs, user_cache_dir
-
 
 
 def tex_escape(value: Any) -> str:
@@ -61,7 +61,6 @@ def entry_context(book: Book, node: Node, sources: dict[str, Source], converted:
     """One outline entry as the templates see it."""
     source = sources.get(node.id)
     written = bool(source and source.written)
-    has_text_of_its_own = node.kind not in ("part",) and (node.file is not None or not node.children)
     return {
         "kind": node.kind,
         "id": node.id,
@@ -69,7 +68,7 @@ def entry_context(book: Book, node: Node, sources: dict[str, Source], converted:
         "number": node.number,
         "source": f"{book.root.name}/{node.file}" if node.file else "",
         "body": converted[node.id].latex if written else "",
-        "unwritten": has_text_of_its_own and not written,
+        "unwritten": node.has_own_text and not written,
         "truncated": bool(source and source.truncated),
         "opens_appendices": False,
         "children": [entry_context(book, child, sources, converted) for child in node.children],
@@ -115,23 +114,22 @@ def _unit_plan(outline: dict[str, list[dict]]) -> dict[str, list[tuple[str, str,
             "back": [unit(entry, "front-entry", "entry") for entry in outline["back"]]}
 
 
-def render_latex(book: Book, sources: dict[str, Source], converted: dict[str, Converted], profile: str = "screen") -> LatexDocument:
+def book_context(book: Book, converted: dict[str, Converted], profile: str = "screen") -> dict[str, Any]:
+    """What every LaTeX template sees of the book (metadata, layout, fonts, numbering, press values) but its outline.
+
+    ``profile`` is 'screen' or 'print'; ``converted`` gives the abstract (the PDF's subject).
+    """
     meta = book.metadata
     layout = asdict(book.layout)
     layout["zihao"] = FONT_SIZES[book.layout.font_size][0]
     layout["latex_toc_depth"] = book.layout.toc_depth - 1  # 1: chapters (0), 2: sections (1)
-    numbering = {"part_macro": book.numbering.part, "chapter_macro": book.numbering.chapter}
-
-    outline = {division: [entry_context(book, node, sources, converted) for node in nodes]
-               for division, nodes in (("front", book.front), ("body", book.body), ("appendices", book.appendices), ("back", book.back))}
-    plan = _unit_plan(outline)
-    context = {
+    return {
         "bookgen_version": __version__,
         "manuscript": book.root.name,
         "book": asdict(meta),
         "layout": layout,
         "fonts": asdict(book.fonts),
-        "numbering": numbering,
+        "numbering": {"part_macro": book.numbering.part, "chapter_macro": book.numbering.chapter},
         "truncated_marker": TRUNCATED_MARKER,
         "profile": profile,
         "press": press_context(book),
@@ -141,6 +139,16 @@ def render_latex(book: Book, sources: dict[str, Source], converted: dict[str, Co
             "subject": abstract_text(book, converted),
             "keywords": "，".join(meta.keywords),
         },
+    }
+
+
+def render_latex(book: Book, sources: dict[str, Source], converted: dict[str, Converted], profile: str = "screen") -> LatexDocument:
+    """The book as LaTeX: ``book.tex`` (class, preamble, one ``\\include`` per unit), the units and the seeded contents."""
+    outline = {division: [entry_context(book, node, sources, converted) for node in nodes]
+               for division, nodes in (("front", book.front), ("body", book.body), ("appendices", book.appendices), ("back", book.back))}
+    plan = _unit_plan(outline)
+    context = {
+        **book_context(book, converted, profile),
         "units": {division: [stem for stem, _, _ in units] for division, units in plan.items()},
         **outline,
     }
@@ -152,13 +160,14 @@ def render_latex(book: Book, sources: dict[str, Source], converted: dict[str, Co
     return LatexDocument(env.get_template("book.tex_t").render(context), units, seeds)
 
 
+FORMULA_MARK = "% bookgen-formula "  # ends the line of each formula in the formula check's document
 
 
-
-
-
-
-
-
-
-
+def render_formulas(book: Book, converted: dict[str, Converted], formulas: list[tuple[bool, str]]) -> str:
+    """The formula check's document (``bookgen check``, M001): the book's own class and preamble (screen
+    profile, the author's overrides included), then each (display?, TeX) formula set in a box of its own
+    on one line ending in ``FORMULA_MARK`` and its index. Nothing is shipped out.
+    """
+    context = {**book_context(book, converted), "formulas": [{"display": d, "tex": t.replace("\n", " ")} for d, t in formulas],
+               "mark": FORMULA_MARK}
+    return latex_environment(book.root).get_template("formulas.tex_t").render(context)
