@@ -32,7 +32,7 @@ from bookgen.importer.draft import (
 )
 from bookgen.model.book import BOOK_FILE, load_book
 from bookgen.sources.reading import decode_markdown
-from bookgen.textrules import CJK_CHAR, HEADING, ends_mid_sentence, strip_markup
+from bookgen.textrules import CJK_CHAR, HEADING, PAUSES, ends_mid_sentence, strip_markup
 
 CHAPTER_LIKE = ("chapter", "appendix", "front", "back")
 SECTION_LIKE = ("section", "appendix-section")
@@ -373,13 +373,35 @@ class _Parser:
             self.place(item, self.lines[index].number, state)
 
     def mark_truncation(self) -> None:
-        """The draft's last written entry, when it stops mid-sentence, was cut off."""
+        """Entries whose text was cut off: the draft's last written entry when it stops mid-sentence, and
+        any other entry whose last paragraph stops mid-sentence right before the next heading
+        (``……参与者会一直阻塞，这正是`` then ``### 3.2 …``): see ``cut_off``."""
         written = [entry for entry in self.book.entries() if any(line.text.strip() for line in entry.text)]
-        if written:
-            last = written[-1]
-            text = "\n".join(line.text for line in last.text)
-            if ends_mid_sentence(text):
-                last.status = "truncated"
+        for index, entry in enumerate(written):
+            if cut_off("\n".join(line.text for line in entry.text), last_in_draft=index == len(written) - 1):
+                entry.status = "truncated"
+
+
+_BLOCK_START = re.compile(r"^(?:[-*+]\s|\d+[.)]\s|>|\||#|```|~~~|\$\$|!\[|<)")
+"""Lines that open a list item, quote, table row, heading, fence, display math, image or HTML: not running prose."""
+
+
+def cut_off(text: str, last_in_draft: bool) -> bool:
+    """Whether an entry's Markdown ``text`` was cut off.
+
+    A draft's last entry is cut off when it stops without a sentence end (textrules.ends_mid_sentence).
+    Earlier entries end where the next heading begins, and a list item or table legitimately ends
+    without punctuation, so there the last line must be running prose that stops on a CJK character
+    or on a pause mark (，、) — how generated text looks when it stopped mid-sentence and the draft
+    went on with the next heading.
+    """
+    stripped = text.rstrip()
+    if not stripped or not ends_mid_sentence(stripped):
+        return False
+    if last_in_draft or stripped[-1] in PAUSES:
+        return True
+    last_line = stripped.splitlines()[-1].strip()
+    return not _BLOCK_START.match(last_line) and bool(CJK_CHAR.match(stripped[-1]))
 
 
 def parse_draft(text: str, name: str = "draft.md") -> DraftBook:
