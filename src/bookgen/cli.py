@@ -143,6 +143,9 @@ def build_command(fmt: str, profile: str, allow_incomplete: bool, manuscript: Pa
         click.echo(f"{name.upper():5} {report.path} ({report.size / 1024:.0f} KiB{pages}{detail})")
     if result.unwritten:
         click.echo(f"unwritten sections: {len(result.unwritten)} (shown as 「{result.book.layout.placeholder}」; --strict fails on them)")
+    for node in result.book.files():
+        if not (result.book.root / node.file).is_file():  # named in book.yaml, not there: say which, so a typo is seen
+            click.echo(f"  missing file: {manuscript / node.file} ({node.heading}, printed as unwritten)")
     if result.truncated:
         click.echo(f"truncated sections: {len(result.truncated)}: {', '.join(result.truncated)}")
     for warning in result.warnings:

@@ -108,6 +108,7 @@ def load_book(manuscript_dir: Path) -> Book:
         problems.error("give either 'parts' (with chapters inside) or 'chapters', not both", ("chapters", "__key__"))
     outline = OutlineReader(problems, numbering)
     lists = {key: outline.entries(top.get(key), (key,), kind) for key, kind in OUTLINE_KEYS.items() if key != "chapters" or "parts" not in top}
+    outline.check_files(root)
     problems.raise_if_any()
 
     digest = hashlib.sha256(yaml_path.read_bytes()).hexdigest()

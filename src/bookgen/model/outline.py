@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass
 from enum import StrEnum
+from pathlib import Path
 from typing import Any
 
 from bookgen.model.numbering import format_counter
@@ -101,6 +103,20 @@ class Node:
         return self.kind != EntryKind.PART and (self.file is not None or not self.children)
 
 
+def _typo_of(wanted: str, existing: str) -> bool:
+    """Whether ``existing`` is ``wanted`` with a typo: one or two characters changed, and at least half of
+    what follows their common folders kept (到来.md for 到來.md; not 其他.md for 到來.md)."""
+    changed = sum(max(i2 - i1, j2 - j1) for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, wanted, existing).get_opcodes()
+                  if tag != "equal")
+    folders = 0
+    for mine, theirs in zip(wanted.split("/")[:-1], existing.split("/")[:-1], strict=False):
+        if mine != theirs:
+            break
+        folders += len(mine) + 1
+    own = len(wanted.removesuffix(".md")) - folders
+    return 0 < changed <= 2 and 2 * changed <= own
+
+
 class OutlineReader:
     """Turns the outline lists of book.yaml into numbered Nodes, recording problems (ids, files, keys)."""
 
@@ -155,6 +171,21 @@ class OutlineReader:
             nodes = self.entries(item.get(children[0]), at + (children[0],), children[1], counter)
         return Node(kind, values.get("title", ""), node_id, file, values.get("status", "draft"), number,
                     problems.doc.location(at).line or 0, nodes, counter, values.get("draft_number", ""))
+
+    def check_files(self, root: Path) -> None:
+        """A ``file:`` that does not exist while a Markdown file no entry uses has a close name is a typo
+        (到来.md for 到來.md): an error at the ``file:`` value with a did-you-mean. A file that is plainly
+        missing is a section not yet written, as before."""
+        missing = {file: at for file, at in self.files.items() if not (root / file).is_file()}
+        if not missing:
+            return
+        unused = sorted(path.relative_to(root).as_posix() for path in root.rglob("*.md")
+                        if path.relative_to(root).as_posix() not in self.files
+                        and not any(part.startswith(".") or part == "templates" for part in path.relative_to(root).parts))
+        for file, at in missing.items():
+            close = next((name for name in unused if _typo_of(file, name)), None)
+            if close:
+                self.problems.error(f"file '{file}' does not exist; did you mean '{close}' (a Markdown file no entry uses)?", at)
 
     def _number(self, kind: EntryKind, position: int, parent_number: str) -> tuple[str, str]:
         """The printed number and the default id of the next entry of this kind."""

@@ -54,9 +54,9 @@ def build(options: BuildOptions, progress: Progress = lambda message: None) -> B
     result.timings["load"] = time.monotonic() - started
     result.unwritten, result.truncated = incomplete_sections(book, sources)
     if options.strict_effective and (result.unwritten or result.truncated):
-        listing = "; ".join([f"unwritten: {h}" for h in result.unwritten] + [f"truncated: {h}" for h in result.truncated])
+        listing = "".join([f"\n  unwritten: {h}" for h in result.unwritten] + [f"\n  truncated: {h}" for h in result.truncated])
         reason = "a print build is strict (--allow-incomplete overrides)" if options.for_print and not options.strict else "--strict"
-        raise ManuscriptError(f"{reason}: {len(result.unwritten)} unwritten and {len(result.truncated)} truncated sections ({listing})",
+        raise ManuscriptError(f"{reason}: {len(result.unwritten)} unwritten and {len(result.truncated)} truncated sections:{listing}",
                               Location(options.manuscript / BOOK_FILE))
 
     output_dir = options.output
