@@ -228,7 +228,7 @@ def main() -> None:
                        ("pdf_edit_s", "PDF one-section edit (s)"), ("edits_spliced", "  of them chapter updates"),
                        ("chapter_floor_s", "  xelatex pass, that chapter alone (s)"), ("edit_target_s", "  target: 1.2 × that + 2 s"),
                        ("pdf_edit_add_page_s", "PDF edit adding a page (s)"),
-                       ("epub_cold_s", "EPUB cold build (s)"), ("epub_noop_s", "EPUB no-op (s)"), ("epub_edit_s", "EPUB one-section edit (s)"),
+                       ("epub_cold_s", "EPUB cold, no EPUBCheck (s)"), ("epub_noop_s", "EPUB no-op (s)"), ("epub_edit_s", "EPUB edit, no EPUBCheck (s)"),
                        ("pandoc_one_shot_s", "pandoc one-shot PDF (s)"), ("tex_floor_s", "one xelatex pass (s)"),
                        ("cold_s_per_page", "cold s/page"), ("ratio_cold_vs_pandoc", "cold / pandoc"), ("ratio_cold_vs_tex_pass", "cold / TeX pass"),
                        ("ratio_edit_vs_tex_pass", "edit / TeX pass"), ("overhead_share", "overhead share")]:
