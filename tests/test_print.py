@@ -17,9 +17,10 @@ from outputs import pdf_bookmarks, pdf_pages, plain
 
 from bookgen.cli import main
 from bookgen.errors import ManuscriptError
+from bookgen.latex.render import book_context, latex_environment
 from bookgen.model.book import load_book
 from bookgen.press.cover import isbn_barcode, render_cover
-from bookgen.press.figures import printed_sheets, spine_width, thousand_characters
+from bookgen.press.figures import CopyrightFigures, spine_width
 from bookgen.press.handoff import handoff
 
 ISBN = "978-7-121-12345-0"
@@ -43,11 +44,29 @@ def package(tmp_path_factory):
 
 # ---------------------------------------------------------------- arithmetic and validation (unit)
 
+def copyright_page(book, total: int, work: Path) -> CopyrightFigures | None:
+    """The book's 版权页 typeset alone for ``total`` physical pages (as TeX's previous pass would give them)."""
+    env = latex_environment(book.root)
+    context = book_context(book, {})
+    page = env.get_template("front/copyright.tex_t").render(context)
+    work.mkdir()
+    (work / "page.tex").write_text(env.get_template("preamble.tex_t").render(context)
+                                   + f"\\begin{{document}}\n\\gdef\\bookgentotalpages{{{total}}}\n{page}\\end{{document}}\n", encoding="utf-8")
+    subprocess.run(["xelatex", "-no-pdf", "-interaction=nonstopmode", "page.tex"], cwd=work, capture_output=True, check=True)
+    return CopyrightFigures.of_run(work)
+
+
+@pytest.mark.integration
 def test_sheets_characters_and_spine(tmp_path):
+    """印张 and 字数 are computed by TeX on the 版权页 only; bookgen reads back what it printed."""
     book = load_book(write_book(tmp_path, "title: 书\n"))
-    assert printed_sheets(64, 16) == 4 and printed_sheets(49, 16) == 3.125 and printed_sheets(51, 16) == 3.25
-    assert thousand_characters(64, book) == 92.16  # 40 字 × 36 行 × 64 页 ÷ 1000
+    sheets = {total: copyright_page(book, total, tmp_path / str(total)) for total in (64, 49, 51)}
+    assert sheets[64].printed_sheets == 4 and sheets[49].printed_sheets == 3.125 and sheets[51].printed_sheets == 3.25
+    assert sheets[64].thousand_characters == 92.16  # 40 字 × 36 行 × 64 页 ÷ 1000
     assert spine_width(320, book) == pytest.approx(16.0)  # 320 pages ÷ 2 × 0.1 mm
+    odd = load_book(write_book(tmp_path / "odd", "title: 书\nlayout: {trim_width: 150mm, trim_height: 200mm}\n"))
+    assert copyright_page(odd, 64, tmp_path / "odd-64") == CopyrightFigures(None, 92.16)  # no 开本: no 印张
+    assert CopyrightFigures.of_run(tmp_path / "nothing") is None
 
 
 def test_cover_gets_plain_values_and_lays_itself_out(tmp_path):

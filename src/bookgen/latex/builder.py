@@ -47,6 +47,9 @@ def glyph_message(context: BuildContext, glyph: MissingGlyph) -> str:
             "(the font's .notdef glyph); --strict and print builds refuse it")
 
 
+INTERIOR_WORK = {Profile.SCREEN: "latex", Profile.PRINT: "latex-print"}  # the interior's work directory under <output>/.work
+
+
 class _LatexBuilder(Builder):
     """What the interior and the cover share: running XeLaTeX and reporting its warnings by unit."""
 
@@ -98,7 +101,7 @@ class InteriorBuilder(_LatexBuilder):
     def __init__(self, context: BuildContext, profile: Profile):
         super().__init__(context)
         self.profile = profile
-        self.work_name = "latex" if profile is Profile.SCREEN else "latex-print"
+        self.work_name = INTERIOR_WORK[profile]
         self.document = LatexDocument("")
         self.previous: Manifest | None = None
         self.detail = ""

@@ -16,7 +16,7 @@ from bookgen import __version__
 from bookgen.latex.document import UNIT_PREFIX, LatexDocument
 from bookgen.model.book import FONT_SIZES, Book, Node
 from bookgen.model.geometry import Geometry
-from bookgen.press.figures import format_label
+from bookgen.press.figures import FIGURES_FILE, format_label
 from bookgen.sources.assemble import TRUNCATED_MARKER
 from bookgen.sources.convert import Converted, abstract_text
 from bookgen.sources.reading import Source
@@ -76,7 +76,7 @@ def entry_context(book: Book, node: Node, sources: dict[str, Source], converted:
 
 
 def press_context(book: Book) -> dict:
-    """Print-profile values for the templates: sheet with crop marks, signature, 开本."""
+    """Print values for the templates: sheet with crop marks, signature, 开本, where the 版权页 records its figures."""
     geometry = Geometry.of(book)
     label = format_label(book)
     return {
@@ -85,6 +85,7 @@ def press_context(book: Book) -> dict:
         "signature": book.press.signature,
         "format": label[0] if label else "",
         "fold": label[1] if label else 0,
+        "figures_file": FIGURES_FILE,
     }
 
 

@@ -5,12 +5,16 @@ Figures follow Chinese publishing convention:
 - 印张 (printed sheets) = pages ÷ 开数, to the eighth of a sheet, rounded up.
 - 字数 (in 千字) = characters per line × lines per page × pages ÷ 1000: the house-style grid count
   publishers print on the copyright page (it counts the page area, not the characters typed).
+  Both are computed by TeX on the 版权页 (templates/latex/front/copyright.tex_t), which knows the page
+  count from its previous pass; bookgen reads what the page printed from FIGURES_FILE (CopyrightFigures).
 - spine width = pages ÷ 2 × paper caliper (one leaf is two pages).
 """
 
 from __future__ import annotations
 
-import math
+import json
+from dataclasses import dataclass
+from pathlib import Path
 
 from bookgen.model.book import Book
 
@@ -30,14 +34,25 @@ def format_label(book: Book) -> tuple[str, int] | None:
     return f"{sheet} 1/{fold}", fold
 
 
-def printed_sheets(pages: int, fold: int) -> float:
-    """印张: pages ÷ 开数, rounded up to the eighth of a sheet."""
-    return math.ceil(pages / fold * 8) / 8
+FIGURES_FILE = "copyright-figures.json"  # written by the 版权页 into the LaTeX work directory
 
 
-def thousand_characters(pages: int, book: Book) -> float:
-    """字数 in 千字 by the grid convention: characters per line × lines per page × pages ÷ 1000."""
-    return book.layout.chars_per_line * book.layout.lines_per_page * pages / 1000
+@dataclass(frozen=True)
+class CopyrightFigures:
+    """The 版权页's figures as TeX computed and printed them (templates/latex/front/copyright.tex_t)."""
+
+    printed_sheets: float | None  # 印张; None when the trim is no known 开本 (the page leaves it out)
+    thousand_characters: float  # 字数 in 千字
+
+    @classmethod
+    def of_run(cls, latex_work_dir: Path) -> CopyrightFigures | None:
+        """What the 版权页 printed in the last run in ``latex_work_dir`` that typeset it; None if none did."""
+        try:
+            record = json.loads((latex_work_dir / FIGURES_FILE).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        sheets = record["printed_sheets"]
+        return cls(None if sheets is None else float(sheets), float(record["thousand_characters"]))
 
 
 def spine_width(pages: int, book: Book) -> float:

@@ -19,16 +19,12 @@ from pathlib import Path
 from bookgen import __version__
 from bookgen.errors import ToolError
 from bookgen.fsutil import atomic_path
+from bookgen.latex.builder import INTERIOR_WORK
 from bookgen.model.geometry import Geometry
 from bookgen.pipeline.build import build
 from bookgen.pipeline.options import BuildOptions, Format, Profile, Progress
 from bookgen.pipeline.reproducible import source_date_epoch
-from bookgen.press.figures import (
-    format_label,
-    printed_sheets,
-    spine_width,
-    thousand_characters,
-)
+from bookgen.press.figures import CopyrightFigures, format_label, spine_width
 from bookgen.press.preflight import PreflightReport
 from bookgen.tools import pandoc_version, run_tool
 
@@ -73,6 +69,7 @@ def handoff(manuscript: Path, output: Path, allow_incomplete: bool, progress: Pr
                    f"{len(result.truncated)} truncated sections\n")
     pages = result.outputs["pdf"].pages or 0
     label = format_label(book)
+    figures = CopyrightFigures.of_run(output / ".work" / INTERIOR_WORK[Profile.PRINT])  # as the 版权页 printed them
     geometry = Geometry.of(book)
     files = {
         result.outputs["pdf"].path.name: result.outputs["pdf"].path,
@@ -89,8 +86,8 @@ def handoff(manuscript: Path, output: Path, allow_incomplete: bool, progress: Pr
         "trim_mm": [geometry.trim_width, geometry.trim_height], "bleed_mm": geometry.bleed,
         "format": label[0] if label else "", "pages": pages, "signature": book.press.signature,
         "spine_mm": round(spine_width(pages, book), 2), "paper_caliper": str(book.press.paper_caliper),
-        "printed_sheets": printed_sheets(pages, label[1]) if label else None,
-        "thousand_characters": thousand_characters(pages, book),
+        "printed_sheets": figures.printed_sheets if figures else None,
+        "thousand_characters": figures.thousand_characters if figures else None,
         "preflight_passed": report.passed, "epubcheck": epub.detail,
         "incomplete": incomplete, "tools": tool_versions(), "files": digests,
     }
