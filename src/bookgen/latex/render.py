@@ -98,7 +98,7 @@ def _unit_plan(outline: dict[str, list[dict]]) -> dict[str, list[tuple[str, str,
     def unit(node_context: dict, template: str, name: str) -> tuple[str, str, dict]:
         return UNIT_PREFIX + node_context["id"], f"units/{template}.tex_t", {name: node_context}
 
-    front = [("titlepages", "units/titles.tex_t", {})]  # node units are all "unit-…": no clash
+    front: list[tuple[str, str, dict]] = [("titlepages", "units/titles.tex_t", {})]  # node units are all "unit-…": no clash
     front += [unit(entry, "front-entry", "entry") for entry in outline["front"]]
     front.append(("contents", "units/contents.tex_t", {}))
     body = []
