@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import struct
 import zlib
@@ -20,9 +21,16 @@ from bookgen.sources.reading import read_sources
 BOOK = "title: 书\nslug: t\nchapters:\n  - title: 一章\n    sections:\n      - title: 一节\n        file: s.md\n      - title: 二节\n        file: t.md\n"
 
 
+@pytest.fixture(autouse=True)
+def in_tmp_path(tmp_path, monkeypatch):
+    """Run where the manuscript is: messages name files relative to the current directory (m/s.md)."""
+    monkeypatch.chdir(tmp_path)
+
+
 def findings(tmp_path: Path, text: str, code: str, yaml_text: str = BOOK, fast: bool = True, other: str = "另一节的正文。\n"):
     root = write_book(tmp_path / "m", yaml_text, {"s.md": text, "t.md": other})
-    report = run_checks(root, tmp_path / "cache", fast=fast)
+    with contextlib.chdir(tmp_path):
+        report = run_checks(root, tmp_path / "cache", fast=fast)
     return [(f.path, f.line, f.column) for f in report.findings if f.code == code], report
 
 

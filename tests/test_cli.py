@@ -17,6 +17,12 @@ from bookgen import __version__
 from bookgen.cli import main
 
 
+@pytest.fixture(autouse=True)
+def in_tmp_path(tmp_path, monkeypatch):
+    """Run where the manuscript is: messages name files relative to the current directory (m/s.md)."""
+    monkeypatch.chdir(tmp_path)
+
+
 def run(*args: str):
     return CliRunner().invoke(main, list(args))
 

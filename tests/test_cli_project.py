@@ -93,3 +93,15 @@ def test_what_counts_as_a_typo_in_a_file_name(wanted, existing, typo):
     from bookgen.model.outline import _typo_of
 
     assert _typo_of(wanted, existing) is typo
+
+
+@pytest.mark.parametrize("where", ["inside", "elsewhere"])
+def test_paths_in_messages_are_the_same_in_every_command(tmp_path, monkeypatch, where):
+    root = write_book(tmp_path / "m1", "title: 书\nslug: t\nlayuot: {}\n")
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path if where == "inside" else tmp_path / "elsewhere")
+    expected = "m1/book.yaml:3:1" if where == "inside" else f"{root}/book.yaml:3:1"  # relative below here, else absolute
+    for command in (["check"], ["build", "--format", "epub"], ["handoff"]):
+        output = CliRunner().invoke(main, [*command, "--manuscript", str(root), "--output", str(tmp_path / "b")]).output
+        assert f"{expected}: " in output, (command, output)
+        assert f" {expected}" in output or output.startswith(expected) or f"error: {expected}" in output

@@ -23,6 +23,12 @@ BOOK = "title: 书\nslug: t\nchapters:\n  - title: 一章\n    sections:\n      
 FONTS = "templates/latex/preamble/fonts.tex_t"
 
 
+@pytest.fixture(autouse=True)
+def in_tmp_path(tmp_path, monkeypatch):
+    """Run where the manuscript is: messages name files relative to the current directory (m/s.md)."""
+    monkeypatch.chdir(tmp_path)
+
+
 def fonts_override(marker: str) -> str:
     """bookgen's fonts partial with one line added."""
     return (template_dir() / "latex/preamble/fonts.tex_t").read_text(encoding="utf-8") + f"% {marker}\n"

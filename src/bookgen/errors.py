@@ -6,6 +6,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 
+def display_path(path: Path | str) -> str:
+    """How messages name a file: relative to the current directory when it lies below it, else absolute.
+
+    The same in every command, wherever the manuscript is (``manuscript/x.md``, ``/home/a/books/m1/x.md``).
+    """
+    absolute = Path(path).absolute()
+    try:
+        return absolute.relative_to(Path.cwd()).as_posix()
+    except ValueError:
+        return str(absolute)
+
+
 @dataclass
 class Location:
     """A place in the author's files: ``path:line:col`` (line and col 1-based, optional)."""

@@ -63,4 +63,4 @@ class CheckContext:
 
     @property
     def yaml_display(self) -> str:
-        return f"{self.book.root.name}/{BOOK_FILE}"
+        return self.book.display(BOOK_FILE)

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from bookgen.errors import Location, ManuscriptError
+from bookgen.errors import Location, ManuscriptError, display_path
 from bookgen.model.book import BOOK_FILE, Book, load_book
 from bookgen.sources.convert import Converted, convert_sources
 from bookgen.sources.reading import Source, read_source
@@ -41,12 +41,7 @@ def _schema_findings(error: ManuscriptError, manuscript: Path) -> CheckReport:
 
 
 def _schema_finding(location: Location | None, message: str, manuscript: Path) -> Finding:
-    path = str(location.path) if location else f"{manuscript.name}/{BOOK_FILE}"
-    if location and Path(path).is_absolute():
-        try:
-            path = str(Path(manuscript.name) / Path(path).relative_to(manuscript.resolve()))
-        except ValueError:
-            pass
+    path = display_path(location.path if location else manuscript / BOOK_FILE)
     return Finding(path, (location.line if location else None) or 1, (location.column if location else None) or 1,
                    "S001", Severity.ERROR, message)
 
@@ -63,7 +58,7 @@ def run_checks(manuscript: Path, cache_dir: Path, fast: bool = False) -> CheckRe
             sources[node.id] = read_source(book, node)
         except ManuscriptError as error:
             line = (error.location.line if error.location else None) or 1
-            unreadable.append(Finding(f"{book.root.name}/{node.file}", line, 1, "S001", Severity.ERROR, error.message))
+            unreadable.append(Finding(book.display(node.file or ""), line, 1, "S001", Severity.ERROR, error.message))
     written = {node_id: source for node_id, source in sources.items() if source.written}
     converted, _ = convert_sources(book, written, cache_dir)
     report = check_book(book, sources, converted, fast)
@@ -85,7 +80,7 @@ def check_book(book: Book, sources: dict[str, Source], converted: dict[str, Conv
         source = sources.get(node.id)
         if source is None:
             continue  # unreadable: reported by the caller
-        display = f"{book.root.name}/{node.file}"
+        display = book.display(node.file or "")
         report.files[display] = source.path
         files.append(SourceFile(node, source.path, display, source.text if source.written else ""))
     used = {node.file for node in book.files()}
@@ -94,7 +89,7 @@ def check_book(book: Book, sources: dict[str, Source], converted: dict[str, Conv
         parts = path.relative_to(book.root).parts  # hidden files and template overrides are not the book's text
         if relative not in used and parts[0] != OVERRIDES_DIR and not any(part.startswith(".") for part in parts):
             text = path.read_text(encoding="utf-8", errors="replace")
-            files.append(SourceFile(None, path, f"{book.root.name}/{relative}", text))
+            files.append(SourceFile(None, path, book.display(relative), text))
     ctx = CheckContext(book, files, settings)
 
     def wanted(codes: str) -> bool:  # a family ('T') or one rule ('M003')

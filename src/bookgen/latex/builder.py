@@ -39,10 +39,10 @@ def glyph_message(context: BuildContext, glyph: MissingGlyph) -> str:
     for source in context.sources.values():
         line = line_of(source.text, glyph.char)
         if line:
-            where = f"{book.root.name}/{source.node.file}:{line}"
+            where = f"{book.display(source.node.file or '')}:{line}"
             break
     else:
-        where = f"{book.root.name}/{BOOK_FILE}"  # in a title or the metadata
+        where = book.display(BOOK_FILE)  # in a title or the metadata
     return (f"{where}: '{glyph.char}' (U+{ord(glyph.char):04X}) has no glyph in {glyph.font}: it prints as an empty box "
             "(the font's .notdef glyph); --strict and print builds refuse it")
 

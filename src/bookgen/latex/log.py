@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bookgen.errors import Location, TypesetError
+from bookgen.errors import Location, TypesetError, display_path
 from bookgen.latex.document import LatexDocument
 
 _ERROR_LINE = re.compile(r"^(\S+?\.(?:tex|sty|cls|def|cfg|fd|ltx)):(\d+): (.*)$")  # -file-line-error
@@ -153,7 +153,7 @@ def tex_failure(log: str, document: LatexDocument, log_path: Path, manuscript_ro
         source = source_for_line(source_map(files.get(tex_file, "")), tex_line) if tex_line else None
         location, token = _locate_in_source(manuscript_root, source, context)
         detail = f" {token}" if token and token not in message and not missing else ""
-        fallback = Location(log_path.parent / tex_file, tex_line)
+        fallback = Location(display_path(log_path.parent / tex_file), tex_line)
         return TypesetError(f"{message.rstrip('.')}{detail} (TeX line {tex_line} of {tex_file}; full log: {log_path})", location or fallback)
     return None
 
@@ -164,14 +164,14 @@ def _locate_in_source(manuscript_root: Path, source: str | None, context: str) -
     token = tokens[-1] if tokens else ""
     if not source:
         return None, token
-    markdown = manuscript_root.parent / source  # markers name "<manuscript dir>/<file>"
+    markdown = manuscript_root / source  # markers name the manuscript-relative file
     line = None
     if token and markdown.is_file():
         for number, text in enumerate(markdown.read_text(encoding="utf-8", errors="replace").splitlines(), 1):
             if token in text:
                 line = number
                 break
-    return Location(source, line), token
+    return Location(display_path(markdown), line), token
 
 
 SOURCE_MACRO = "\\bookgensource{"

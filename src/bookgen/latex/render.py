@@ -66,7 +66,7 @@ def entry_context(book: Book, node: Node, sources: dict[str, Source], converted:
         "id": node.id,
         "title": node.title,
         "number": node.number,
-        "source": f"{book.root.name}/{node.file}" if node.file else "",
+        "source": node.file or "",  # manuscript-relative: the rendered TeX does not depend on where bookgen runs
         "body": converted[node.id].latex if written else "",
         "unwritten": node.has_own_text and not written,
         "truncated": bool(source and source.truncated),

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from bookgen.errors import Location, TypesetError
+from bookgen.errors import Location, TypesetError, display_path
 from bookgen.fsutil import write_if_changed
 from bookgen.latex.document import LatexDocument
 from bookgen.latex.log import _PASS, TypesetResult, _result, tex_failure
@@ -102,7 +102,7 @@ def typeset(document: LatexDocument, work_dir: Path, timeout: float, manuscript_
     if returncode != 0:
         said = output.strip().splitlines()
         raise tex_failure(log, document, work_dir / f"{JOBNAME}.log", manuscript_root) or TypesetError(
-            "latexmk failed: " + (said[-1] if said else "no output"), Location(work_dir / f"{JOBNAME}.log"))
+            "latexmk failed: " + (said[-1] if said else "no output"), Location(display_path(work_dir / f"{JOBNAME}.log")))
     return _result(work_dir / f"{JOBNAME}.pdf", passes, time.monotonic() - started, log, document)
 
 

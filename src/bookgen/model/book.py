@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from bookgen.errors import Location
+from bookgen.errors import Location, display_path
 from bookgen.model.geometry import Geometry
 from bookgen.model.options import Problems, check_keys, declared, describe, read_options
 from bookgen.model.outline import OUTLINE_KEYS, EntryKind, Node, OutlineReader
@@ -63,6 +63,10 @@ class Book:
     @property
     def has_parts(self) -> bool:
         return any(node.kind == EntryKind.PART for node in self.body)
+
+    def display(self, file: str) -> str:
+        """How messages name ``file`` (manuscript-relative): see errors.display_path."""
+        return display_path(self.root / file)
 
     def location(self, at: DataPath) -> Location:
         """Where the value at data path ``at`` is in book.yaml (line and column when known)."""

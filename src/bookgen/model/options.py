@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from bookgen.errors import Location, ManuscriptError
+from bookgen.errors import Location, ManuscriptError, display_path
 from bookgen.model.lengths import Length
 from bookgen.model.yamlpos import DataPath, PositionedYaml
 
@@ -50,7 +50,7 @@ class Problems:
         ordered = sorted(dict.fromkeys(self.errors), key=lambda error: error[:2])
         if not ordered:
             return
-        problems: list[tuple[Location | None, str]] = [(Location(self.doc.path, line, column), text) for line, column, text in ordered]
+        problems: list[tuple[Location | None, str]] = [(Location(display_path(self.doc.path), line, column), text) for line, column, text in ordered]
         (first, message), rest = problems[0], problems[1:]
         raise ManuscriptError("\n".join([message] + [f"{where}: {text}" for where, text in rest]), first, problems=problems)
 

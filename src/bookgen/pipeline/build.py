@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
-from bookgen.errors import CheckFailedError, Location, ManuscriptError
+from bookgen.errors import CheckFailedError, Location, ManuscriptError, display_path
 from bookgen.fsutil import build_lock
 from bookgen.model.book import BOOK_FILE, Book, load_book
 from bookgen.pipeline.options import BuildOptions, Format, Profile, Progress
@@ -57,7 +57,7 @@ def build(options: BuildOptions, progress: Progress = lambda message: None) -> B
         listing = "".join([f"\n  unwritten: {h}" for h in result.unwritten] + [f"\n  truncated: {h}" for h in result.truncated])
         reason = "a print build is strict (--allow-incomplete overrides)" if options.for_print and not options.strict else "--strict"
         raise ManuscriptError(f"{reason}: {len(result.unwritten)} unwritten and {len(result.truncated)} truncated sections:{listing}",
-                              Location(options.manuscript / BOOK_FILE))
+                              Location(display_path(options.manuscript / BOOK_FILE)))
 
     output_dir = options.output
     with build_lock(output_dir):

@@ -88,7 +88,7 @@ def convert_sources(book: Book, sources: dict[str, Source], cache_dir: Path, job
                 for key, converted in chunk_result.items():
                     if isinstance(converted, str):
                         node = sources[key].node
-                        raise ManuscriptError(f"pandoc cannot convert this section: {converted}", Location(Path(book.root.name) / (node.file or "")))
+                        raise ManuscriptError(f"pandoc cannot convert this section: {converted}", Location(book.display(node.file or "")))
                     results[key] = converted
         for item, entry_path in pending:
             converted = results[item["key"]]
@@ -133,7 +133,7 @@ def _run_pandoc(items: list[dict]) -> dict[str, Converted | str]:
 
 def image_problems(book: Book, source: Source, converted: Converted) -> list[tuple[str, Location]]:
     """Images a section shows that are not files inside the manuscript: (message, where)."""
-    display = Path(book.root.name) / (source.node.file or "")
+    display = book.display(source.node.file or "")
     root = book.root.resolve()
     problems = []
     for src in converted.images:
