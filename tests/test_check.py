@@ -248,3 +248,31 @@ def test_build_precheck_runs_the_rules_that_can_give_errors(tmp_path):
         return sorted({f.code for f in check_book(book, sources, converted, fast=True, errors_only=True).findings})
     assert precheck_codes("default", BOOK) == ["R001"]
     assert precheck_codes("promoted", BOOK + "check:\n  severity: {T001: error}\n") == ["R001", "T001"]
+
+
+@pytest.mark.parametrize("formula, problem", [
+    (r"$x^2 + \frac{1}{2$", "leaves 1 brace '{' unclosed"),  # the instance
+    (r"$\sqrt{2$", "leaves 1 brace '{' unclosed"),
+    (r"$a}$", "closes a brace '}' that was never opened"),
+    (r"$\left( x$", r"has 1 \left and 0 \right"),
+    (r"$$\begin{aligned} a &= b$$", r"leaves \begin{aligned} without its \end"),
+])
+def test_m005_unclosed_formula_found_without_tex_at_its_position(tmp_path, formula, problem):
+    found, report = findings(tmp_path, f"第一段。\n\n公式 {formula} 在这里。\n", "M005")
+    assert found == [("m/s.md", 3, 5 if not formula.startswith("$$") else 6)]
+    assert problem in next(f.message for f in report.findings if f.code == "M005")
+
+
+def test_m005_leaves_closed_formulas_alone(tmp_path):
+    found, _ = findings(tmp_path, "公式 $\\{x\\} + \\frac{1}{2} + \\left( y \\right)$ 与 $$\\begin{aligned} a &= b \\\\ c &= d \\end{aligned}$$\n", "M005")
+    assert found == []
+
+
+@pytest.mark.integration
+def test_unclosed_formula_stops_the_build_at_its_line_with_or_without_the_check(tmp_path):
+    manuscript = write_book(tmp_path / "m", BOOK, {"s.md": "第一段。\n\n公式 $x^2 + \\frac{1}{2$ 在这里。\n\n后面的段落。\n", "t.md": "乙。\n"})
+    checked = CliRunner().invoke(main, ["build", "--format", "pdf", "--manuscript", str(manuscript), "--output", str(tmp_path / "b")])
+    assert checked.exit_code == 1 and "m/s.md:3:5: M005" in checked.output
+    unchecked = CliRunner().invoke(main, ["build", "--format", "pdf", "--no-check", "--manuscript", str(manuscript), "--output", str(tmp_path / "b")])
+    assert unchecked.exit_code == 1
+    assert "bookgen: error: m/s.md:3:11: File ended while scanning use of \\frac" in unchecked.output  # not book.tex:NNN

@@ -28,10 +28,10 @@ def _formulas(elements: list[dict]) -> list[tuple[bool, str]]:
 
 def check_markup(ctx: CheckContext, sources: dict[str, Source], converted: dict[str, Converted], with_math: bool,
                  wanted: Callable[[str], bool] = lambda code: True) -> None:
-    """M001–M004; ``wanted`` leaves out rules by code (build's pre-check wants only those that give errors)."""
+    """M001–M005; ``wanted`` leaves out rules by code (build's pre-check wants only those that give errors)."""
     by_id = {f.node.id: f for f in ctx.files if f.node is not None}
     formulas: list[tuple[str, str, bool, str]] = []  # display path, source text, display?, tex
-    walk_ast = (with_math and wanted("M001")) or wanted("M002") or wanted("M004")
+    walk_ast = (with_math and wanted("M001")) or wanted("M002") or wanted("M004") or wanted("M005")
     for node_id, result in converted.items():
         source = sources[node_id]
         display = by_id[node_id].display
@@ -44,8 +44,44 @@ def check_markup(ctx: CheckContext, sources: dict[str, Source], converted: dict[
         if wanted("M004"):
             _image_resolution(ctx, display, source, elements)
         formulas += [(display, source.text, is_display, tex) for is_display, tex in _formulas(elements)]
+    if wanted("M005"):
+        for display, text, _, tex in formulas:
+            problem = formula_structure(tex)
+            if problem:
+                line = line_of(text, tex.strip().split("\n")[0].strip()) or 1
+                column = text.split("\n")[line - 1].find(tex.strip().split("\n")[0].strip()) + 1
+                ctx.report("M005", display, line, max(column, 1), f"formula '{tex.strip()[:40]}' {problem}: TeX would stop far from here")
     if with_math and formulas and wanted("M001"):
         _math(ctx, formulas, converted)
+
+
+_ENVIRONMENT = re.compile(r"\\(begin|end)\s*\{([^}]*)\}")
+
+
+def formula_structure(tex: str) -> str | None:
+    """What is unclosed in a TeX formula — a brace, \\left without \\right, \\begin{x} without \\end{x} —
+    or None. Found without TeX, so the build's pre-check catches what would otherwise end in "File ended
+    while scanning use of \\frac" at the end of the chapter (escaped \\{ \\} are not braces)."""
+    depth = 0
+    plain = re.sub(r"\\[{}]|\\\\", "", tex)
+    for char in plain:
+        depth += {"{": 1, "}": -1}.get(char, 0)
+        if depth < 0:
+            return "closes a brace '}' that was never opened"
+    if depth:
+        return f"leaves {depth} brace{'s' if depth > 1 else ''} '{{' unclosed"
+    lefts, rights = len(re.findall(r"\\left(?![A-Za-z])", plain)), len(re.findall(r"\\right(?![A-Za-z])", plain))
+    if lefts != rights:
+        return f"has {lefts} \\left and {rights} \\right"
+    open_environments: list[str] = []
+    for side, name in _ENVIRONMENT.findall(plain):
+        if side == "begin":
+            open_environments.append(name)
+        elif not open_environments or open_environments.pop() != name:
+            return f"ends \\end{{{name}}} that is not the one open"
+    if open_environments:
+        return f"leaves \\begin{{{open_environments[-1]}}} without its \\end"
+    return None
 
 
 def _emphasis(ctx: CheckContext, display: str, text: str, elements: list[dict]) -> None:
