@@ -276,3 +276,21 @@ def test_unclosed_formula_stops_the_build_at_its_line_with_or_without_the_check(
     unchecked = CliRunner().invoke(main, ["build", "--format", "pdf", "--no-check", "--manuscript", str(manuscript), "--output", str(tmp_path / "b")])
     assert unchecked.exit_code == 1
     assert "bookgen: error: m/s.md:3:11: File ended while scanning use of \\frac" in unchecked.output  # not book.tex:NNN
+
+
+@pytest.mark.parametrize("text, column, fixed", [
+    ("这里有__下划线加粗__紧跟正文。\n", 4, "这里有**下划线加粗**紧跟正文。\n"),  # the instance
+    ("还有_斜体_字。\n", 3, "还有*斜体*字。\n"),
+    ("__开头加粗__后文。\n", 1, "**开头加粗**后文。\n"),
+    ("前文__NLP__后文。\n", 3, "前文**NLP**后文。\n"),  # Latin inside, Chinese around
+])
+def test_m006_underscore_emphasis_beside_chinese_and_its_fix(tmp_path, text, column, fixed):
+    found, _ = findings(tmp_path, text, "M006")
+    assert found == [("m/s.md", 1, column)]
+    result = CliRunner().invoke(main, ["check", "--manuscript", str(tmp_path / "m"), "--output", str(tmp_path / "b"), "--fix"])
+    assert (tmp_path / "m" / "s.md").read_text(encoding="utf-8") == fixed, result.output
+
+
+def test_m006_leaves_identifiers_and_latin_emphasis_alone(tmp_path):
+    text = "变量 max_length 和 __init__ 方法，`a__b__c` 与 $x_1 + y_2$，英文 __bold__ here，[链接](http://a.b/c__d__e)。\n"
+    assert findings(tmp_path, text, "M006")[0] == []

@@ -10,14 +10,11 @@ from bookgen.fsutil import write_atomic
 
 from .model import RULES, Finding
 
-SAFE = {"T001", "T002", "T003", "T005", "T006", "R001", "R002"}
-
-
 def planned_changes(findings: list[Finding], files: dict[str, Path]) -> dict[Path, tuple[str, str]]:
-    """(old text, new text) for every file a safe fix changes."""
+    """(old text, new text) for every file a safe fix changes (the rules marked fixable in checks.model.RULES)."""
     by_file: dict[str, list[Finding]] = defaultdict(list)
     for finding in findings:
-        if finding.fix and finding.code in SAFE and RULES[finding.code].fixable and finding.path in files:
+        if finding.fix and RULES[finding.code].fixable and finding.path in files:
             by_file[finding.path].append(finding)
     changes = {}
     for display, file_findings in by_file.items():

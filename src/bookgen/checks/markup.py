@@ -13,9 +13,11 @@ from bookgen.model.lengths import Length
 from bookgen.sources.assemble import walk_blocks
 from bookgen.sources.convert import Converted, image_problems, line_of
 from bookgen.sources.reading import Source
+from bookgen.textrules import CJK_CHAR
 from bookgen.tools import PANDOC_DATA_DIR, pandoc_env, pandoc_path, run_tool
 
 from .context import CheckContext
+from .model import Fix
 
 MATHML_SCRIPT = PANDOC_DATA_DIR / "mathml.lua"
 _ERROR = re.compile(r"^\./formulas\.tex:(\d+): (.*)$", re.MULTILINE)  # -file-line-error
@@ -28,10 +30,10 @@ def _formulas(elements: list[dict]) -> list[tuple[bool, str]]:
 
 def check_markup(ctx: CheckContext, sources: dict[str, Source], converted: dict[str, Converted], with_math: bool,
                  wanted: Callable[[str], bool] = lambda code: True) -> None:
-    """M001–M005; ``wanted`` leaves out rules by code (build's pre-check wants only those that give errors)."""
+    """M001–M006; ``wanted`` leaves out rules by code (build's pre-check wants only those that give errors)."""
     by_id = {f.node.id: f for f in ctx.files if f.node is not None}
     formulas: list[tuple[str, str, bool, str]] = []  # display path, source text, display?, tex
-    walk_ast = (with_math and wanted("M001")) or wanted("M002") or wanted("M004") or wanted("M005")
+    walk_ast = (with_math and wanted("M001")) or any(wanted(code) for code in ("M002", "M004", "M005", "M006"))
     for node_id, result in converted.items():
         source = sources[node_id]
         display = by_id[node_id].display
@@ -41,6 +43,8 @@ def check_markup(ctx: CheckContext, sources: dict[str, Source], converted: dict[
         elements = list(walk_blocks(result.ast["blocks"])) if walk_ast else []  # one walk for all three rules
         if wanted("M002"):
             _emphasis(ctx, display, source.text, elements)
+        if wanted("M006"):
+            _underscore_emphasis(ctx, display, source.text, elements)
         if wanted("M004"):
             _image_resolution(ctx, display, source, elements)
         formulas += [(display, source.text, is_display, tex) for is_display, tex in _formulas(elements)]
@@ -90,6 +94,28 @@ def _emphasis(ctx: CheckContext, display: str, text: str, elements: list[dict]) 
             line = line_of(text, element["c"]) or 1
             column = text.split("\n")[line - 1].find(element["c"]) + element["c"].find("*") + 1
             ctx.report("M002", display, line, max(column, 1), f"'{element['c']}': the emphasis marker is not closed and prints literally")
+
+
+_UNDERSCORE_EMPHASIS = re.compile(r"(?<!_)(__?)(?=[^\s_])([^_]*?[^\s_])\1(?!_)")
+
+
+def _underscore_emphasis(ctx: CheckContext, display: str, text: str, elements: list[dict]) -> None:
+    """M006: ``__粗体__`` or ``_斜体_`` touching a Chinese character is not emphasis to pandoc (underscores
+    inside a word are literal, and CJK counts as word characters), so it prints with its underscores.
+    ``**``/``*`` work there; the fix swaps the markers. Latin identifiers (max_length, __init__) are left alone."""
+    lines = text.split("\n")
+    for element in elements:
+        if element["t"] != "Str" or "_" not in element["c"]:
+            continue
+        for match in _UNDERSCORE_EMPHASIS.finditer(element["c"]):
+            if not CJK_CHAR.search(match.group(0)) and not CJK_CHAR.search(element["c"][max(0, match.start() - 1): match.end() + 1]):
+                continue
+            line = line_of(text, match.group(0)) or 1
+            start = lines[line - 1].find(match.group(0))
+            marker = "**" if len(match.group(1)) == 2 else "*"
+            ctx.report("M006", display, line, start + 1,
+                       f"'{match.group(0)}' prints with its underscores beside Chinese; write {marker}{match.group(2)}{marker}",
+                       Fix(line, start, start + len(match.group(0)), f"{marker}{match.group(2)}{marker}"))
 
 
 def _image_resolution(ctx: CheckContext, display: str, source: Source, elements: list[dict]) -> None:

@@ -82,4 +82,5 @@ RULES = {rule.code: rule for rule in [
     Rule("M003", Severity.ERROR, "image not found or outside the manuscript"),
     Rule("M004", Severity.WARNING, "image below 300 dpi at its printed size"),
     Rule("M005", Severity.ERROR, "formula with an unclosed brace, \\left or environment"),
+    Rule("M006", Severity.ERROR, "underscore emphasis beside Chinese that prints literally", fixable=True),
 ]}
