@@ -11,6 +11,7 @@ import concurrent.futures
 import hashlib
 import json
 import subprocess
+import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -137,7 +138,7 @@ def image_problems(book: Book, source: Source, converted: Converted) -> list[tup
     root = book.root.resolve()
     problems = []
     for src in converted.images:
-        where = Location(display, line_of(source.text, PurePosixPath(src).name))
+        where = Location(display, image_line(source.text, src))
         if "://" in src:
             problems.append((f"image '{src}' is a URL; put the file into the manuscript (books are built offline)", where))
         elif src.startswith("/") or src.startswith(".."):
@@ -147,6 +148,17 @@ def image_problems(book: Book, source: Source, converted: Converted) -> list[tup
         elif not (book.root / src).is_file():
             problems.append((f"image '{src}' not found", where))
     return problems
+
+
+def image_line(text: str, src: str) -> int | None:
+    """The line of ``text`` that shows the image ``src`` (a manuscript path): its file name as typed,
+    percent-encoded (示意%20图.png) or inside <…> — every spelling CommonMark allows."""
+    name = PurePosixPath(src).name
+    for spelling in (name, urllib.parse.quote(name), name.replace(" ", "%20")):
+        line = line_of(text, spelling)
+        if line:
+            return line
+    return None
 
 
 def line_of(text: str, needle: str) -> int | None:

@@ -6,11 +6,14 @@
 local request = pandoc.json.decode(io.read("a"), false)
 
 -- Join a relative image path to the section's directory and drop "." and ".." steps.
--- A path that climbs out stays with its ".." so that bookgen can refuse it.
+-- A path that climbs out stays with its ".." so that bookgen can refuse it. pandoc percent-encodes
+-- a destination's spaces (示意 图.png, <示意 图.png> and 示意%20图.png all arrive as 示意%20图.png):
+-- a file path is decoded back to the file's name.
 local function manuscript_path(base, src)
   if src:match("^%a[%w+.-]*:") or src:sub(1, 1) == "/" then
     return src
   end
+  src = src:gsub("%%(%x%x)", function(hex) return string.char(tonumber(hex, 16)) end)
   local parts = {}
   for piece in ((base ~= "" and base .. "/" or "") .. src):gmatch("[^/]+") do
     if piece == ".." and #parts > 0 and parts[#parts] ~= ".." then
