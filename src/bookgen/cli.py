@@ -132,20 +132,21 @@ def build_command(fmt: str, profile: str, allow_incomplete: bool, manuscript: Pa
         formats = (Format.PDF, Format.EPUB, Format.COVER)
     else:
         formats = (Format.PDF, Format.EPUB)
-    options = BuildOptions(manuscript=manuscript, output=output, formats=formats, profile=profile, strict=strict,
+    options = BuildOptions(manuscript=manuscript, output=output, formats=formats, profile=Profile(profile), strict=strict,
                            allow_incomplete=allow_incomplete, tex_timeout=tex_timeout, verify=not no_verify, check=not no_check,
                            jobs=jobs or default_jobs())
     result = build(options, _progress(quiet))
     elapsed = time.monotonic() - started
-    for name, report in result.outputs.items():
-        pages = f", {report.pages} pages" if report.pages else ""
-        detail = f", {report.detail}" if report.detail else ""
-        click.echo(f"{name.upper():5} {report.path} ({report.size / 1024:.0f} KiB{pages}{detail})")
+    for name, output_report in result.outputs.items():
+        pages = f", {output_report.pages} pages" if output_report.pages else ""
+        detail = f", {output_report.detail}" if output_report.detail else ""
+        click.echo(f"{name.upper():5} {output_report.path} ({output_report.size / 1024:.0f} KiB{pages}{detail})")
     if result.unwritten:
         click.echo(f"unwritten sections: {len(result.unwritten)} (shown as 「{result.book.layout.placeholder}」; --strict fails on them)")
     for node in result.book.files():
-        if not (result.book.root / node.file).is_file():  # named in book.yaml, not there: say which, so a typo is seen
-            click.echo(f"  missing file: {manuscript / node.file} ({node.heading}, printed as unwritten)")
+        file = node.file or ""
+        if not (result.book.root / file).is_file():  # named in book.yaml, not there: say which, so a typo is seen
+            click.echo(f"  missing file: {manuscript / file} ({node.heading}, printed as unwritten)")
     if result.truncated:
         click.echo(f"truncated sections: {len(result.truncated)}: {', '.join(result.truncated)}")
     for warning in result.warnings:
@@ -185,8 +186,8 @@ def import_command(draft: Path, output: Path, slug: str, force: bool, report_pat
             click.echo(f"  {heading}: {count} CJK characters")
     for item in report.removed:
         click.echo(f"  removed {item.reason} at {draft}:{item.line}: {item.text}")
-    for item in report.numbering:
-        click.echo(f"  numbering at {draft}:{item.line}: draft says {item.draft}, bookgen prints {item.computed} ({item.title})")
+    for note in report.numbering:
+        click.echo(f"  numbering at {draft}:{note.line}: draft says {note.draft}, bookgen prints {note.computed} ({note.title})")
     for path in report.truncated:
         click.echo(f"  truncated (ends mid-sentence): {output}/{path}")
     for warning in report.warnings:

@@ -21,7 +21,7 @@ def planned_changes(findings: list[Finding], files: dict[str, Path]) -> dict[Pat
         path = files[display]
         old = path.read_text(encoding="utf-8")
         lines = old.split("\n")
-        fixes = sorted({f.fix for f in file_findings}, key=lambda fix: (fix.line, fix.start), reverse=True)
+        fixes = sorted({f.fix for f in file_findings if f.fix}, key=lambda fix: (fix.line, fix.start), reverse=True)
         last_start: dict[int, int] = {}
         for fix in fixes:
             if fix.end > last_start.get(fix.line, len(lines[fix.line - 1]) + 1):
@@ -36,7 +36,7 @@ def planned_changes(findings: list[Finding], files: dict[str, Path]) -> dict[Pat
 
 
 def diff(changes: dict[Path, tuple[str, str]], root: Path) -> str:
-    out = []
+    out: list[str] = []
     for path, (old, new) in changes.items():
         name = str(path.relative_to(root.parent)) if path.is_relative_to(root.parent) else str(path)
         out.extend(difflib.unified_diff(old.splitlines(keepends=True), new.splitlines(keepends=True), f"a/{name}", f"b/{name}"))

@@ -130,7 +130,8 @@ def _apply_settings(findings: list[Finding], settings: CheckSettings, files: lis
         if fast and RULES[finding.code].slow:
             continue
         key = (finding.path, finding.line)
-        if key in ignored and (ignored[key] is None or finding.code in ignored[key]):
+        silenced = ignored.get(key, set())
+        if key in ignored and (silenced is None or finding.code in silenced):
             continue
         if finding.code in settings.severities:
             finding = replace(finding, severity=settings.severities[finding.code])

@@ -22,7 +22,7 @@ def _autocorrect(text: str, **rules: int) -> str:
     import autocorrect_py  # here, not at the top: build's pre-check runs no typography rule
 
     config = "rules:\n" + "".join(f"  {name}: {rules.get(name.replace('-', '_'), 0)}\n" for name in _OFF)
-    autocorrect_py.load_config(config)
+    autocorrect_py.load_config(config)  # type: ignore[attr-defined]  # in the package, not in its stub
     return autocorrect_py.format(text)
 
 

@@ -122,7 +122,8 @@ class _Parser:
         else:
             self.title_block(0, outline_at)
             if not self.book.title:
-                inside = re.search(r"《(.+?)》", self.heading(outline_at)[1])
+                outline_heading = self.heading(outline_at)
+                inside = re.search(r"《(.+?)》", outline_heading[1]) if outline_heading else None
                 if inside:
                     self.set_title(inside.group(1))
             body_at = self.outline(outline_at + 1)
@@ -195,8 +196,11 @@ class _Parser:
             if not heading and not item:
                 self.book.warnings.append(f"{self.name}:{line.number}: body text began without a heading repeating the outline")
                 return index
-            text = heading[1] if heading else item.group(2)
-            level = heading[0] if heading else 10 + len(item.group(1).expandtabs(4)) // 2
+            if heading:
+                text, level = heading[1], heading[0]
+            else:
+                assert item is not None  # one of the two, see above
+                text, level = item.group(2), 10 + len(item.group(1).expandtabs(4)) // 2
             classified = classify(text)
             key = classified.kind + normalize(classified.title)
             if key in seen and classified.kind != "other":
@@ -309,7 +313,8 @@ class _Parser:
     def relevel(self, line: Line, depth: int, item: Classified) -> Line:
         """A heading inside a section: '#' per level below the section, hand-written number dropped."""
         depth = max(1, min(6, depth))
-        title_text = HEADING.match(line.text).group(2)
+        match = HEADING.match(line.text)
+        title_text = match.group(2) if match else line.text
         if item.number:
             self.book.renumbered.append(Renumbered(line.number, item.number, item.title))
             title_text = re.sub(r"^\s*" + re.escape(item.number) + r"\.?[\s:：、]*", "", title_text)

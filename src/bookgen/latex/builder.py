@@ -150,7 +150,7 @@ class InteriorBuilder(_LatexBuilder):
         previous = self.previous
         if not outdated.whole and previous:
             update = self.update_one_unit()
-            if update.made:
+            if update.made and update.unit:
                 previous.spliced_in(self.document, update.unit, self.tex_warnings(update.made).get(update.unit, []), self.work_dir)
                 self.warn(previous.warnings)
                 self.detail = f"chapter update: {self.unit_heading(update.unit)} typeset alone and spliced in (1 XeLaTeX pass)"

@@ -132,6 +132,7 @@ def run_tex(command: list[str], work_dir: Path, jobname: str, document: LatexDoc
     lines: list[str] = []
 
     def read() -> None:
+        assert proc.stdout is not None  # stdout=PIPE
         for raw in proc.stdout:
             line = raw.decode("utf-8", "replace")
             lines.append(line)

@@ -116,7 +116,7 @@ def update_unit(document: LatexDocument, work_dir: Path, typeset_alone: Callable
         reason = f"it now takes {new.count} pages, not {old.count}"
     elif (aux.read_bytes() if aux.exists() else b"") != before:
         reason = "its labels, contents lines or counters changed"
-    if reason:
+    if reason or made is None or new is None:
         aux.write_bytes(before)  # the full run starts from the state the last one left
         return UnitUpdate(unit, reason=reason)
     started = time.monotonic()

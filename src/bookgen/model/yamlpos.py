@@ -13,7 +13,10 @@ from bookgen.errors import Location, ManuscriptError, display_path
 DataPath = tuple[str | int, ...]
 
 
-class _UniqueKeyLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml's parser where PyYAML has it
+_BaseLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's parser where PyYAML has it
+
+
+class _UniqueKeyLoader(_BaseLoader):  # libyaml or the pure-Python parser, chosen at import time
     """SafeLoader that refuses duplicate keys instead of silently keeping the last one."""
 
 

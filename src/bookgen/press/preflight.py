@@ -14,6 +14,7 @@ import shutil
 import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import pikepdf
 
@@ -69,6 +70,11 @@ def _box(page: pikepdf.Page, name: str) -> list[float] | None:
     return [float(v) for v in value] if value is not None else None
 
 
+def _media(page: pikepdf.Page) -> list[float]:
+    """The page's MediaBox (every PDF page has one) in bp."""
+    return [float(v) for v in page.mediabox]
+
+
 def _inside(inner: list[float], outer: list[float]) -> bool:
     return (inner[0] >= outer[0] - 0.01 and inner[1] >= outer[1] - 0.01
             and inner[2] <= outer[2] + 0.01 and inner[3] <= outer[3] + 0.01)
@@ -98,9 +104,9 @@ def _common(pdf_path: Path, pdf: pikepdf.Pdf, subject: str) -> list[Check]:
                         "used: " + (", ".join(sorted(spaces)) or "none")))
     intents = pdf.Root.get("/OutputIntents")
     intent = intents[0] if intents is not None and len(intents) else None
+    condition = str(intent.get("/OutputConditionIdentifier")) if intent is not None else ""
     ok = intent is not None and intent.get("/S") == "/GTS_PDFX" and "/DestOutputProfile" in intent
-    checks.append(Check(subject, "OutputIntent (GTS_PDFX) with an ICC profile", ok,
-                        str(intent.get("/OutputConditionIdentifier")) if ok else "missing"))
+    checks.append(Check(subject, "OutputIntent (GTS_PDFX) with an ICC profile", ok, condition if ok else "missing"))
     version = str(pdf.docinfo.get("/GTS_PDFXVersion", ""))
     trapped = str(pdf.docinfo.get("/Trapped", ""))
     title = str(pdf.docinfo.get("/Title", ""))
@@ -116,7 +122,7 @@ def _common(pdf_path: Path, pdf: pikepdf.Pdf, subject: str) -> list[Check]:
                         f"encrypted={'yes' if pdf.is_encrypted else 'no'}, JavaScript={'yes' if javascript else 'no'}"))
     inside = []
     for number, page in enumerate(pdf.pages, 1):
-        trim = _box(page, "/TrimBox") or _box(page, "/MediaBox")
+        trim = _box(page, "/TrimBox") or _media(page)
         for annotation in page.obj.get("/Annots", []):
             rect = [float(v) for v in annotation.Rect]
             if rect[0] < trim[2] and rect[2] > trim[0] and rect[1] < trim[3] and rect[3] > trim[1]:
@@ -129,18 +135,18 @@ def _common(pdf_path: Path, pdf: pikepdf.Pdf, subject: str) -> list[Check]:
 def _colour_spaces(pdf: pikepdf.Pdf) -> set[str]:
     spaces: set[str] = set()
     for page in pdf.pages:
-        for operands, operator in pikepdf.parse_content_stream(page):
-            name = DEVICE_OPERATORS.get(str(operator))
+        for instruction in pikepdf.parse_content_stream(page):
+            name = DEVICE_OPERATORS.get(str(instruction.operator))
             if name:
                 spaces.add(name)
-        resources = page.obj.get("/Resources", {})
+        resources: Any = page.obj.get("/Resources", {})
         for xobject in resources.get("/XObject", {}).values():
             if xobject.get("/Subtype") == "/Image":
                 space = xobject.get("/ColorSpace")
                 spaces.add(str(space[0] if isinstance(space, pikepdf.Array) else space).lstrip("/"))
             elif xobject.get("/Subtype") == "/Form":
-                for operands, operator in pikepdf.parse_content_stream(xobject):
-                    name = DEVICE_OPERATORS.get(str(operator))
+                for instruction in pikepdf.parse_content_stream(xobject):
+                    name = DEVICE_OPERATORS.get(str(instruction.operator))
                     if name:
                         spaces.add(name)
         for space in resources.get("/ColorSpace", {}).values():
@@ -156,7 +162,7 @@ def preflight_interior(pdf_path: Path, book: Book) -> list[Check]:
         pages = len(pdf.pages)
         wrong_trim, wrong_bleed, not_nested = [], [], []
         for number, page in enumerate(pdf.pages, 1):
-            media, trim, bleed_box = _box(page, "/MediaBox"), _box(page, "/TrimBox"), _box(page, "/BleedBox")
+            media, trim, bleed_box = _media(page), _box(page, "/TrimBox"), _box(page, "/BleedBox")
             if trim is None or abs(trim[2] - trim[0] - trim_w) > TOLERANCE_BP or abs(trim[3] - trim[1] - trim_h) > TOLERANCE_BP:
                 wrong_trim.append(number)
             if trim is None or bleed_box is None or any(abs(a - b) > TOLERANCE_BP for a, b in
@@ -185,7 +191,7 @@ def preflight_cover(cover_path: Path, book: Book, interior_pages: int) -> list[C
     want_h = geometry.trim_height + 2 * geometry.bleed
     checks = []
     with pikepdf.open(cover_path) as pdf:
-        media = _box(pdf.pages[0], "/MediaBox")
+        media = _media(pdf.pages[0])
         width, height = (media[2] - media[0]) / BP_PER_MM, (media[3] - media[1]) / BP_PER_MM
         checks.append(Check("cover", "width = 2 × trim + spine + 2 × bleed", abs(width - want_w) < 0.3 and abs(height - want_h) < 0.3,
                             f"{width:.1f}×{height:.1f} mm; expected {want_w:.1f}×{want_h:.1f} mm "

@@ -21,12 +21,13 @@ TRUNCATED_MARKER = "本节未完"
 Block = dict[str, Any]
 
 
-def _attr(identifier: str = "", classes: list[str] | None = None) -> list:
+def _attr(identifier: str = "", classes: list[str] | None = None) -> list[Any]:
     return [identifier, classes or [], []]
 
 
-def text_inlines(text: str) -> list[dict]:
-    inlines: list[dict] = []
+def text_inlines(text: str) -> list[Block]:
+    """Plain text as pandoc inlines (Str and Space)."""
+    inlines: list[Block] = []
     for word in text.split():
         if inlines:
             inlines.append({"t": "Space"})
@@ -37,7 +38,8 @@ def text_inlines(text: str) -> list[dict]:
 def heading(level: int, node_id: str, number: str, title: str, kind: str) -> Block:
     inlines = text_inlines(title)
     if number:
-        inlines = [{"t": "Span", "c": [_attr("", ["number"]), [{"t": "Str", "c": number}]]}, {"t": "Space"}] + inlines
+        number_span: Block = {"t": "Span", "c": [_attr("", ["number"]), [{"t": "Str", "c": number}]]}
+        inlines = [number_span, {"t": "Space"}, *inlines]
     return {"t": "Header", "c": [level, _attr(node_id, [kind]), inlines]}
 
 
