@@ -27,12 +27,11 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 OUT = REPO / "build" / "bench"
 BOOKGEN = [sys.executable, "-m", "bookgen"]
-WORDS = ("大模型 创业者 市场 团队 资金 风险 产品 用户 数据 算法 训练 推理 成本 增长 竞争 策略 品牌 渠道 融资 估值 "
-         "技术 工程 质量 迭代 反馈 需求 场景 价值 壁垒 生态 合作 监管 安全 隐私 算力 模型 应用 平台 服务 组织").split()
+WORDS = ["大模型", "创业者", "市场", "团队", "资金", "风险", "产品", "用户", "数据", "算法", "训练", "推理", "成本", "增长", "竞争", "策略", "品牌", "渠道", "融资", "估值", "技术", "工程", "质量", "迭代", "反馈", "需求", "场景", "价值", "壁垒", "生态", "合作", "监管", "安全", "隐私", "算力", "模型", "应用", "平台", "服务", "组织"]
 
 
 def sentence(rng: random.Random) -> str:
-    return "".join(rng.choice(WORDS) + rng.choice(["的", "与", "在", "对", "和", "把", ""]) for _ in range(rng.randint(6, 12))) + rng.choice("。。。；，") 
+    return "".join(rng.choice(WORDS) + rng.choice(["的", "与", "在", "对", "和", "把", ""]) for _ in range(rng.randint(6, 12))) + rng.choice("。。。；，")
 
 
 def paragraph(rng: random.Random, chars: int) -> str:

@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import MANUSCRIPT, write_book
 
 from bookgen.checks import check_book, run_checks
 from bookgen.cli import main
 from bookgen.model.book import load_book
 from bookgen.sources.convert import convert_sources
 from bookgen.sources.reading import read_sources
+from conftest import MANUSCRIPT, write_book
 
 BOOK = "title: 书\nslug: t\nchapters:\n  - title: 一章\n    sections:\n      - title: 一节\n        file: s.md\n      - title: 二节\n        file: t.md\n"
 
@@ -49,7 +49,7 @@ def test_s002_unwritten_and_s003_truncated(tmp_path):
     yaml_text = BOOK.replace("file: t.md", "file: t.md\n        status: truncated")
     assert positions(tmp_path / "a", "", "S002", yaml_text=yaml_text) == [(6, 1)]  # the entry's line in book.yaml
     assert positions(tmp_path / "w", "写好了。\n", "S002", yaml_text=yaml_text) == []
-    found, report = findings(tmp_path / "b", "正文。\n", "S003", yaml_text=yaml_text, other="第一行。\n写到一半，\n")
+    found, _report = findings(tmp_path / "b", "正文。\n", "S003", yaml_text=yaml_text, other="第一行。\n写到一半，\n")
     assert found == [("m/t.md", 2, 1)]
 
 

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import SAMPLER, write_book
 
 from bookgen import __version__
 from bookgen.cli import main
+from conftest import SAMPLER, write_book
 
 
 @pytest.fixture(autouse=True)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import click
 import pytest
 from click.testing import CliRunner
-from conftest import write_book
 
 from bookgen.cli import locate_project, main
+from conftest import write_book
 
 BOOK = ("title: 书\nslug: t\nchapters:\n  - title: 一\n    sections:\n      - title: 甲\n        file: chapters/a.md\n"
         "      - title: 乙\n      - title: 丙\n      - title: 丁\n")

@@ -8,8 +8,6 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import MANUSCRIPT, USER_DRAFT
-from test_textrules import ALL_TOKENS
 
 from bookgen.checks import run_checks
 from bookgen.cli import main
@@ -18,6 +16,8 @@ from bookgen.importer.draft import classify, clean_lines
 from bookgen.importer.parse import import_draft
 from bookgen.model.book import load_book
 from bookgen.textrules import HEADING
+from conftest import MANUSCRIPT, USER_DRAFT
+from test_textrules import ALL_TOKENS
 
 
 def tree(root: Path) -> dict[str, bytes]:
@@ -58,7 +58,7 @@ def test_every_body_line_lands_in_exactly_one_file(tmp_path):
         heading = HEADING.match(line.text)
         if line.text.strip() and not (heading and classify(heading.group(2)).kind != "other"):
             expected[line.text] += 1
-    abstract = next(l.text for l in lines if l.text.startswith("本文围绕"))
+    abstract = next(line.text for line in lines if line.text.startswith("本文围绕"))
     expected[abstract] += 1
     assert markdown_lines(tmp_path / "m") == expected
 

@@ -8,9 +8,9 @@ import zipfile
 
 import pytest
 from click.testing import CliRunner
-from conftest import SAMPLER, write_book
 
 from bookgen.cli import main
+from conftest import SAMPLER, write_book
 
 BOOK = "title: 书\nslug: t\nchapters:\n  - title: 一\n    file: a.md\n"
 SPELLINGS = ["图片/示意 图（一）.png", "<图片/示意 图（一）.png>", "图片/示意%20图（一）.png"]

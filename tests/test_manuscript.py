@@ -3,11 +3,11 @@
 from pathlib import Path
 
 import pytest
-from conftest import MANUSCRIPT, write_book
 
 from bookgen.errors import ManuscriptError
 from bookgen.model.book import load_book
 from bookgen.model.lengths import Length
+from conftest import MANUSCRIPT, write_book
 
 OUTLINE = """\
 title: 书
@@ -103,7 +103,7 @@ def test_symlink_out_of_the_manuscript_is_refused(tmp_path):
 
 
 def test_missing_book_yaml(tmp_path):
-    with pytest.raises(ManuscriptError, match="book.yaml not found"):
+    with pytest.raises(ManuscriptError, match=r"book\.yaml not found"):
         load_book(tmp_path)
 
 

@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 import yaml
 from click.testing import CliRunner
-from conftest import REPO, write_book
 
 from bookgen.checks.model import RULES, Severity
 from bookgen.cli import main
@@ -21,6 +20,7 @@ from bookgen.model.lengths import Length
 from bookgen.model.options import Section, Text, declared
 from bookgen.model.outline import ENTRY_OPTIONS, OUTLINE_KEYS, EntryKind
 from bookgen.model.settings import SECTIONS, SEVERITY_LEVELS, Metadata
+from conftest import REPO, write_book
 
 BOOK = "title: 书\nchapters:\n  - title: 一\n    sections:\n      - title: 节\n        file: s.md\n"
 

@@ -6,9 +6,9 @@ import re
 
 import pikepdf
 import pytest
-from outputs import pdf_bookmarks, pdf_pages, plain
 
 from bookgen.verify import check_pdf, pdf_info
+from outputs import pdf_bookmarks, pdf_pages, plain
 
 pytestmark = pytest.mark.integration
 

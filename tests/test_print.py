@@ -12,8 +12,6 @@ from pathlib import Path
 import pikepdf
 import pytest
 from click.testing import CliRunner
-from conftest import SAMPLER, write_book
-from outputs import pdf_bookmarks, pdf_pages, plain
 
 from bookgen.cli import main
 from bookgen.errors import ManuscriptError
@@ -22,6 +20,8 @@ from bookgen.model.book import load_book
 from bookgen.press.cover import isbn_barcode, render_cover
 from bookgen.press.figures import CopyrightFigures, spine_width
 from bookgen.press.handoff import handoff
+from conftest import SAMPLER, write_book
+from outputs import pdf_bookmarks, pdf_pages, plain
 
 ISBN = "978-7-121-12345-0"
 MM = 72 / 25.4
@@ -117,7 +117,7 @@ def test_interior_boxes_sheets_and_keys(package):
             bleed = [float(v) for v in page.obj.BleedBox]
             media = [float(v) for v in page.obj.MediaBox]
             assert trim[2] - trim[0] == pytest.approx(185 * MM, abs=0.2) and trim[3] - trim[1] == pytest.approx(260 * MM, abs=0.2)
-            assert [round(b - t, 1) for b, t in zip(bleed, trim)] == [round(-3 * MM, 1), round(-3 * MM, 1), round(3 * MM, 1), round(3 * MM, 1)]
+            assert [round(b - t, 1) for b, t in zip(bleed, trim, strict=False)] == [round(-3 * MM, 1), round(-3 * MM, 1), round(3 * MM, 1), round(3 * MM, 1)]
             assert media[0] <= bleed[0] and media[2] >= bleed[2]  # crop marks outside the bleed
             assert not [a for a in page.obj.get("/Annots", []) if a.get("/Subtype") == "/Link"]
         assert str(pdf.docinfo["/GTS_PDFXVersion"]) == "PDF/X-4" and str(pdf.docinfo["/Trapped"]) == "/False"

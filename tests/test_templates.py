@@ -8,7 +8,6 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import write_book
 
 from bookgen.checks import run_checks
 from bookgen.errors import ToolError
@@ -18,6 +17,7 @@ from bookgen.pipeline.build import build
 from bookgen.pipeline.options import BuildOptions, Format
 from bookgen.pipeline.state import inputs_digest
 from bookgen.tools import template_dir, template_path
+from conftest import write_book
 
 BOOK = "title: 书\nslug: t\nchapters:\n  - title: 一章\n    sections:\n      - title: 一节\n        file: s.md\n"
 FONTS = "templates/latex/preamble/fonts.tex_t"

@@ -8,8 +8,9 @@ import resource
 import signal
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 import click
 
@@ -40,7 +41,7 @@ class BookgenGroup(click.Group):
             ctx.exit(130)
 
 
-def _terminate(signum, frame):  # noqa: ARG001 - signal handler signature
+def _terminate(signum, frame):
     """SIGTERM unwinds like Ctrl-C: temporary files are removed, TeX is stopped, outputs stay as they were."""
     raise KeyboardInterrupt
 

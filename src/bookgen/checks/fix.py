@@ -10,6 +10,7 @@ from bookgen.fsutil import write_atomic
 
 from .model import RULES, Finding
 
+
 def planned_changes(findings: list[Finding], files: dict[str, Path]) -> dict[Path, tuple[str, str]]:
     """(old text, new text) for every file a safe fix changes (the rules marked fixable in checks.model.RULES)."""
     by_file: dict[str, list[Finding]] = defaultdict(list)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import unicodedata
@@ -45,10 +46,8 @@ def coverage(path: Path, index: int) -> frozenset[int]:
     font = TTFont(str(path), fontNumber=index, lazy=True)
     points = sorted(font.getBestCmap() or {})
     font.close()
-    try:
+    with contextlib.suppress(OSError):  # a read-only home: no cache, same answer
         write_atomic(cached, json.dumps(points))
-    except OSError:
-        pass  # a read-only home: no cache, same answer
     return frozenset(points)
 
 

@@ -437,12 +437,12 @@ def assign_files(book: DraftBook) -> None:
     for entry in book.front:
         entry.file = unique(f"front/{file_name(entry.title)}.md")
     for part in book.parts:
-        if part.text and any(l.text.strip() for l in part.text):
+        if part.text and any(line.text.strip() for line in part.text):
             part.file = unique(f"parts/{file_name(part.title)}.md")
     for root, chapters in (("chapters", [c for p in book.parts for c in p.children] + book.chapters), ("appendices", book.appendices)):
         for chapter in chapters:
             folder = f"{root}/{file_name(chapter.title)}"
-            if any(l.text.strip() for l in chapter.text) or not chapter.children:
+            if any(line.text.strip() for line in chapter.text) or not chapter.children:
                 chapter.file = unique(f"{folder}/index.md" if chapter.children else f"{folder}.md")
             for section in chapter.children:
                 section.file = unique(f"{folder}/{file_name(section.title)}.md")
@@ -581,7 +581,7 @@ def make_report(book: DraftBook, output: Path, source_name: str, files: dict[str
     loaded = load_book(output)
     numbering: list[NumberingNote] = []
     # Pair the draft's entries with the loaded outline (same order) to compare numbers.
-    for draft_entry, node in zip(book.entries(), loaded.nodes()):
+    for draft_entry, node in zip(book.entries(), loaded.nodes(), strict=False):
         if draft_entry.draft_number and draft_entry.draft_number != node.number:
             draft_entry.mismatched_number = True
             numbering.append(NumberingNote(draft_entry.line, draft_entry.draft_number, node.number or "(unnumbered)", node.title))
@@ -589,7 +589,7 @@ def make_report(book: DraftBook, output: Path, source_name: str, files: dict[str
     sections = [e for e in book.entries() if e.kind in SECTION_LIKE]
     chapters = [c for p in book.parts for c in p.children] + book.chapters + book.appendices
     cjk = {}
-    for node, chapter in zip([n for n in loaded.nodes() if n.kind in ("chapter", "appendix")], chapters):
+    for node, chapter in zip([n for n in loaded.nodes() if n.kind in ("chapter", "appendix")], chapters, strict=False):
         lines = chapter.text + [line for section in chapter.children for line in section.text]
         cjk[node.heading] = sum(len(CJK_CHAR.findall(line.text)) for line in lines)
     return ImportReport(

@@ -6,6 +6,7 @@ limit; its PDF replaces the previous one only when the run succeeded.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -195,10 +196,8 @@ def _stop(proc: subprocess.Popen, first_signal: int, grace: float) -> None:
     deadline = time.monotonic() + grace
     while time.monotonic() < deadline and (proc.poll() is None or _group_running(proc.pid)):
         time.sleep(0.05)
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(proc.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
     proc.wait()
 
 

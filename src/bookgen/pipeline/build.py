@@ -12,8 +12,9 @@ from __future__ import annotations
 import concurrent.futures
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 from bookgen.errors import CheckFailedError, Location, ManuscriptError, display_path
 from bookgen.fsutil import build_lock

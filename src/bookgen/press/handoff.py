@@ -13,7 +13,7 @@ import json
 import re
 import zipfile
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from bookgen import __version__
@@ -95,7 +95,7 @@ def handoff(manuscript: Path, output: Path, allow_incomplete: bool, progress: Pr
     edition = re.sub(r"[^A-Za-z0-9.]+", "", book.metadata.edition) or "draft"
     target = output / "handoff" / f"{book.metadata.slug}-{edition}.zip"
     epoch = source_date_epoch(book)
-    stamp = datetime.fromtimestamp(max(epoch or 0, 315532800), tz=timezone.utc).timetuple()[:6]  # zip starts at 1980
+    stamp = datetime.fromtimestamp(max(epoch or 0, 315532800), tz=UTC).timetuple()[:6]  # zip starts at 1980
     with atomic_path(target) as tmp, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as archive:
         for name in sorted(files):
             archive.writestr(zipfile.ZipInfo(name, stamp), files[name].read_bytes(), compress_type=zipfile.ZIP_DEFLATED)

@@ -166,7 +166,7 @@ def preflight_interior(pdf_path: Path, book: Book) -> list[Check]:
             if trim is None or abs(trim[2] - trim[0] - trim_w) > TOLERANCE_BP or abs(trim[3] - trim[1] - trim_h) > TOLERANCE_BP:
                 wrong_trim.append(number)
             if trim is None or bleed_box is None or any(abs(a - b) > TOLERANCE_BP for a, b in
-                                                        zip(bleed_box, (trim[0] - bleed, trim[1] - bleed, trim[2] + bleed, trim[3] + bleed))):
+                                                        zip(bleed_box, (trim[0] - bleed, trim[1] - bleed, trim[2] + bleed, trim[3] + bleed), strict=False)):
                 wrong_bleed.append(number)
             if trim is None or bleed_box is None or not (_inside(trim, bleed_box) and _inside(bleed_box, media)):
                 not_nested.append(number)

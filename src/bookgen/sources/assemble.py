@@ -8,8 +8,9 @@ are written from this one document, so they print exactly what the PDF prints.
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any
 
 from bookgen.model.book import Book, Node
 from bookgen.sources.convert import Converted
