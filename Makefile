@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.bookgen-installed
 BOOKGEN := $(BIN)/bookgen
 MANUSCRIPT ?= manuscript
 
-.PHONY: all pdf epub test check bench clean deps system-deps
+.PHONY: all pdf epub test lint check bench clean deps system-deps
 
 all: deps
 	$(BOOKGEN) build --format all --manuscript $(MANUSCRIPT)
@@ -17,8 +17,12 @@ pdf: deps
 epub: deps
 	$(BOOKGEN) build --format epub --manuscript $(MANUSCRIPT)
 
-test: deps
+test: deps lint
 	$(BIN)/python -m pytest
+
+lint: deps
+	$(BIN)/ruff check src tests bench
+	$(BIN)/mypy
 
 check: deps
 	$(BOOKGEN) check --manuscript $(MANUSCRIPT)
