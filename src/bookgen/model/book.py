@@ -60,10 +60,11 @@ class Fonts:
     bold_cjk: str = "Noto Sans CJK SC Bold"
     kai_cjk: str = "LXGW WenKai"
     mono_cjk: str = "Noto Sans Mono CJK SC"
-    serif: str = "Noto Serif"
+    kai_mono: str = "LXGW WenKai Mono"  # comments in code blocks (楷, on the monospace grid)
+    serif: str = "TeX Gyre Termes"  # Latin beside 宋: Times-like, as the math face (README: Faces)
     sans: str = "Noto Sans"
     mono: str = "Noto Sans Mono"
-    math: str = "TeX Gyre Termes Math"
+    math: str = "TeX Gyre Termes Math"  # the companion of the Latin face
 
 
 @dataclass(frozen=True)
