@@ -51,6 +51,12 @@ class Layout:
     footnote_style: str = "arabic"  # arabic | circled
     toc_depth: int = 2  # 1 parts+chapters, 2 with sections
     placeholder: str = "本节待撰写"
+    caption_label: str = "{name}{number}"  # 图1.1 / 表1.1 in PDF and EPUB; "{name} {number}" puts a space
+    table_continued: str = "续表{number}"  # above a long table's header on the pages it continues on
+
+    def caption(self, name: str, number: str) -> str:
+        """A caption's label as printed: ('表', '2.1') → '表2.1' with the default ``caption_label``."""
+        return self.caption_label.replace("{name}", name).replace("{number}", number)
 
 
 @dataclass(frozen=True)

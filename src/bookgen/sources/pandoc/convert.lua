@@ -215,6 +215,8 @@ local function convert(item)
   doc = doc:walk({ Para = mark_block, Plain = mark_block, Header = mark_block })
   -- "-smart": the marks print as typed (pandoc's smart output would turn “” into ``'' and —— into ------).
   local latex = pandoc.write(doc:walk(latex_quotes), "latex-smart", { wrap_text = "preserve" })
+  -- A captioned long table's header as repeated on the following pages gets its 续表 line (preamble).
+  latex = latex:gsub("\\endfirsthead\n", "\\endfirsthead\n\\bookgentablecontinued\n")
   -- Plain text (the abstract, as PDF subject and EPUB description): each block's text on a line.
   -- stringify, not the plain writer, which would cost a third of the whole conversion.
   local plain = {}
