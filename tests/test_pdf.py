@@ -29,7 +29,7 @@ def test_fonts_embedded_no_type3_page_size(built):
     assert abs(report.width_bp - TRIM_BP[0]) < 0.5 and abs(report.height_bp - TRIM_BP[1]) < 0.5
     names = " ".join(font["name"] for font in report.fonts)
     assert "NotoSerifCJK" in names and "NotoSansCJK" in names  # 宋 body, 黑 headings
-    assert "NotoSerif-Regular" in names  # Latin beside the CJK body: not Latin Modern
+    assert "TeXGyreTermes-Regular" in names  # Latin beside the CJK body: Times-like, as the math (issue 13 item 6)
     assert "LMRoman" not in names
 
 

@@ -61,6 +61,10 @@ def _colour_problem(colour: str) -> str | None:
     return None if re.match(r"^[0-9A-Fa-f]{6}$", colour) else "'cover_color' must be an RGB hex colour like 2B4C7E"
 
 
+def _needs_number(form: str) -> str | None:
+    return None if "{number}" in form else f"'{form}' must contain {{number}} where the number goes"
+
+
 # ---------------------------------------------------------------- sections
 
 @dataclass(frozen=True)
@@ -79,6 +83,14 @@ class Layout:
     footnote_style: str = setting(Choice("arabic", ("arabic", "circled"), "footnote marks: 1 2 or ① ②"))
     toc_depth: int = setting(Number(2, "contents depth: 1 chapters, 2 with sections", whole=True))
     placeholder: str = setting(Text("本节待撰写", "printed for an unwritten section", required=True))
+    caption_label: str = setting(Text("{name}{number}", "caption label in PDF and EPUB alike: 图1.1 / 表1.1 ('{name} {number}': 表 1.1)",
+                                      check=_needs_number))
+    table_continued: str = setting(Text("续表{number}", "above a long table's repeated header (or '表{number}（续）')",
+                                        check=_needs_number))
+
+    def caption(self, name: str, number: str) -> str:
+        """A caption's label as printed: ('表', '2.1') → '表2.1' with the default ``caption_label``."""
+        return self.caption_label.replace("{name}", name).replace("{number}", number)
 
 
 def _font(default: str, role: str) -> Text:
@@ -94,10 +106,11 @@ class Fonts:
     bold_cjk: str = setting(_font("Noto Sans CJK SC Bold", "Chinese bold"))
     kai_cjk: str = setting(_font("LXGW WenKai", "emphasis and quotations (楷)"))
     mono_cjk: str = setting(_font("Noto Sans Mono CJK SC", "Chinese in code"))
-    serif: str = setting(_font("Noto Serif", "Latin text and digits"))
+    kai_mono: str = setting(_font("LXGW WenKai Mono", "comments in code blocks (楷 on the monospace grid)"))
+    serif: str = setting(_font("TeX Gyre Termes", "Latin text and digits: Times-like beside 宋, as the math face"))
     sans: str = setting(_font("Noto Sans", "Latin headings"))
     mono: str = setting(_font("Noto Sans Mono", "code"))
-    math: str = setting(_font("TeX Gyre Termes Math", "math"))
+    math: str = setting(_font("TeX Gyre Termes Math", "math: the companion of the Latin face"))
 
 
 @dataclass(frozen=True)

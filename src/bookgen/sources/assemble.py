@@ -98,15 +98,14 @@ class _Assembler:
         if source.truncated:
             self.blocks.append(note_block("truncated", f"〔{TRUNCATED_MARKER}〕"))
 
-    @staticmethod
-    def _number_caption(element: dict, prefix: str, counters: dict[str, int]) -> None:
-        """图1.1 / 表1.1 before a caption, as LaTeX numbers them (uncaptioned ones stay unnumbered)."""
+    def _number_caption(self, element: dict, prefix: str, counters: dict[str, int]) -> None:
+        """图1.1 / 表1.1 before a caption, as LaTeX numbers and labels them (uncaptioned ones stay unnumbered)."""
         caption_blocks = element["c"][1][1]
         if not caption_blocks:
             return
         name = "图" if element["t"] == "Figure" else "表"
         counters[name] = counters.get(name, 0) + 1
-        label = {"t": "Span", "c": [_attr("", ["caption-label"]), [{"t": "Str", "c": f"{name}{prefix}.{counters[name]}"}]]}
+        label = {"t": "Span", "c": [_attr("", ["caption-label"]), [{"t": "Str", "c": self.book.layout.caption(name, f"{prefix}.{counters[name]}")}]]}
         first = caption_blocks[0]
         if first["t"] in ("Plain", "Para"):
             first["c"][:0] = [label, {"t": "Str", "c": "\u3000"}]

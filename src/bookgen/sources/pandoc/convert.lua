@@ -50,6 +50,143 @@ local function drop_east_asian_breaks(inlines)
   return inlines
 end
 
+-- Curly quotes take the script of the text they stand in (house style: full-width CJK punctuation in
+-- Chinese, compressed by ctex; Latin quotes around Latin-only text). A pair is CJK when it encloses a
+-- wide character or touches one from outside (他说“OK”了); a lone ’ (an apostrophe) when a neighbour is
+-- wide. Latin ones are wrapped in a Span of class "latin" (the EPUB's CSS gives it a Latin face; the
+-- LaTeX output prints them as \textquote… commands, which xeCJK sets in the Latin face); the typed
+-- characters stay in the text. Runs over each block's inlines, not into notes (a note is its own text).
+local OPENING = { ["“"] = "”", ["‘"] = "’" }
+local CLOSING = { ["”"] = "“", ["’"] = "‘" }
+local NESTED = { Emph = true, Strong = true, Underline = true, Strikeout = true, Superscript = true,
+  Subscript = true, SmallCaps = true, Span = true, Link = true, Quoted = true, Cite = true }
+
+-- The block's text as a list of characters: {char, wide, str, at}: the str-th Str element of the
+-- block (in reading order) holds it as its at-th character; code, math and spaces count as Latin.
+local function characters(inlines, out, count)
+  for _, inline in ipairs(inlines) do
+    if inline.t == "Str" then
+      count[1] = count[1] + 1
+      local at = 0
+      for _, code in utf8.codes(inline.text) do
+        at = at + 1
+        table.insert(out, { char = utf8.char(code), wide = wide(code), str = count[1], at = at })
+      end
+    elseif NESTED[inline.t] then
+      characters(inline.content, out, count)
+    elseif inline.t ~= "Note" then
+      table.insert(out, { char = inline.t == "Space" and " " or "x", wide = false })
+    end
+  end
+  return out
+end
+
+local function wide_neighbour(chars, from, step)
+  local i = from + step
+  while chars[i] and chars[i].char == " " do
+    i = i + step
+  end
+  return chars[i] ~= nil and chars[i].wide
+end
+
+-- The Latin quotes of a block: {Str ordinal → {character position → true}}.
+local function latin_quotes(inlines)
+  local chars = characters(inlines, {}, { 0 })
+  local script, open = {}, {}
+  for i, c in ipairs(chars) do
+    if OPENING[c.char] then
+      table.insert(open, i)
+    elseif CLOSING[c.char] then
+      local o = nil
+      for k = #open, 1, -1 do
+        if chars[open[k]].char == CLOSING[c.char] then
+          o = table.remove(open, k)
+          break
+        end
+      end
+      if o then
+        local cjk = wide_neighbour(chars, o, -1) or wide_neighbour(chars, i, 1)
+        for k = o + 1, i - 1 do
+          cjk = cjk or chars[k].wide
+        end
+        script[o], script[i] = cjk, cjk
+      else
+        script[i] = wide_neighbour(chars, i, -1) or wide_neighbour(chars, i, 1)
+      end
+    end
+  end
+  for _, i in ipairs(open) do
+    script[i] = wide_neighbour(chars, i, -1) or wide_neighbour(chars, i, 1)
+  end
+  local latin = {}
+  for i, cjk in pairs(script) do
+    if not cjk then
+      latin[chars[i].str] = latin[chars[i].str] or {}
+      latin[chars[i].str][chars[i].at] = true
+    end
+  end
+  return latin
+end
+
+-- Split each Str holding a Latin quote into Str pieces and Span.latin quotes.
+local function mark_latin_quotes(inlines)
+  local latin, count = latin_quotes(inlines), 0
+  local function rewrite(list)
+    local result = pandoc.Inlines({})
+    for _, inline in ipairs(list) do
+      count = count + (inline.t == "Str" and 1 or 0)
+      if inline.t == "Str" and latin[count] then
+        local run, at = "", 0
+        for _, code in utf8.codes(inline.text) do
+          at = at + 1
+          if latin[count][at] then
+            if run ~= "" then result:insert(pandoc.Str(run)) end
+            result:insert(pandoc.Span({ pandoc.Str(utf8.char(code)) }, { class = "latin" }))
+            run = ""
+          else
+            run = run .. utf8.char(code)
+          end
+        end
+        if run ~= "" then result:insert(pandoc.Str(run)) end
+      else
+        if NESTED[inline.t] then
+          inline.content = rewrite(inline.content)
+        end
+        result:insert(inline)
+      end
+    end
+    return result
+  end
+  return rewrite(inlines)
+end
+
+local function mark_block(block)
+  block.content = mark_latin_quotes(block.content)
+  return block
+end
+
+-- For LaTeX only: a Latin quote as xeCJK's Latin command; a typed straight " as itself (TeX's
+-- ligatures would print it as ”).
+local LATIN_QUOTE = { ["“"] = "\\textquotedblleft{}", ["”"] = "\\textquotedblright{}",
+  ["‘"] = "\\textquoteleft{}", ["’"] = "\\textquoteright{}" }
+local latex_quotes = {
+  Span = function(span)
+    if span.classes:includes("latin") and #span.content == 1 and span.content[1].t == "Str" then
+      return pandoc.RawInline("latex", LATIN_QUOTE[span.content[1].text])
+    end
+  end,
+  Str = function(str)
+    if str.text:find('"', 1, true) then
+      local pieces = pandoc.Inlines({})
+      for piece, quote in str.text:gmatch('([^"]*)("?)') do
+        if piece ~= "" then pieces:insert(pandoc.Str(piece)) end
+        if quote ~= "" then pieces:insert(pandoc.RawInline("latex", "\\textquotedbl{}")) end
+      end
+      return pieces
+    end
+  end,
+}
+
 local function convert(item)
   local doc = pandoc.read(item.text, request.reader)
   local images = {}
@@ -78,7 +215,11 @@ local function convert(item)
       return img
     end,
   })
-  local latex = pandoc.write(doc, "latex", { wrap_text = "preserve" })
+  doc = doc:walk({ Para = mark_block, Plain = mark_block, Header = mark_block })
+  -- "-smart": the marks print as typed (pandoc's smart output would turn “” into ``'' and —— into ------).
+  local latex = pandoc.write(doc:walk(latex_quotes), "latex-smart", { wrap_text = "preserve" })
+  -- A captioned long table's header as repeated on the following pages gets its 续表 line (preamble).
+  latex = latex:gsub("\\endfirsthead\n", "\\endfirsthead\n\\bookgentablecontinued\n")
   -- Plain text (the abstract, as PDF subject and EPUB description): each block's text on a line.
   -- stringify, not the plain writer, which would cost a third of the whole conversion.
   local plain = {}
