@@ -1,9 +1,10 @@
 -- Convert many Markdown sections in one pandoc process, each parsed on its own.
--- stdin:  {"reader": "...", "items": [{"key", "text", "base", "shift", "unnumbered", "prefix"}]}
--- stdout: {"api": "1.23.1", "items": {key: {"latex", "ast" (pandoc JSON), "plain" (text), "images"}}}
+-- stdin:  {"reader": "...", "items": [{"key", "text", "base", "shift", "unnumbered", "prefix", "xref_prefixes"}]}
+-- stdout: {"api": "1.23.1", "items": {key: {"latex", "ast" (pandoc JSON), "plain" (text), "images", "xref" (refs.lua)}}}
 -- Run by bookgen.sources.convert as `pandoc lua convert.lua`; it reads and writes nothing else.
 
 local request = pandoc.json.decode(io.read("a"), false)
+local refs = dofile(pandoc.path.join({ pandoc.path.directory(arg[0]), "refs.lua" }))  -- cross-references
 
 -- Join a relative image path to the section's directory and drop "." and ".." steps.
 -- A path that climbs out stays with its ".." so that bookgen can refuse it.
@@ -75,14 +76,16 @@ local function convert(item)
       return img
     end,
   })
-  local latex = pandoc.write(doc, "latex", { wrap_text = "preserve" })
+  doc = refs.mark(doc, item, request.reader)
+  local xref = refs.summary(doc, item.xref_prefixes)
+  local latex = refs.anchors(pandoc.write(refs.latex(doc), "latex", { wrap_text = "preserve" }), xref)
   -- Plain text (the abstract, as PDF subject and EPUB description): each block's text on a line.
   -- stringify, not the plain writer, which would cost a third of the whole conversion.
   local plain = {}
   for _, block in ipairs(doc.blocks) do
     table.insert(plain, pandoc.utils.stringify(block))
   end
-  return { latex = latex, ast = pandoc.write(doc, "json"), plain = table.concat(plain, "\n"), images = images }
+  return { latex = latex, ast = pandoc.write(doc, "json"), plain = table.concat(plain, "\n"), images = images, xref = xref }
 end
 
 local out = {}
