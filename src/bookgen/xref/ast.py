@@ -45,8 +45,13 @@ class _Lists:
 
 
 def _caption_inlines(element: dict) -> list[dict]:
+    """A copy of a figure's or table's caption text, its links made plain (a list entry is a link itself)."""
     blocks = element["c"][1][1]
-    return copy.deepcopy(blocks[0]["c"]) if blocks and blocks[0]["t"] in ("Plain", "Para") else []
+    inlines = copy.deepcopy(blocks[0]["c"]) if blocks and blocks[0]["t"] in ("Plain", "Para") else []
+    for inline in walk_blocks(inlines):
+        if inline["t"] == "Link":
+            inline["t"], inline["c"] = "Span", [inline["c"][0], inline["c"][1]]
+    return inlines
 
 
 class _Resolver:
@@ -65,6 +70,7 @@ class _Resolver:
             sequence = numbers.get(kind, [])
             return sequence[index] if index < len(sequence) else None
 
+        listed: list[tuple[str, Numbered, dict]] = []
         for element in list(walk_blocks(blocks)):
             kind = element["t"]
             if kind == "Span":
@@ -74,16 +80,21 @@ class _Resolver:
                 elif "equation" in classes:
                     number = next_number("equation")
                     if number:
-                        element["c"][1].append(_span(["equation-number"], [_str(number.bare)]))
+                        element["c"][1].append(_span(["equation-number"], [_str(number.form.number)]))
             elif kind == "Div" and "listing" in element["c"][0][1]:
                 number = next_number("listing")
                 caption = element["c"][1][0]
                 if number and caption["t"] in ("Plain", "Para"):
-                    caption["c"][:0] = [_span(["caption-label"], [_str(number.text)]), _str(CAPTION_SPACE)]
+                    caption["c"][:0] = [_span(["caption-label"], [_str(number.form.text)]), _str(CAPTION_SPACE)]
                     caption["t"] = "Para"
                     element["c"][1][0] = {"t": "Div", "c": [["", ["listing-caption"], []], [caption]]}
             elif kind in ("Figure", "Table"):
-                self.anchor(element, kind.lower(), next_number(kind.lower()))
+                number = next_number(kind.lower())
+                if number and kind.lower() in self.listed:
+                    listed.append((kind.lower(), number, element))
+                self.anchor(element, kind.lower(), number)
+        # After the walk: the captions' own references are resolved by now.
+        self.lists.entries += [(kind, number.form.text, number.anchor, _caption_inlines(element)) for kind, number, element in listed]
 
     def reference(self, span: dict) -> None:
         attributes = dict(span["c"][0][2])
@@ -92,16 +103,15 @@ class _Resolver:
             if isinstance(item, str):
                 inlines.append(_str(item))
             else:
-                target, text = item
-                inlines.append(_link(target.label, text))
+                target, form = item
+                inlines.append(_link(target.label, form.text))
         span["c"][1] = inlines
+        span["c"][0][2] = []  # "form" would be an HTML attribute
 
     def anchor(self, element: dict, kind: str, number: Numbered | None) -> None:
-        """Put a figure's or table's anchor where pandoc's EPUB writer finds it; note it for the lists."""
+        """Put a figure's or table's anchor where pandoc's EPUB writer finds it."""
         if number is None or not (number.labelled or kind in self.listed):
             return
-        if kind in self.listed:
-            self.lists.entries.append((kind, number.text, number.anchor, _caption_inlines(element)))
         if kind == "table":
             element["c"][0][0] = number.anchor
             return

@@ -34,9 +34,10 @@ def resolve_latex(latex: str, table: LabelTable) -> str:
             if isinstance(item, str):
                 out.append(tex_escape(item))
                 continue
-            target, text = item
+            target, form = item
             macro = "bookgenentrylink" if target.entry else "bookgenlink"
-            out.append(f"\\{macro}{{{target.label}}}{{{tex_escape(text)}}}")
+            printed = f"{tex_escape(form.before)}\\mbox{{{tex_escape(form.number)}}}{tex_escape(form.after)}"
+            out.append(f"\\{macro}{{{target.label}}}{{{printed}}}")
         return "".join(out)
 
     return PLACEHOLDER.sub(printed, latex)

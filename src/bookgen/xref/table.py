@@ -54,14 +54,38 @@ class Problem:
 
 
 @dataclass(frozen=True)
+class Form:
+    """A printed reference: words around a number (第, 3.2, 节). The PDF boxes the number, so that no
+    CJK–Latin space comes between 图 and 1.2."""
+
+    before: str
+    number: str
+    after: str = ""
+
+    @property
+    def text(self) -> str:
+        return self.before + self.number + self.after
+
+    @property
+    def bare(self) -> Form:
+        """The number alone ([-@fig-a]: 1.2)."""
+        return Form("", self.number)
+
+    @classmethod
+    def of_template(cls, template: str, number: str) -> Form:
+        """'第{}节', '3.2' → 第 3.2 节 (crossref: templates hold '{}' once)."""
+        before, _, after = template.partition("{}")
+        return cls(before, number, after)
+
+
+@dataclass(frozen=True)
 class Target:
-    """What a label stands for: its printed form (图1.2) and bare number (1.2), where it is, and whether
-    it is an outline entry (linked through the heading's own LaTeX label) or an object in a section."""
+    """What a label stands for: its printed form (图1.2), where it is, and whether it is an outline
+    entry (linked through the heading's own LaTeX label) or an object in a section."""
 
     label: str
     kind: RefKind
-    text: str
-    bare: str
+    form: Form
     node: Node
     entry: bool
     site: Site
@@ -71,8 +95,7 @@ class Target:
 class Numbered:
     """A numbered object in a section's text: its printed form and its anchor (label or generated id)."""
 
-    text: str
-    bare: str
+    form: Form
     anchor: str
     labelled: bool
 
@@ -87,15 +110,15 @@ class LabelTable:
     numbered: dict[str, dict[str, list[Numbered | None]]] = field(default_factory=dict)
     problems: tuple[Problem, ...] = ()
 
-    def group(self, labels: list[str], bare: bool) -> list[tuple[Target, str] | str]:
+    def group(self, labels: list[str], bare: bool) -> list[tuple[Target, Form] | str]:
         """A reference group as printed: (target, its form) items joined by the book's words
         (图1.1、图1.2和图1.3). Raises KeyError for an unknown label (the check reports it first)."""
-        items: list[tuple[Target, str] | str] = []
+        items: list[tuple[Target, Form] | str] = []
         for index, label in enumerate(labels):
             if index:
                 items.append(self.words.conjunction if index == len(labels) - 1 else self.words.separator)
             target = self.targets[label]
-            items.append((target, target.bare if bare else target.text))
+            items.append((target, target.form.bare if bare else target.form))
         return items
 
 
@@ -143,20 +166,17 @@ class _Numbering:
                 continue
             site = self.site(node, node.id, Place.OUTLINE)
             if node.kind == EntryKind.PART:
-                bare = format_counter(parts, numbering.part)
-                text = words.part.format(bare)
+                form = Form.of_template(words.part, format_counter(parts, numbering.part))
             elif node.kind == EntryKind.CHAPTER:
-                bare = format_counter(int(node.counter), numbering.chapter)
-                text = words.chapter.format(bare)
+                form = Form.of_template(words.chapter, format_counter(int(node.counter), numbering.chapter))
             elif node.kind == EntryKind.APPENDIX:
-                bare, text = node.counter, words.appendix.format(node.counter)
+                form = Form.of_template(words.appendix, node.counter)
             elif node.kind.is_section:
-                in_appendix = node.number[:1].isalpha()
-                bare, text = node.number, (words.appendix_section if in_appendix else words.section).format(node.number)
+                form = self.forms(RefKind.SECTION, node.number, node)
             else:
                 self.problems.append(Problem("X006", f"label #{node.id} is on {node.title}, which has no number", site))
                 continue
-            self.define(Target(node.id, RefKind.SECTION, text, bare, node, True, site))
+            self.define(Target(node.id, RefKind.SECTION, form, node, True, site))
 
     def text_objects(self, converted: dict[str, Converted]) -> dict[str, dict[str, list[Numbered | None]]]:
         numbered: dict[str, dict[str, list[Numbered | None]]] = {}
@@ -193,8 +213,7 @@ class _Numbering:
         kind = OBJECT_KINDS.get(kind_name)
         entry = None
         if number is not None and kind is not None:
-            text, bare = self.forms(kind, number, node)
-            entry = Numbered(text, bare, label or f"{kind.value}-{number}", bool(label))
+            entry = Numbered(self.forms(kind, number, node), label or f"{kind.value}-{number}", bool(label))
         if not label:
             return entry
         site = self.site(node, label, Place.DEFINITION)
@@ -207,19 +226,19 @@ class _Numbering:
         if named != kind:
             self.problems.append(Problem("X004", f"label #{label} is on a {kind.object_name}: a {kind.object_name}'s label "
                                                  f"starts with {kind.value}-", site))
-        self.define(Target(label, kind, entry.text, entry.bare, node, False, site))
+        self.define(Target(label, kind, entry.form, node, False, site))
         return entry
 
-    def forms(self, kind: RefKind, number: str, node: Node) -> tuple[str, str]:
-        """(printed form, bare number) of an object numbered ``number`` in ``node``'s text."""
+    def forms(self, kind: RefKind, number: str, node: Node) -> Form:
+        """The printed form of an object numbered ``number`` in ``node``'s text (or of section ``node``)."""
         words = self.words
         if kind == RefKind.EQUATION:
-            return f"{words.equation}({number})", f"({number})"
+            return Form(words.equation, f"({number})")
         if kind == RefKind.SECTION:
-            template = words.appendix_section if node.kind == EntryKind.APPENDIX_SECTION else words.section
-            return template.format(number), number
+            in_appendix = node.kind == EntryKind.APPENDIX_SECTION or node.kind == EntryKind.APPENDIX
+            return Form.of_template(words.appendix_section if in_appendix else words.section, number)
         word = {RefKind.FIGURE: words.figure, RefKind.TABLE: words.table, RefKind.LISTING: words.listing}[kind]
-        return f"{word}{number}", number
+        return Form(word, number)
 
     def references(self, converted: dict[str, Converted]) -> None:
         used: set[str] = set()
