@@ -19,7 +19,6 @@ from bookgen.model.book import Book
 from bookgen.sources.assemble import assemble_book
 from bookgen.sources.convert import Converted, abstract_text
 from bookgen.sources.reading import Source
-from bookgen.xref.ast import insert_after_front
 from bookgen.tools import (
     PANDOC_DATA_DIR,
     pandoc_api_version,
@@ -28,6 +27,7 @@ from bookgen.tools import (
     run_tool,
     template_path,
 )
+from bookgen.xref.ast import insert_after_front
 
 # ---------------------------------------------------------------- pandoc AST helpers
 

@@ -201,15 +201,16 @@ class _Numbering:
                 elif kind_name in OBJECT_KINDS and chapter is not None and (kind_name == "equation" or target["caption"]):
                     counts[kind_name] += 1
                     number = f"{chapter.counter}.{counts[kind_name]}"
-                entry = self.object(node, kind_name, label, number)
+                entry = self.object(node, kind_name, label, number, target.get("element", ""))
                 if kind_name != "heading" and kind_name in OBJECT_KINDS:
                     per_type.setdefault(kind_name, []).append(entry)
             if per_type:
                 numbered[node.id] = per_type
         return numbered
 
-    def object(self, node: Node, kind_name: str, label: str, number: str | None) -> Numbered | None:
-        """Define ``label`` (if any) for one object of refs.lua's type ``kind_name``; its Numbered."""
+    def object(self, node: Node, kind_name: str, label: str, number: str | None, element: str) -> Numbered | None:
+        """Define ``label`` (if any) for one object of refs.lua's type ``kind_name`` (``element``: the pandoc
+        element of an "other"); its Numbered."""
         kind = OBJECT_KINDS.get(kind_name)
         entry = None
         if number is not None and kind is not None:
@@ -219,9 +220,7 @@ class _Numbering:
         site = self.site(node, label, Place.DEFINITION)
         named = RefKind.of_label(label)
         if kind is None or entry is None:
-            what = kind.object_name if kind else "this element"
-            self.problems.append(Problem("X006", f"label #{label} is on a {what} without a number (figures and listings "
-                                                 "need a caption; headings below 1.1.1 and outside sections are unnumbered)", site))
+            self.problems.append(Problem("X006", f"label #{label} is on {_UNNUMBERED.get(element or kind_name, 'an element')}", site))
             return entry
         if named != kind:
             self.problems.append(Problem("X004", f"label #{label} is on a {kind.object_name}: a {kind.object_name}'s label "
@@ -256,6 +255,18 @@ class _Numbering:
         for label, target in self.targets.items():
             if label not in used and not _default_id(target):
                 self.problems.append(Problem("X003", f"label #{label} is never referenced", target.site))
+
+
+# Why a labelled element has no number, by refs.lua's type (or, for "other", the pandoc element).
+_UNNUMBERED = {
+    "Image": "an image without a caption: a figure is an image with a caption, alone in its paragraph",
+    "CodeBlock": 'a code block without a caption: give it caption="…"',
+    "heading": "a heading bookgen does not number (only '#' headings in a section file are: 1.1.1)",
+    "figure": "a figure outside the chapters and appendices, which has no number",
+    "table": "a table outside the chapters and appendices, which has no number",
+    "equation": "an equation outside the chapters and appendices, which has no number",
+    "listing": "a code listing outside the chapters and appendices, which has no number",
+}
 
 
 def _default_id(target: Target) -> bool:

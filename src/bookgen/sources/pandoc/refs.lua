@@ -45,6 +45,15 @@ local function placeholder(labels, form)
   return pandoc.Span({}, pandoc.Attr("", { "xref" }, { ref = table.concat(labels, " "), form = form }))
 end
 
+-- The labels of a placeholder Span, in order.
+local function placeholder_labels(span)
+  local labels = {}
+  for label in span.attributes.ref:gmatch("%S+") do
+    table.insert(labels, label)
+  end
+  return labels
+end
+
 -- A Str split at its references: a list of inlines, or nil when it holds none.
 local function split_str(text, prefixes)
   local out, start, position, found = pandoc.Inlines({}), 1, 1, false
@@ -193,8 +202,8 @@ function M.mark(doc, item, reader)
   })
 end
 
--- What bookgen numbers, in document order: targets {kind, label, caption, level, numbered} and
--- references {labels, form}.
+-- What bookgen numbers, in document order: targets {kind, label, caption, level, numbered; "other":
+-- element, a labelled element bookgen does not number} and references {labels, form}.
 function M.summary(doc, prefixes_list)
   local prefixes = prefix_set(prefixes_list)
   local targets, references = {}, {}
@@ -210,7 +219,7 @@ function M.summary(doc, prefixes_list)
   end
   local function other(element)
     if element.identifier and element.identifier ~= "" and labelled(element.identifier) then
-      add("other", element.identifier)
+      add("other", element.identifier, { element = element.t })
     end
   end
   doc:walk({
@@ -233,11 +242,7 @@ function M.summary(doc, prefixes_list)
     end,
     Span = function(span)
       if span.classes:includes("xref") then
-        local labels = {}
-        for label in span.attributes.ref:gmatch("%S+") do
-          table.insert(labels, label)
-        end
-        table.insert(references, { labels = labels, form = span.attributes.form })
+        table.insert(references, { labels = placeholder_labels(span), form = span.attributes.form })
       elseif span.classes:includes("equation") then
         add("equation", span.identifier)
       else
@@ -256,11 +261,8 @@ function M.latex(doc)
   return doc:walk({
     Span = function(span)
       if span.classes:includes("xref") then
-        local labels = {}
-        for label in span.attributes.ref:gmatch("%S+") do
-          table.insert(labels, label)
-        end
-        return pandoc.RawInline("latex", "\\bookgenref{" .. table.concat(labels, ",") .. "}{" .. span.attributes.form .. "}")
+        local labels = table.concat(placeholder_labels(span), ",")
+        return pandoc.RawInline("latex", "\\bookgenref{" .. labels .. "}{" .. span.attributes.form .. "}")
       elseif span.classes:includes("equation") then
         local anchor = span.identifier ~= "" and "\\bookgenanchor{" .. span.identifier .. "}" or ""
         return pandoc.RawInline("latex", "\\begin{equation}" .. anchor .. span.content[1].text .. "\\end{equation}")
