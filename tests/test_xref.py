@@ -230,7 +230,7 @@ def test_epub_links_resolve_to_ids_in_the_right_files(xref_build, xref_table):
         target = xref_table.targets[anchor]
         assert "".join(link.itertext()) in (target.form.text, target.form.bare.text)
         # the file holding the id is the one holding the object's number or the entry's heading
-        assert target.form.text.removeprefix("第").removesuffix("节") in "".join(files[target_file].itertext()).replace("\u3000", "")
+        assert target.form.number in "".join(files[target_file].itertext())
     body = "".join("".join(root.itertext()) for root in files.values())
     assert all(phrase.replace("60%", "") in re.sub(r"\s+", "", body) for phrase in PHRASES)
     assert "图目录" in body and "图A.1\u3000数据分布" in body and "代码2.1\u3000训练循环" in body and "(2.4)" in body
