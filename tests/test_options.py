@@ -102,11 +102,11 @@ def test_outline_problems_are_collected_too(tmp_path):
 
 
 def test_unknown_rule_codes_are_placed(tmp_path):
-    root = write_book(tmp_path / "m", BOOK + "check:\n  disable: [T001, T999]\n  severity: {X001: error}\n", {"s.md": "正文。\n"})
+    root = write_book(tmp_path / "m", BOOK + "check:\n  disable: [T001, T999]\n  severity: {Z001: error}\n", {"s.md": "正文。\n"})
     result = run("check", "--manuscript", str(root))
     assert result.exit_code == 2
     assert "m/book.yaml:8:19: S001 check: unknown rule code 'T999'" in result.output
-    assert "m/book.yaml:9:14: S001 check: unknown rule code 'X001'" in result.output
+    assert "m/book.yaml:9:14: S001 check: unknown rule code 'Z001'" in result.output
 
 
 # ---------------------------------------------------------------- the typed model

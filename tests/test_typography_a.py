@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
 from conftest import FIXTURES, build_copy, pdftotext
 
 pymupdf = pytest.importorskip("pymupdf")

@@ -83,4 +83,11 @@ RULES = {rule.code: rule for rule in [
     Rule("M004", Severity.WARNING, "image below 300 dpi at its printed size"),
     Rule("M005", Severity.ERROR, "formula with an unclosed brace, \\left or environment"),
     Rule("M006", Severity.ERROR, "underscore emphasis beside Chinese that prints literally", fixable=True),
+    # Cross-references (bookgen.xref)
+    Rule("X001", Severity.ERROR, "reference to an unknown label"),
+    Rule("X002", Severity.ERROR, "the same label defined twice"),
+    Rule("X003", Severity.INFO, "label never referenced"),
+    Rule("X004", Severity.ERROR, "label of the wrong kind for its prefix"),
+    Rule("X005", Severity.ERROR, "label with a space or a character a label cannot hold"),
+    Rule("X006", Severity.ERROR, "label on something that has no number"),
 ]}

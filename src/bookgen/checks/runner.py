@@ -109,6 +109,9 @@ def check_book(book: Book, sources: dict[str, Source], converted: dict[str, Conv
     if wanted("M"):
         written = {node_id: source for node_id, source in sources.items() if source.written}
         check_markup(ctx, written, converted, with_math=not fast, wanted=wanted)
+    if wanted("X"):
+        from .xrefs import check_xrefs
+        check_xrefs(ctx, converted)
     report.findings += _apply_settings(ctx.findings, settings, files, fast)
     report.findings.sort(key=lambda f: (f.path != ctx.yaml_display, f.path, f.line, f.column, f.code))
     return report

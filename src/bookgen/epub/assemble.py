@@ -27,6 +27,7 @@ from bookgen.tools import (
     run_tool,
     template_path,
 )
+from bookgen.xref.ast import insert_after_front
 
 # ---------------------------------------------------------------- pandoc AST helpers
 
@@ -79,14 +80,16 @@ class EpubAssembly:
     chapter_level: int  # the heading level of chapters (2 when the book has parts): pandoc splits files there
 
 
-def assemble_epub(book: Book, sources: dict[str, Source], converted: dict[str, Converted], work_dir: Path) -> EpubAssembly:
-    """Write the book as one pandoc document (JSON AST) and its EPUB metadata into ``work_dir``."""
+def assemble_epub(book: Book, sources: dict[str, Source], converted: dict[str, Converted], work_dir: Path,
+                  after_front: list[dict] | None = None) -> EpubAssembly:
+    """Write the book as one pandoc document (JSON AST) and its EPUB metadata into ``work_dir``;
+    ``after_front``: blocks placed after the front matter (图目录, 表目录)."""
     work_dir.mkdir(parents=True, exist_ok=True)
     assembled = assemble_book(book, sources, converted)
     document = {
         "pandoc-api-version": pandoc_api_version(),
         "meta": {},
-        "blocks": assembled.blocks,
+        "blocks": insert_after_front(assembled.blocks, after_front or []),
     }
     assembly = EpubAssembly(work_dir, work_dir / "book.json", work_dir / "metadata.yaml", assembled.chapter_level)
     write_if_changed(assembly.document, json.dumps(document, ensure_ascii=False))

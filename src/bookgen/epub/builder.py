@@ -10,6 +10,7 @@ from bookgen.fsutil import copy_atomic
 from bookgen.pipeline.builder import BuildContext, Builder, Outdated
 from bookgen.pipeline.results import OutputReport
 from bookgen.verify import EpubReport, check_epub
+from bookgen.xref.ast import resolve_sections
 
 
 class EpubBuilder(Builder):
@@ -26,7 +27,9 @@ class EpubBuilder(Builder):
     def prepare(self) -> None:
         begun = time.monotonic()
         self.context.progress("packaging the EPUB")
-        self.assembly = assemble_epub(self.context.book, self.context.sources, self.context.converted, self.work_dir)
+        context = self.context
+        sections = resolve_sections(context.book, context.sources, context.converted)  # cross-references
+        self.assembly = assemble_epub(context.book, context.sources, sections.converted, self.work_dir, sections.lists)
         self.timed("epub", begun)
 
     def outdated(self) -> Outdated:

@@ -131,6 +131,7 @@ def book_context(book: Book, converted: dict[str, Converted], profile: str = "sc
         "layout": layout,
         "fonts": asdict(book.fonts),
         "numbering": {"part_macro": book.numbering.part, "chapter_macro": book.numbering.chapter},
+        "crossref": asdict(book.crossref),
         "truncated_marker": TRUNCATED_MARKER,
         "profile": profile,
         "press": press_context(book),
@@ -145,6 +146,9 @@ def book_context(book: Book, converted: dict[str, Converted], profile: str = "sc
 
 def render_latex(book: Book, sources: dict[str, Source], converted: dict[str, Converted], profile: str = "screen") -> LatexDocument:
     """The book as LaTeX: ``book.tex`` (class, preamble, one ``\\include`` per unit), the units and the seeded contents."""
+    from bookgen.xref.latex import resolved_latex  # imports this module's tex_escape
+
+    converted = resolved_latex(book, sources, converted)  # cross-references printed from the book's label table
     outline = {division: [entry_context(book, node, sources, converted) for node in nodes]
                for division, nodes in (("front", book.front), ("body", book.body), ("appendices", book.appendices), ("back", book.back))}
     plan = _unit_plan(outline)

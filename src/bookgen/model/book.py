@@ -22,6 +22,7 @@ from bookgen.model.settings import (
     SECTIONS,
     BuildSettings,
     CheckOptions,
+    CrossRef,
     Fonts,
     Layout,
     Metadata,
@@ -54,6 +55,7 @@ class Book:
     yaml: PositionedYaml = field(compare=False, repr=False)  # book.yaml with positions, for later messages
     check: CheckOptions = field(default_factory=CheckOptions)
     source_digest: str = ""  # hash of book.yaml, for caches
+    crossref: CrossRef = field(default_factory=CrossRef)
 
     @cached_property
     def geometry(self) -> Geometry:
@@ -119,4 +121,4 @@ def load_book(manuscript_dir: Path) -> Book:
     return Book(root, metadata, sections.get("layout", Layout()), sections.get("fonts", Fonts()), numbering,
                 sections.get("build", BuildSettings()), sections.get("print", PrintSettings()),
                 lists["front"], lists.get("parts") or lists.get("chapters", ()), lists["appendices"], lists["back"], doc,
-                sections.get("check", CheckOptions()), digest)
+                sections.get("check", CheckOptions()), digest, sections.get("crossref", CrossRef()))

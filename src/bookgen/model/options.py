@@ -135,6 +135,24 @@ class TextList(Option):
         return []
 
 
+class ChoiceList(TextList):
+    """A list whose items are each one of a fixed set of texts (``lists: [figures, tables]``)."""
+
+    def __init__(self, choices: tuple[str, ...], description: str):
+        super().__init__(description)
+        self.choice = Choice("", choices, description)
+        self.kind = f"list of {' | '.join(choices)}"
+
+    def validate(self, value: Any, name: str, problems: Problems, at: DataPath) -> tuple[str, ...]:
+        items = super().validate(value, name, problems, at)
+        for index, item in enumerate(items):
+            try:
+                self.choice.validate(item, name, problems, at + (index,))
+            except Invalid as invalid:
+                raise Invalid(invalid.message, (index,)) from None
+        return items
+
+
 class LengthOption(Option):
     """A length with its unit, parsed once into a Length."""
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from bookgen.model.lengths import Length
 from bookgen.model.options import (
     Choice,
+    ChoiceList,
     ChoiceMap,
     LengthOption,
     ManuscriptPath,
@@ -151,6 +152,38 @@ class CheckOptions:
     cjk_latin_spacing: str = setting(Choice("none", SPACING_POLICIES, "none: no typed spaces (xeCJK spaces the PDF) | space | any"))
 
 
+def _number_template(template: str) -> str | None:
+    return None if template.count("{}") == 1 else f"'{template}' must hold '{{}}' once, where the number goes (e.g. 第{{}}节)"
+
+
+def _word(default: str, what: str) -> Text:
+    return Text(default, what, required=True)
+
+
+def _template(default: str, what: str) -> Text:
+    return Text(default, what, required=True, check=_number_template)
+
+
+@dataclass(frozen=True)
+class CrossRef:
+    """How cross-references print (book.yaml ``crossref:``); the same words in every output."""
+
+    figure: str = setting(_word("图", "before a figure's number: 图1.1"))
+    table: str = setting(_word("表", "before a table's number: 表1.1"))
+    equation: str = setting(_word("式", "before an equation's number: 式(1.1)"))
+    listing: str = setting(_word("代码", "before a code listing's number: 代码1.1"))
+    section: str = setting(_template("第{}节", "a section, {} the number: 第3.2节"))
+    chapter: str = setting(_template("第{}章", "a chapter, {} as numbering.chapter writes it: 第3章"))
+    part: str = setting(_template("第{}部分", "a part, {} as numbering.part writes it: 第二部分"))
+    appendix: str = setting(_template("附录{}", "an appendix: 附录A"))
+    appendix_section: str = setting(_template("{}节", "a section of an appendix: A.1节"))
+    conjunction: str = setting(_word("和", "before the last of a group: 图1.1和图1.2"))
+    separator: str = setting(_word("、", "between the others: 图1.1、图1.2和图1.3"))
+    lists: tuple[str, ...] = setting(ChoiceList(("figures", "tables"), "lists after the contents: [figures, tables]"))
+    list_of_figures: str = setting(_word("图目录", "the list of figures' title"))
+    list_of_tables: str = setting(_word("表目录", "the list of tables' title"))
+
+
 @dataclass(frozen=True)
 class Metadata:
     """The book's metadata (top-level keys of book.yaml)."""
@@ -184,6 +217,7 @@ SECTIONS: dict[str, Option] = {
     "build": Section(BuildSettings, "how the build runs"),
     "check": Section(CheckOptions, "bookgen check's rules"),
     "numbering": Section(Numbering, "numbering styles"),
+    "crossref": Section(CrossRef, "how cross-references print"),
     "layout": Section(Layout, "the page grid"),
     "fonts": Section(Fonts, "fontconfig family names"),
 }

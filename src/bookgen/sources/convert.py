@@ -21,10 +21,12 @@ from bookgen.fsutil import write_atomic
 from bookgen.model.book import Book, Node
 from bookgen.sources.reading import Source
 from bookgen.tools import PANDOC_DATA_DIR, pandoc_env, pandoc_identity, pandoc_path
+from bookgen.xref.kinds import RefKind
 
 # Pandoc's Markdown; "smart" off so “” stay CJK quotes, "latex_macros" off so raw TeX reaches TeX untouched.
 READER = "markdown-smart-latex_macros+east_asian_line_breaks"
 LUA_SCRIPT = PANDOC_DATA_DIR / "convert.lua"
+REFS_SCRIPT = PANDOC_DATA_DIR / "refs.lua"  # loaded by convert.lua
 PANDOC_TIMEOUT = 300
 
 
@@ -36,6 +38,7 @@ class Converted:
     ast: dict
     plain: str
     images: tuple[str, ...]
+    xref: dict  # refs.lua's summary: {"targets": [...], "references": [...]} in document order (bookgen.xref)
 
 
 @dataclass
@@ -55,12 +58,14 @@ def _request_item(node: Node, source: Source) -> dict:
         "shift": 1 if node.kind.is_section else 0,
         "unnumbered": not node.kind.is_section,
         "prefix": node.id + "-",
+        "xref_prefixes": [kind.value for kind in RefKind],
     }
 
 
 def cache_key(item: dict) -> str:
     digest = hashlib.sha256()
-    for part in (__version__, pandoc_identity(), READER, LUA_SCRIPT.read_text(encoding="utf-8")):
+    scripts = [LUA_SCRIPT.read_text(encoding="utf-8"), REFS_SCRIPT.read_text(encoding="utf-8")]
+    for part in (__version__, pandoc_identity(), READER, *scripts):
         digest.update(part.encode("utf-8") + b"\0")
     digest.update(json.dumps(item, sort_keys=True, ensure_ascii=False).encode("utf-8"))
     return digest.hexdigest()
@@ -93,7 +98,8 @@ def convert_sources(book: Book, sources: dict[str, Source], cache_dir: Path, job
                     results[key] = converted
         for item, entry_path in pending:
             converted = results[item["key"]]
-            entry = {"latex": converted.latex, "ast": converted.ast, "plain": converted.plain, "images": converted.images}
+            entry = {"latex": converted.latex, "ast": converted.ast, "plain": converted.plain, "images": converted.images,
+                     "xref": converted.xref}
             write_atomic(entry_path, json.dumps(entry, ensure_ascii=False))  # not asdict(): it deep-copies the AST
             stats.converted += 1
     return results, stats
@@ -102,7 +108,7 @@ def convert_sources(book: Book, sources: dict[str, Source], cache_dir: Path, job
 def _read_cache(path: Path) -> Converted | None:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        return Converted(data["latex"], data["ast"], data["plain"], tuple(data["images"]))
+        return Converted(data["latex"], data["ast"], data["plain"], tuple(data["images"]), data["xref"])
     except (OSError, ValueError, KeyError, TypeError):
         return None  # missing or damaged entry: convert again
 
@@ -128,7 +134,7 @@ def _run_pandoc(items: list[dict]) -> dict[str, Converted | str]:
         if "error" in result:
             out[key] = result["error"].strip().splitlines()[0]
             continue
-        out[key] = Converted(result["latex"], json.loads(result["ast"]), result["plain"], tuple(result["images"]))
+        out[key] = Converted(result["latex"], json.loads(result["ast"]), result["plain"], tuple(result["images"]), result["xref"])
     return out
 
 

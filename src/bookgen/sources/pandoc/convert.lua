@@ -1,9 +1,10 @@
 -- Convert many Markdown sections in one pandoc process, each parsed on its own.
--- stdin:  {"reader": "...", "items": [{"key", "text", "base", "shift", "unnumbered", "prefix"}]}
--- stdout: {"api": "1.23.1", "items": {key: {"latex", "ast" (pandoc JSON), "plain" (text), "images"}}}
+-- stdin:  {"reader": "...", "items": [{"key", "text", "base", "shift", "unnumbered", "prefix", "xref_prefixes"}]}
+-- stdout: {"api": "1.23.1", "items": {key: {"latex", "ast" (pandoc JSON), "plain" (text), "images", "xref" (refs.lua)}}}
 -- Run by bookgen.sources.convert as `pandoc lua convert.lua`; it reads and writes nothing else.
 
 local request = pandoc.json.decode(io.read("a"), false)
+local refs = dofile(pandoc.path.join({ pandoc.path.directory(arg[0]), "refs.lua" }))  -- cross-references
 
 -- Join a relative image path to the section's directory and drop "." and ".." steps.
 -- A path that climbs out stays with its ".." so that bookgen can refuse it. pandoc percent-encodes
@@ -216,8 +217,10 @@ local function convert(item)
     end,
   })
   doc = doc:walk({ Para = mark_block, Plain = mark_block, Header = mark_block })
+  doc = refs.mark(doc, item, request.reader)
+  local xref = refs.summary(doc, item.xref_prefixes)
   -- "-smart": the marks print as typed (pandoc's smart output would turn “” into ``'' and —— into ------).
-  local latex = pandoc.write(doc:walk(latex_quotes), "latex-smart", { wrap_text = "preserve" })
+  local latex = refs.anchors(pandoc.write(refs.latex(doc):walk(latex_quotes), "latex-smart", { wrap_text = "preserve" }), xref)
   -- A captioned long table's header as repeated on the following pages gets its 续表 line (preamble).
   latex = latex:gsub("\\endfirsthead\n", "\\endfirsthead\n\\bookgentablecontinued\n")
   -- Plain text (the abstract, as PDF subject and EPUB description): each block's text on a line.
@@ -226,7 +229,7 @@ local function convert(item)
   for _, block in ipairs(doc.blocks) do
     table.insert(plain, pandoc.utils.stringify(block))
   end
-  return { latex = latex, ast = pandoc.write(doc, "json"), plain = table.concat(plain, "\n"), images = images }
+  return { latex = latex, ast = pandoc.write(doc, "json"), plain = table.concat(plain, "\n"), images = images, xref = xref }
 end
 
 local out = {}
