@@ -92,6 +92,13 @@ class BuildSettings:
 
 
 @dataclass(frozen=True)
+class HtmlSettings:
+    """The web edition (book.yaml `html:`): one page per chapter-like entry, or per section too."""
+
+    split: str = "chapter"  # chapter | section
+
+
+@dataclass(frozen=True)
 class Metadata:
     title: str
     subtitle: str = ""
@@ -155,6 +162,7 @@ class Book:
     back: tuple[Node, ...]
     check: dict = field(default_factory=dict)
     source_digest: str = ""  # hash of book.yaml, for caches
+    html: HtmlSettings = HtmlSettings()
 
     @property
     def has_parts(self) -> bool:
@@ -177,7 +185,7 @@ class Book:
 # ---------------------------------------------------------------- validation helpers
 
 _TOP_KEYS = {f.name for f in dataclasses.fields(Metadata)} | {
-    "layout", "fonts", "numbering", "build", "print", "front", "parts", "chapters", "appendices", "back", "check",
+    "layout", "fonts", "numbering", "build", "print", "html", "front", "parts", "chapters", "appendices", "back", "check",
 }
 _COMMON_KEYS = {"title", "id", "file", "status", "draft_number"}
 _ENTRY_KEYS = {
@@ -321,6 +329,8 @@ def load_book(manuscript_dir: Path) -> Book:
     numbering = reader.settings(Numbering, top.get("numbering"), ("numbering",))
     build_settings = reader.settings(BuildSettings, top.get("build"), ("build",))
     press = reader.settings(PrintSettings, top.get("print"), ("print",))
+    html = reader.settings(HtmlSettings, top.get("html"), ("html",))
+    _check_choice(reader, html.split, ("chapter", "section"), ("html", "split"))
     for key in ("icc_profile", "cover_image"):
         if getattr(press, key):
             reader.path(getattr(press, key), ("print", key), key, root)
@@ -347,7 +357,7 @@ def load_book(manuscript_dir: Path) -> Book:
     check = reader.mapping(top.get("check") or {}, ("check",), "check")
 
     digest = hashlib.sha256(yaml_path.read_bytes()).hexdigest()
-    return Book(root, metadata, layout, fonts, numbering, build_settings, press, front, body, appendices, back, check, digest)
+    return Book(root, metadata, layout, fonts, numbering, build_settings, press, front, body, appendices, back, check, digest, html)
 
 
 def isbn_problem(isbn: str) -> str | None:

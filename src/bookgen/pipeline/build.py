@@ -26,7 +26,7 @@ from bookgen.sources.reading import Source, read_sources
 if TYPE_CHECKING:
     from bookgen.pipeline.builder import BuildContext
 
-OUTPUT_ORDER = ("pdf", "cover", "epub")
+OUTPUT_ORDER = ("pdf", "cover", "epub", "html")
 
 
 def incomplete_sections(book: Book, sources: dict[str, Source]) -> tuple[list[str], list[str]]:
@@ -112,7 +112,7 @@ def _prepare(options: BuildOptions, book: Book, sources: dict[str, Source], resu
 
 
 def _jobs(context: BuildContext) -> list[Callable[[], list[StageResult]]]:
-    """One job per independent output: the interior (with the cover after it, which needs its pages), the EPUB."""
+    """One job per independent output: the interior (with the cover after it, which needs its pages), the EPUB, the web edition."""
     from bookgen.epub.builder import EpubBuilder
     from bookgen.latex.builder import CoverBuilder, InteriorBuilder
 
@@ -129,6 +129,9 @@ def _jobs(context: BuildContext) -> list[Callable[[], list[StageResult]]]:
         jobs.append(lambda: [InteriorBuilder(context, Profile.SCREEN).run()])
     if Format.EPUB in options.formats:
         jobs.append(lambda: [EpubBuilder(context).run()])
+    if Format.HTML in options.formats:
+        from bookgen.html.builder import HtmlBuilder
+        jobs.append(lambda: [HtmlBuilder(context).run()])
     return jobs
 
 
