@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 from bookgen.errors import BookgenError
-from bookgen.fsutil import write_atomic, write_if_changed
+from bookgen.fsutil import build_lock, write_atomic, write_if_changed
 from bookgen.html.crawl import crawl
 from bookgen.html.pages import MEDIA_DIR, Site, split_pages
 from bookgen.html.render import Link, SiteContext, convert_fragments, render_page, site_context
@@ -33,6 +33,7 @@ from bookgen.sources.convert import abstract_text
 from bookgen.tools import template_dir
 
 MANIFEST = "manifest.json"
+SEARCH_STALE = "search-stale"  # in the work directory while the site's search index lags behind its pages
 DOWNLOADS = (("screen", "PDF 版"), ("epub", "EPUB 版"))  # output_path names and their labels on the home page
 
 
@@ -82,6 +83,19 @@ def sync_tree(source: Path, target: Path) -> int:
         elif path.is_dir() and not any(path.iterdir()):
             path.rmdir()
     return copied
+
+
+def refresh_search(output: Path) -> bool:
+    """Bring ``output/html/pagefind/`` up to date after a build made with ``search_index=False``
+    (``bookgen serve``: pages first, the index after the reload). Returns whether it had to."""
+    work_dir = output / ".work" / "html"
+    with build_lock(output):
+        if not (work_dir / SEARCH_STALE).exists():
+            return False
+        index_site(work_dir / "site")
+        sync_tree(work_dir / "site" / BUNDLE, output / "html" / BUNDLE)
+        (work_dir / SEARCH_STALE).unlink()
+    return True
 
 
 class HtmlBuilder(Builder):
@@ -136,9 +150,14 @@ class HtmlBuilder(Builder):
         for stale in set(path.name for path in self.site_dir.glob("*.html")) - set(self.keys):
             (self.site_dir / stale).unlink()
         self._copy_assets()
-        if self.written or not (self.site_dir / BUNDLE).is_dir():
-            self.context.progress("indexing the web edition for search (Pagefind)")
-            index_site(self.site_dir)
+        stale = self.work_dir / SEARCH_STALE
+        if self.written or stale.exists() or not (self.site_dir / BUNDLE).is_dir():
+            if self.context.options.search_index:
+                self.context.progress("indexing the web edition for search (Pagefind)")
+                index_site(self.site_dir)
+                stale.unlink(missing_ok=True)
+            else:
+                stale.touch()
         write_atomic(self.work_dir / MANIFEST, json.dumps({"pages": self.keys}, ensure_ascii=False, indent=1))
         self.timed("html", begun)
         return self.site_dir

@@ -64,7 +64,8 @@ def build(options: BuildOptions, progress: Progress = lambda message: None) -> B
     with build_lock(output_dir):
         state_path = output_dir / ".work" / STATE_FILE
         digest = inputs_digest(options.manuscript, {"formats": sorted(options.formats), "profile": options.profile.value,
-                                                    "strict": options.strict_effective, "check": options.check, "verify": options.verify})
+                                                    "strict": options.strict_effective, "check": options.check, "verify": options.verify,
+                                                    "search": options.search_index})
         recorded = up_to_date(state_path, digest)
         if recorded is not None:
             result.up_to_date = True
@@ -77,6 +78,9 @@ def build(options: BuildOptions, progress: Progress = lambda message: None) -> B
         context = _prepare(options, book, sources, result, progress)  # pandoc, the check: only when there is work
         for stage in _run_builders(context):
             result.merge(stage)
+        if Format.HTML in options.formats:
+            from bookgen.html.builder import publish_downloads
+            publish_downloads(context)  # the PDF and EPUB built beside the site, now that they are done
         result.outputs = {key: result.outputs[key] for key in OUTPUT_ORDER if key in result.outputs}
         record(state_path, digest, {name: {"path": str(report.path), "pages": report.pages} for name, report in result.outputs.items()},
                result.warnings)
