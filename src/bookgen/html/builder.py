@@ -5,7 +5,7 @@
               key is its blocks' digest plus the digest of what every page shows (titles, numbering,
               metadata, templates), so an edit re-writes its own page, a retitling every page
     write     pandoc for the outdated pages' fragments (cached), Jinja for their layout, assets and
-              images, then Pagefind's index when any page changed; a manifest of the keys
+              images, the search data (search.json) when the text changed; a manifest of the keys
     verify    crawl the site: every relative link and anchor resolves
     report    copy what changed into ``build/html/`` (the previous site stays until then) with the
               book's PDF and EPUB beside the pages when they are built
@@ -20,11 +20,17 @@ import time
 from pathlib import Path
 
 from bookgen.errors import BookgenError
-from bookgen.fsutil import build_lock, write_atomic, write_if_changed
+from bookgen.fsutil import write_atomic, write_if_changed
 from bookgen.html.crawl import crawl
 from bookgen.html.pages import MEDIA_DIR, Site, split_pages
-from bookgen.html.render import Link, SiteContext, convert_fragments, render_page, site_context
-from bookgen.html.search import BUNDLE, index_site
+from bookgen.html.render import (
+    Link,
+    SiteContext,
+    convert_fragments,
+    render_page,
+    site_context,
+)
+from bookgen.html.search import SEARCH_DATA, search_data
 from bookgen.pipeline.builder import BuildContext, Builder, Outdated
 from bookgen.pipeline.options import Format, Profile
 from bookgen.pipeline.results import OutputReport
@@ -33,7 +39,6 @@ from bookgen.sources.convert import abstract_text
 from bookgen.tools import template_dir
 
 MANIFEST = "manifest.json"
-SEARCH_STALE = "search-stale"  # in the work directory while the site's search index lags behind its pages
 DOWNLOADS = (("screen", "PDF 版"), ("epub", "EPUB 版"))  # output_path names and their labels on the home page
 
 
@@ -83,19 +88,6 @@ def sync_tree(source: Path, target: Path) -> int:
         elif path.is_dir() and not any(path.iterdir()):
             path.rmdir()
     return copied
-
-
-def refresh_search(output: Path) -> bool:
-    """Bring ``output/html/pagefind/`` up to date after a build made with ``search_index=False``
-    (``bookgen serve``: pages first, the index after the reload). Returns whether it had to."""
-    work_dir = output / ".work" / "html"
-    with build_lock(output):
-        if not (work_dir / SEARCH_STALE).exists():
-            return False
-        index_site(work_dir / "site")
-        sync_tree(work_dir / "site" / BUNDLE, output / "html" / BUNDLE)
-        (work_dir / SEARCH_STALE).unlink()
-    return True
 
 
 class HtmlBuilder(Builder):
@@ -150,14 +142,8 @@ class HtmlBuilder(Builder):
         for stale in set(path.name for path in self.site_dir.glob("*.html")) - set(self.keys):
             (self.site_dir / stale).unlink()
         self._copy_assets()
-        stale = self.work_dir / SEARCH_STALE
-        if self.written or stale.exists() or not (self.site_dir / BUNDLE).is_dir():
-            if self.context.options.search_index:
-                self.context.progress("indexing the web edition for search (Pagefind)")
-                index_site(self.site_dir)
-                stale.unlink(missing_ok=True)
-            else:
-                stale.touch()
+        if write_if_changed(self.site_dir / SEARCH_DATA, search_data(self.site)):
+            self.written.append(SEARCH_DATA)
         write_atomic(self.work_dir / MANIFEST, json.dumps({"pages": self.keys}, ensure_ascii=False, indent=1))
         self.timed("html", begun)
         return self.site_dir
@@ -177,7 +163,7 @@ class HtmlBuilder(Builder):
         own = next((entry for top in self.site.outline for entry in top.walk() if entry.href == page.file), None)
         children = [child for child in own.children if child.page != page.name] if own else []
         return render_page(layout, "page.html", file, page.title, content=fragments[page.name], kind=page.kind,
-                           children=children, indexed=True)
+                           children=children)
 
     def _copy_assets(self) -> None:
         """The stylesheet and scripts (templates/html/assets/) and the images the pages show."""
@@ -195,7 +181,8 @@ class HtmlBuilder(Builder):
 
     def verify(self, made: Path) -> None:
         begun = time.monotonic()
-        problems = crawl(made)
+        assert self.layout is not None
+        problems = crawl(made, frozenset(link.href for link in self.layout.downloads))
         self.timed("verify-html", begun)
         if problems:
             raise BookgenError(f"the web edition has {len(problems)} broken links; build/html/ is left as it was",
@@ -208,5 +195,5 @@ class HtmlBuilder(Builder):
         size = sum(path.stat().st_size for path in target.rglob("*") if path.is_file())
         assert self.site is not None
         pages = len(self.keys)
-        detail = f"{pages} pages, {len(self.written)} rewritten, {copied} files updated, search index by Pagefind"
+        detail = f"{pages} pages, {len(self.written)} files rewritten, {copied} updated"
         return OutputReport(target / "index.html", size, detail=detail)

@@ -24,8 +24,11 @@ def page_links(text: str) -> tuple[set[str], list[str]]:
     return ids, urls
 
 
-def crawl(site: Path) -> list[str]:
-    """Broken links of the site's top-level pages, as ``page.html: link URL → why``; [] when none."""
+def crawl(site: Path, beside: frozenset[str] = frozenset()) -> list[str]:
+    """Broken links of the site's top-level pages, as ``page.html: link URL → why``; [] when none.
+
+    ``beside``: files the published folder will hold that ``site`` does not (the book's PDF and EPUB).
+    """
     pages = {path.name: page_links(path.read_text(encoding="utf-8")) for path in sorted(site.glob("*.html"))}
     verdicts: dict[tuple[str, str], str] = {}  # the pages share one folder: a URL means the same on each
     problems = []
@@ -33,7 +36,7 @@ def crawl(site: Path) -> list[str]:
         for url in dict.fromkeys(urls):
             key = (url, name if url.startswith("#") or not url else "")
             if key not in verdicts:
-                verdicts[key] = _verdict(site, pages, name, url)
+                verdicts[key] = "" if url in beside else _verdict(site, pages, name, url)
             if verdicts[key]:
                 problems.append(f"{name}: link {url} {verdicts[key]}")
     return problems

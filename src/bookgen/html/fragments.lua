@@ -17,7 +17,7 @@ local options = {
 local function anchor(header)
   if header.identifier ~= "" then
     header.content:insert(pandoc.RawInline("html",
-      '<a class="anchor" href="#' .. header.identifier .. '" aria-label="本节链接" data-pagefind-ignore></a>'))
+      '<a class="anchor" href="#' .. header.identifier .. '" aria-label="本节链接"></a>'))
   end
   return header
 end

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any
 from urllib.parse import quote
 
 from bookgen.model.book import Book
@@ -49,9 +50,9 @@ class OutlineEntry:
     title: str
     href: str
     page: str
-    children: tuple["OutlineEntry", ...] = ()
+    children: tuple[OutlineEntry, ...] = ()
 
-    def walk(self) -> Iterator["OutlineEntry"]:
+    def walk(self) -> Iterator[OutlineEntry]:
         yield self
         for child in self.children:
             yield from child.walk()
@@ -70,7 +71,8 @@ class Site:
 
 
 def stringify(value: Any) -> str:
-    """The text of inlines (like pandoc.utils.stringify): notes dropped, spaces and breaks as one space."""
+    """The text of inlines or blocks (like pandoc.utils.stringify): notes dropped, spaces and breaks as
+    one space, code and math as written; blocks run together (a paragraph break adds nothing)."""
     if isinstance(value, list):
         return "".join(stringify(item) for item in value)
     if not isinstance(value, dict):
@@ -80,7 +82,7 @@ def stringify(value: Any) -> str:
         return value["c"]
     if kind in ("Space", "SoftBreak", "LineBreak"):
         return " "
-    if kind in ("Code", "Math", "RawInline"):
+    if kind in ("Code", "Math", "RawInline", "CodeBlock", "RawBlock"):
         return value["c"][1]
     if kind == "Note":
         return ""

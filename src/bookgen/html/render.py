@@ -20,7 +20,14 @@ from bookgen import __version__
 from bookgen.fsutil import write_atomic
 from bookgen.html.pages import OutlineEntry, Page, Site
 from bookgen.model.book import Book
-from bookgen.tools import pandoc_api_version, pandoc_env, pandoc_identity, pandoc_path, run_tool, template_dir
+from bookgen.tools import (
+    pandoc_api_version,
+    pandoc_env,
+    pandoc_identity,
+    pandoc_path,
+    run_tool,
+    template_dir,
+)
 
 LUA_SCRIPT = Path(__file__).resolve().parent / "fragments.lua"
 
@@ -33,7 +40,7 @@ def conversion_salt() -> str:
 
 def fragment_key(page: Page) -> str:
     """The fragment cache's key of a page: its blocks' digest salted with the conversion's inputs."""
-    return hashlib.sha256(f"{conversion_salt()}\0{page.digest}".encode("utf-8")).hexdigest()
+    return hashlib.sha256(f"{conversion_salt()}\0{page.digest}".encode()).hexdigest()
 
 
 def convert_fragments(pages: list[Page], cache_dir: Path) -> tuple[dict[str, str], int]:

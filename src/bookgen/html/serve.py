@@ -10,9 +10,7 @@ manuscript) and tells the open tabs through server-sent events (``/__bookgen/eve
     ok       {}                          a build succeeded without changing a page: the overlay goes
     notice   {"message"}                 e.g. the PDF update is ready (--pdf)
 
-Pages are sent first; Pagefind's index is written after the reload (``search_index=False`` builds
-plus ``refresh_search``), so a save shows in the browser without waiting for the index. Only HTML
-responses get the live-reload script; ``build/html/`` itself never contains it.
+Only HTML responses get the live-reload script; ``build/html/`` itself never contains it.
 """
 
 from __future__ import annotations
@@ -24,12 +22,11 @@ import queue
 import threading
 import time
 import webbrowser
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 from urllib.parse import unquote, urlsplit
 
 from bookgen.errors import BookgenError
-from bookgen.html.builder import refresh_search
 from bookgen.pipeline.build import build
 from bookgen.pipeline.options import BuildOptions, Format
 from bookgen.tools import template_dir
@@ -81,7 +78,7 @@ def _handler(site: Path, hub: Hub, stop: threading.Event) -> type[http.server.Si
         def __init__(self, *args, **kwargs):
             super().__init__(*args, directory=str(site), **kwargs)
 
-        def log_message(self, format: str, *args) -> None:  # noqa: A002 - the base class's signature
+        def log_message(self, format: str, *args) -> None:
             pass
 
         def end_headers(self) -> None:
@@ -95,7 +92,7 @@ def _handler(site: Path, hub: Hub, stop: threading.Event) -> type[http.server.Si
             self.end_headers()
             self.wfile.write(body)
 
-        def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+        def do_GET(self) -> None:
             path = unquote(urlsplit(self.path).path)
             if path == LIVE + "events":
                 return self.events()
@@ -159,10 +156,6 @@ class Rebuilder:
         changed = sorted(name for name, stamp in _stamps(self.site).items() if before.get(name) != stamp)
         self.hub.publish("reload", {"pages": changed}) if changed else self.hub.publish("ok", {})
         self.echo(f"built in {time.monotonic() - started:.2f} s: {len(changed)} pages changed" if changed else "nothing changed")
-        try:
-            refresh_search(self.options.output)
-        except BookgenError as error:
-            self.echo(f"search index: {error}")
         if self.pdf:
             self.update_pdf()
 
@@ -170,7 +163,7 @@ class Rebuilder:
         """The PDF of the same manuscript (the chapter-level update when it can); says when it is ready."""
         started = time.monotonic()
         try:
-            result = build(dataclasses.replace(self.options, formats=(Format.PDF,), search_index=True))
+            result = build(dataclasses.replace(self.options, formats=(Format.PDF,)))
         except BookgenError as error:
             self.echo(f"PDF: error: {error}")
             return
@@ -185,7 +178,7 @@ def serve(manuscript: Path, output: Path, port: int = 8000, open_browser: bool =
     ``manuscript`` until Ctrl-C. Raises BookgenError when the port is taken."""
     import watchfiles  # only this command watches files
 
-    options = BuildOptions(manuscript=manuscript, output=output, formats=(Format.HTML,), search_index=False)
+    options = BuildOptions(manuscript=manuscript, output=output, formats=(Format.HTML,))
     (output / "html").mkdir(parents=True, exist_ok=True)
     hub, stop = Hub(), threading.Event()
     try:

@@ -64,8 +64,7 @@ def build(options: BuildOptions, progress: Progress = lambda message: None) -> B
     with build_lock(output_dir):
         state_path = output_dir / ".work" / STATE_FILE
         digest = inputs_digest(options.manuscript, {"formats": sorted(options.formats), "profile": options.profile.value,
-                                                    "strict": options.strict_effective, "check": options.check, "verify": options.verify,
-                                                    "search": options.search_index})
+                                                    "strict": options.strict_effective, "check": options.check, "verify": options.verify})
         recorded = up_to_date(state_path, digest)
         if recorded is not None:
             result.up_to_date = True

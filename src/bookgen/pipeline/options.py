@@ -46,7 +46,6 @@ class BuildOptions:
     tex_timeout: float | None = None  # seconds; None: book.yaml's build.tex_timeout, else scaled with the book
     verify: bool = True
     check: bool = True  # run the check's fast error rules first
-    search_index: bool = True  # the web edition's search index (bookgen serve writes it after the reload)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "formats", tuple(Format(name) for name in self.formats))
