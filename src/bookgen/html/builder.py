@@ -139,7 +139,7 @@ class HtmlBuilder(Builder):
             self.context.progress(f"writing {len(files)} web pages")
         fragments, _ = convert_fragments(pages, self.work_dir / "fragments")
         self.written = [file for file in sorted(files) if write_if_changed(self.site_dir / file, self._render(file, fragments))]
-        for stale in set(path.name for path in self.site_dir.glob("*.html")) - set(self.keys):
+        for stale in {path.name for path in self.site_dir.glob("*.html")} - set(self.keys):
             (self.site_dir / stale).unlink()
         self._copy_assets()
         if write_if_changed(self.site_dir / SEARCH_DATA, search_data(self.site)):
