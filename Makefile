@@ -5,8 +5,10 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.bookgen-installed
 BOOKGEN := $(BIN)/bookgen
 MANUSCRIPT ?= manuscript
+TOOLS  := .tools
+AXE    := $(TOOLS)/node_modules/axe-core/axe.min.js
 
-.PHONY: all pdf epub test lint check bench clean deps system-deps
+.PHONY: all pdf epub html serve test lint check bench clean deps system-deps
 
 all: deps
 	$(BOOKGEN) build --format all --manuscript $(MANUSCRIPT)
@@ -16,6 +18,12 @@ pdf: deps
 
 epub: deps
 	$(BOOKGEN) build --format epub --manuscript $(MANUSCRIPT)
+
+html: deps
+	$(BOOKGEN) build --format html --manuscript $(MANUSCRIPT)
+
+serve: deps
+	$(BOOKGEN) serve --manuscript $(MANUSCRIPT)
 
 test: deps lint
 	$(BIN)/python -m pytest
@@ -30,7 +38,7 @@ check: deps
 bench: deps
 	$(BIN)/python bench/bench.py
 
-deps: system-deps $(STAMP)
+deps: system-deps $(STAMP) $(AXE)
 
 system-deps:
 	@scripts/system-deps.sh
@@ -40,6 +48,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	@touch $@
+
+# axe-core (the accessibility engine the browser tests inject), from npm into .tools/; no install scripts run.
+$(AXE):
+	npm install --prefix $(TOOLS) --ignore-scripts --no-audit --no-fund --no-save axe-core@4.14.1
 
 clean:
 	rm -rf build

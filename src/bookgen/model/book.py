@@ -24,6 +24,7 @@ from bookgen.model.settings import (
     CheckOptions,
     CrossRef,
     Fonts,
+    HtmlSettings,
     Layout,
     Metadata,
     Numbering,
@@ -56,6 +57,7 @@ class Book:
     check: CheckOptions = field(default_factory=CheckOptions)
     source_digest: str = ""  # hash of book.yaml, for caches
     crossref: CrossRef = field(default_factory=CrossRef)
+    html: HtmlSettings = field(default_factory=HtmlSettings)
 
     @cached_property
     def geometry(self) -> Geometry:
@@ -121,4 +123,5 @@ def load_book(manuscript_dir: Path) -> Book:
     return Book(root, metadata, sections.get("layout", Layout()), sections.get("fonts", Fonts()), numbering,
                 sections.get("build", BuildSettings()), sections.get("print", PrintSettings()),
                 lists["front"], lists.get("parts") or lists.get("chapters", ()), lists["appendices"], lists["back"], doc,
-                sections.get("check", CheckOptions()), digest, sections.get("crossref", CrossRef()))
+                sections.get("check", CheckOptions()), digest, sections.get("crossref", CrossRef()),
+                sections.get("html", HtmlSettings()))

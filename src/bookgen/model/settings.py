@@ -185,6 +185,13 @@ class CrossRef:
 
 
 @dataclass(frozen=True)
+class HtmlSettings:
+    """The web edition (book.yaml ``html:``)."""
+
+    split: str = setting(Choice("chapter", ("chapter", "section"), "one page per chapter-like entry, or per section too"))
+
+
+@dataclass(frozen=True)
 class Metadata:
     """The book's metadata (top-level keys of book.yaml)."""
 
@@ -218,6 +225,7 @@ SECTIONS: dict[str, Option] = {
     "check": Section(CheckOptions, "bookgen check's rules"),
     "numbering": Section(Numbering, "numbering styles"),
     "crossref": Section(CrossRef, "how cross-references print"),
+    "html": Section(HtmlSettings, "the web edition"),
     "layout": Section(Layout, "the page grid"),
     "fonts": Section(Fonts, "fontconfig family names"),
 }

@@ -27,7 +27,7 @@ from bookgen.sources.reading import Source, read_sources
 if TYPE_CHECKING:
     from bookgen.pipeline.builder import BuildContext
 
-OUTPUT_ORDER = ("pdf", "cover", "epub")
+OUTPUT_ORDER = ("pdf", "cover", "epub", "html")
 
 
 def incomplete_sections(book: Book, sources: dict[str, Source]) -> tuple[list[str], list[str]]:
@@ -77,6 +77,9 @@ def build(options: BuildOptions, progress: Progress = lambda message: None) -> B
         context = _prepare(options, book, sources, result, progress)  # pandoc, the check: only when there is work
         for stage in _run_builders(context):
             result.merge(stage)
+        if Format.HTML in options.formats:
+            from bookgen.html.builder import publish_downloads
+            publish_downloads(context)  # the PDF and EPUB built beside the site, now that they are done
         result.outputs = {key: result.outputs[key] for key in OUTPUT_ORDER if key in result.outputs}
         record(state_path, digest, {name: {"path": str(report.path), "pages": report.pages} for name, report in result.outputs.items()},
                result.warnings)
@@ -112,7 +115,7 @@ def _prepare(options: BuildOptions, book: Book, sources: dict[str, Source], resu
 
 
 def _jobs(context: BuildContext) -> list[Callable[[], list[StageResult]]]:
-    """One job per independent output: the interior (with the cover after it, which needs its pages), the EPUB."""
+    """One job per independent output: the interior (with the cover after it, which needs its pages), the EPUB, the web edition."""
     from bookgen.epub.builder import EpubBuilder
     from bookgen.latex.builder import CoverBuilder, InteriorBuilder
 
@@ -129,6 +132,9 @@ def _jobs(context: BuildContext) -> list[Callable[[], list[StageResult]]]:
         jobs.append(lambda: [InteriorBuilder(context, Profile.SCREEN).run()])
     if Format.EPUB in options.formats:
         jobs.append(lambda: [EpubBuilder(context).run()])
+    if Format.HTML in options.formats:
+        from bookgen.html.builder import HtmlBuilder
+        jobs.append(lambda: [HtmlBuilder(context).run()])
     return jobs
 
 

@@ -17,6 +17,7 @@ class Format(StrEnum):
     PDF = "pdf"
     EPUB = "epub"
     COVER = "cover"
+    HTML = "html"
 
 
 class Profile(StrEnum):
