@@ -92,6 +92,14 @@ class BuildSettings:
 
 
 @dataclass(frozen=True)
+class Accessibility:
+    """What the publisher declares about the EPUB's accessibility (book.yaml `accessibility:`)."""
+
+    certified_by: str = ""  # a11y:certifiedBy: who evaluated the EPUB (the publisher, or a certifier)
+    certifier_credential: str = ""  # a11y:certifierCredential, e.g. a certification the certifier holds
+
+
+@dataclass(frozen=True)
 class Metadata:
     title: str
     subtitle: str = ""
@@ -100,6 +108,7 @@ class Metadata:
     keywords: tuple[str, ...] = ()
     abstract: str = ""  # inline text, or the path of a Markdown file in the manuscript
     publisher: str = ""
+    address: str = ""  # 地址: the publisher's, on the 版权页
     isbn: str = ""
     edition: str = ""
     date: str = ""
@@ -155,6 +164,7 @@ class Book:
     back: tuple[Node, ...]
     check: dict = field(default_factory=dict)
     source_digest: str = ""  # hash of book.yaml, for caches
+    accessibility: Accessibility = Accessibility()
 
     @property
     def has_parts(self) -> bool:
@@ -177,7 +187,7 @@ class Book:
 # ---------------------------------------------------------------- validation helpers
 
 _TOP_KEYS = {f.name for f in dataclasses.fields(Metadata)} | {
-    "layout", "fonts", "numbering", "build", "print", "front", "parts", "chapters", "appendices", "back", "check",
+    "layout", "fonts", "numbering", "build", "print", "accessibility", "front", "parts", "chapters", "appendices", "back", "check",
 }
 _COMMON_KEYS = {"title", "id", "file", "status", "draft_number"}
 _ENTRY_KEYS = {
@@ -321,6 +331,7 @@ def load_book(manuscript_dir: Path) -> Book:
     numbering = reader.settings(Numbering, top.get("numbering"), ("numbering",))
     build_settings = reader.settings(BuildSettings, top.get("build"), ("build",))
     press = reader.settings(PrintSettings, top.get("print"), ("print",))
+    accessibility = reader.settings(Accessibility, top.get("accessibility"), ("accessibility",))
     for key in ("icc_profile", "cover_image"):
         if getattr(press, key):
             reader.path(getattr(press, key), ("print", key), key, root)
@@ -347,7 +358,7 @@ def load_book(manuscript_dir: Path) -> Book:
     check = reader.mapping(top.get("check") or {}, ("check",), "check")
 
     digest = hashlib.sha256(yaml_path.read_bytes()).hexdigest()
-    return Book(root, metadata, layout, fonts, numbering, build_settings, press, front, body, appendices, back, check, digest)
+    return Book(root, metadata, layout, fonts, numbering, build_settings, press, front, body, appendices, back, check, digest, accessibility)
 
 
 def isbn_problem(isbn: str) -> str | None:

@@ -112,7 +112,8 @@ def _prepare(options: BuildOptions, book: Book, sources: dict[str, Source], resu
 
 
 def _jobs(context: BuildContext) -> list[Callable[[], list[StageResult]]]:
-    """One job per independent output: the interior (with the cover after it, which needs its pages), the EPUB."""
+    """One job per independent output: the interior (with the cover after it, which needs its pages), the EPUB.
+    With a PDF, the EPUB runs after it in the same job: its page list maps the pages that PDF printed."""
     from bookgen.epub.builder import EpubBuilder
     from bookgen.latex.builder import CoverBuilder, InteriorBuilder
 
@@ -128,7 +129,11 @@ def _jobs(context: BuildContext) -> list[Callable[[], list[StageResult]]]:
     elif Format.PDF in options.formats:
         jobs.append(lambda: [InteriorBuilder(context, Profile.SCREEN).run()])
     if Format.EPUB in options.formats:
-        jobs.append(lambda: [EpubBuilder(context).run()])
+        if jobs:
+            pdf_job = jobs.pop()
+            jobs.append(lambda: pdf_job() + [EpubBuilder(context).run()])
+        else:
+            jobs.append(lambda: [EpubBuilder(context).run()])
     return jobs
 
 

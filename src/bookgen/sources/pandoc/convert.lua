@@ -47,6 +47,24 @@ local function drop_east_asian_breaks(inlines)
   return inlines
 end
 
+-- The printed page of each paragraph, for the EPUB's page list: the LaTeX (only) gets
+-- \bookgenpara{s}{KEY:N} at the start and \bookgenpara{e}{KEY:N} at the end of the N-th paragraph
+-- (Para or Plain, in document order, leaving out notes, tables and figures), which writes the page
+-- where it lands to <unit>.tex.pages (templates/latex/preamble/pagemap.tex_t). bookgen.epub.pagemap
+-- counts the paragraphs of the same AST in the same order.
+local skip = function(element) return element, false end
+local function mark_paragraphs(doc, key)
+  local count = 0
+  local function mark(block)
+    count = count + 1
+    local id = key .. ":" .. count
+    block.content:insert(1, pandoc.RawInline("latex", "\\bookgenpara{s}{" .. id .. "}"))
+    block.content:insert(pandoc.RawInline("latex", "\\bookgenpara{e}{" .. id .. "}"))
+    return block, false
+  end
+  return doc:walk({ traverse = "topdown", Para = mark, Plain = mark, Note = skip, Table = skip, Figure = skip })
+end
+
 local function convert(item)
   local doc = pandoc.read(item.text, request.reader)
   local images = {}
@@ -75,14 +93,15 @@ local function convert(item)
       return img
     end,
   })
-  local latex = pandoc.write(doc, "latex", { wrap_text = "preserve" })
+  local ast = pandoc.write(doc, "json")
+  local latex = pandoc.write(mark_paragraphs(doc, item.key), "latex", { wrap_text = "preserve" })
   -- Plain text (the abstract, as PDF subject and EPUB description): each block's text on a line.
   -- stringify, not the plain writer, which would cost a third of the whole conversion.
   local plain = {}
   for _, block in ipairs(doc.blocks) do
     table.insert(plain, pandoc.utils.stringify(block))
   end
-  return { latex = latex, ast = pandoc.write(doc, "json"), plain = table.concat(plain, "\n"), images = images }
+  return { latex = latex, ast = ast, plain = table.concat(plain, "\n"), images = images }
 end
 
 local out = {}
