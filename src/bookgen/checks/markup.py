@@ -9,9 +9,11 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from bookgen.sources.assemble import walk_blocks
+from bookgen.epub.accessibility import has_alt
+from bookgen.errors import Location
 from bookgen.latex.typeset import tex_environment
-from bookgen.model.book import FONT_SIZES, dimension_bp
+from bookgen.model.book import FONT_SIZES, Book, dimension_bp
+from bookgen.sources.assemble import walk_blocks
 from bookgen.sources.convert import Converted, image_problems, line_of
 from bookgen.sources.reading import Source
 from bookgen.tools import PANDOC_DATA_DIR, pandoc_env, pandoc_path, require
@@ -29,10 +31,10 @@ def _formulas(elements: list[dict]) -> list[tuple[bool, str]]:
 
 def check_markup(ctx: CheckContext, sources: dict[str, Source], converted: dict[str, Converted], with_math: bool,
                  wanted: Callable[[str], bool] = lambda code: True) -> None:
-    """M001–M004; ``wanted`` leaves out rules by code (build's pre-check wants only those that give errors)."""
+    """M001–M005; ``wanted`` leaves out rules by code (build's pre-check wants only those that give errors)."""
     by_id = {f.node.id: f for f in ctx.files if f.node is not None}
     formulas: list[tuple[str, str, bool, str]] = []  # display path, source text, display?, tex
-    walk_ast = (with_math and wanted("M001")) or wanted("M002") or wanted("M004")
+    walk_ast = (with_math and wanted("M001")) or wanted("M002") or wanted("M004") or wanted("M005")
     for node_id, result in converted.items():
         source = sources[node_id]
         display = by_id[node_id].display
@@ -44,6 +46,9 @@ def check_markup(ctx: CheckContext, sources: dict[str, Source], converted: dict[
             _emphasis(ctx, display, source.text, elements)
         if wanted("M004"):
             _image_resolution(ctx, display, source, elements)
+        if wanted("M005"):
+            for message, where in images_without_alt(ctx.book, source, elements):
+                ctx.report("M005", display, where.line or 1, where.column or 1, message)
         formulas += [(display, source.text, is_display, tex) for is_display, tex in _formulas(elements)]
     if with_math and formulas and wanted("M001"):
         _math(ctx, formulas)
@@ -55,6 +60,30 @@ def _emphasis(ctx: CheckContext, display: str, text: str, elements: list[dict]) 
             line = line_of(text, element["c"]) or 1
             column = text.split("\n")[line - 1].find(element["c"]) + element["c"].find("*") + 1
             ctx.report("M002", display, line, max(column, 1), f"'{element['c']}': the emphasis marker is not closed and prints literally")
+
+
+def images_without_alt(book: Book, source: Source, elements: list[dict]) -> list[tuple[str, Location]]:
+    """Images of a section (its AST ``elements``) with no alternative text, at their ``![`` in the Markdown:
+    an EPUB reader's screen reader has nothing to say for them (EPUB Accessibility 1.1, WCAG 1.1.1).
+    A caption counts (pandoc makes it the alt text); an empty one does not."""
+    found = []
+    display = Path(book.root.name) / (source.node.file or "")
+    searched_from = 0
+    for element in elements:
+        if element["t"] != "Image" or has_alt(element):
+            continue
+        src = element["c"][2][0]
+        empty = re.compile(r"!\[\s*\]\([^)]*" + re.escape(Path(src).name))
+        match = empty.search(source.text, searched_from) or empty.search(source.text)
+        if match:
+            searched_from = match.end()
+            line = source.text.count("\n", 0, match.start()) + 1
+            where = Location(display, line, match.start() - source.text.rfind("\n", 0, match.start()))
+        else:
+            where = Location(display, line_of(source.text, Path(src).name) or 1, 1)
+        message = f"image '{src}' has no alternative text: write it between the brackets, ![描述]({Path(src).name}), or give {{alt=\"…\"}}"
+        found.append((message, where))
+    return found
 
 
 def _image_resolution(ctx: CheckContext, display: str, source: Source, elements: list[dict]) -> None:

@@ -81,4 +81,5 @@ RULES = {rule.code: rule for rule in [
     Rule("M002", Severity.WARNING, "emphasis marker that will print literally"),
     Rule("M003", Severity.ERROR, "image not found or outside the manuscript"),
     Rule("M004", Severity.WARNING, "image below 300 dpi at its printed size"),
+    Rule("M005", Severity.WARNING, "image without alternative text (build --strict refuses it)"),
 ]}

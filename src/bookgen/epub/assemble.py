@@ -42,6 +42,8 @@ _CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003fffd"
 _LATIN = "A-Za-z0-9"
 _BOUNDARY = re.compile(f"(?<=[{_CJK}])(?=[{_LATIN}])|(?<=[{_LATIN}])(?=[{_CJK}])")
 _CJK_CHAR = re.compile(f"[{_CJK}]")
+_CJK_TEXT = re.compile(f"[{_CJK}\u3000-\u303f\uff00-\uffef]")  # ideographs and full-width punctuation
+_QUOTES = "“”‘’"
 _LATIN_CHAR = re.compile(f"[{_LATIN}]")
 AUTOSPACE = '<span class="autospace"></span>'
 
@@ -73,19 +75,41 @@ def _edge(inline: dict, last: bool) -> str:
 
 
 def _spaced(inlines: list[dict]) -> list[dict]:
-    """``inlines`` with an autospace span wherever a CJK character meets a Latin letter or digit."""
+    """``inlines`` with an autospace span wherever a CJK character meets a Latin letter or digit, and
+    each quotation mark that quotes Chinese in a ``cjk-quote`` span."""
     out: list[dict] = []
-    for inline in inlines:
+    for index, inline in enumerate(inlines):
         if out and _boundary(_edge(out[-1], True), _edge(inline, False)):
             out.append(_raw_html(AUTOSPACE))
-        if inline["t"] == "Str" and _BOUNDARY.search(inline["c"]):
-            pieces = _BOUNDARY.split(inline["c"])
-            for index, piece in enumerate(pieces):
-                if index:
-                    out.append(_raw_html(AUTOSPACE))
-                out.append({"t": "Str", "c": piece})
-        else:
+        if inline["t"] != "Str":
             out.append(inline)
+            continue
+        before = _edge(inlines[index - 1], True) if index else ""
+        after = _edge(inlines[index + 1], False) if index + 1 < len(inlines) else ""
+        for piece_index, piece in enumerate(_BOUNDARY.split(inline["c"])):
+            if piece_index:
+                out.append(_raw_html(AUTOSPACE))
+            out += _quotes(piece, before, after)
+    return out
+
+
+def _quotes(text: str, before: str, after: str) -> list[dict]:
+    """Str pieces of ``text``, each “ ‘ followed by (” ’ preceded by) CJK text in a span of class
+    ``cjk-quote``: the body face's quotation marks are proportional unless asked for full width
+    (book.css), and the PDF sets them full-width. Quotes around Latin text stay as they are."""
+    out: list[dict] = []
+    start = 0
+    for position, char in enumerate(text):
+        if char not in _QUOTES:
+            continue
+        neighbour = (text[position + 1] if position + 1 < len(text) else after) if char in "“‘" else (text[position - 1] if position else before)
+        if neighbour and _CJK_TEXT.match(neighbour):
+            if position > start:
+                out.append({"t": "Str", "c": text[start:position]})
+            out.append({"t": "Span", "c": [["", ["cjk-quote"], []], [{"t": "Str", "c": char}]]})
+            start = position + 1
+    if start < len(text) or not out:
+        out.append({"t": "Str", "c": text[start:]})
     return out
 
 
@@ -97,7 +121,7 @@ def _boundary(before: str, after: str) -> bool:
 
 
 _UNSPACED = ("Code", "CodeBlock", "Math", "RawInline", "RawBlock")
-_LABELS = {"number", "caption-label"}  # 第1章, 图1.1: printed without glue, as in the PDF
+_LABELS = {"number", "caption-label", "cjk-quote"}  # 第1章, 图1.1: printed without glue, as in the PDF
 
 
 def autospace(value: Any) -> None:

@@ -222,6 +222,14 @@ def finish_epub(source: Path, target: Path, book: Book, finish: Finish) -> None:
             if match:
                 pages.append((int(match.group(1)), element.get("aria-label", ""), f"{relative}#{element.get('id')}"))
         data[name] = _serialise(tree)
+    cover_name = f"{root}/text/cover.xhtml"
+    if cover_name in data:
+        cover = _parse(data[cover_name])
+        _set_title(cover, "封面")
+        for svg in cover.iterfind(".//{http://www.w3.org/2000/svg}svg"):
+            svg.set("role", "img")
+            svg.set("aria-label", f"封面：{meta.title}")
+        data[cover_name] = _serialise(cover)
     values = {"title": meta.title, "subtitle": meta.subtitle, "authors": meta.authors, "publisher": meta.publisher,
               "language": meta.language, "imprint": finish.imprint, "rights": meta.rights}
     data[f"{root}/{TITLE_PAGE}"] = env.get_template("titlepage.xhtml").render(values).encode("utf-8")
@@ -235,7 +243,7 @@ def finish_epub(source: Path, target: Path, book: Book, finish: Finish) -> None:
     nav_name = f"{root}/nav.xhtml"
     nav = _parse(data[nav_name])
     body_href = f"{body_file}#{finish.first_body_id}" if body_file else "nav.xhtml#toc"
-    finish_nav(nav, f"{root}/text/cover.xhtml" in data, body_href, sorted(pages))
+    finish_nav(nav, cover_name in data, body_href, sorted(pages))
     data[nav_name] = _serialise(nav)
     template = next(info for info in infos if info.filename == f"{root}/{TITLE_PAGE}")
     with zipfile.ZipFile(target, "w") as zout:

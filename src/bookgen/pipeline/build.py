@@ -98,6 +98,13 @@ def _prepare(options: BuildOptions, book: Book, sources: dict[str, Source], resu
     for node_id, section in converted.items():
         for message, where in image_problems(book, sources[node_id], section):
             raise ManuscriptError(message, where)
+    if options.strict:  # an EPUB's image without alt text: a warning of `check`, an error of --strict
+        from bookgen.checks.markup import images_without_alt
+        from bookgen.sources.assemble import walk_blocks
+
+        for node_id, section in converted.items():
+            for message, where in images_without_alt(book, sources[node_id], list(walk_blocks(section.ast["blocks"]))):
+                raise ManuscriptError(f"{message} (--strict)", where)
     result.timings["convert"] = time.monotonic() - started
     progress(f"converted {stats.converted}, reused {stats.cached} from the cache")
     result.converted, result.reused = stats.converted, stats.cached

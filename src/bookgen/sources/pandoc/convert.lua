@@ -94,7 +94,10 @@ local function convert(item)
     end,
   })
   local ast = pandoc.write(doc, "json")
-  local latex = pandoc.write(mark_paragraphs(doc, item.key), "latex", { wrap_text = "preserve" })
+  -- The LaTeX has no babel: a passage marked [text]{lang=en} keeps its language in the AST (the EPUB's
+  -- lang attribute) and is plain text to LaTeX, which would otherwise call an undefined \foreignlanguage.
+  local for_latex = doc:walk({ Span = function(span) span.attributes.lang = nil return span end })
+  local latex = pandoc.write(mark_paragraphs(for_latex, item.key), "latex", { wrap_text = "preserve" })
   -- Plain text (the abstract, as PDF subject and EPUB description): each block's text on a line.
   -- stringify, not the plain writer, which would cost a third of the whole conversion.
   local plain = {}
