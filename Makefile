@@ -6,9 +6,13 @@ STAMP  := $(VENV)/.bookgen-installed
 BOOKGEN := $(BIN)/bookgen
 MANUSCRIPT ?= manuscript
 TOOLS  := .tools
-AXE    := $(TOOLS)/node_modules/axe-core/axe.min.js
+AXE_VERSION := 4.14.1
 
-.PHONY: all pdf epub html serve test lint check bench clean deps system-deps
+ACE     := $(TOOLS)/node_modules/.bin/ace-puppeteer
+ACE_VERSION := 1.4.6
+NODE_STAMP := $(TOOLS)/.installed-axe-$(AXE_VERSION)-ace-$(ACE_VERSION)
+
+.PHONY: all pdf epub html serve test lint check bench clean deps system-deps ace
 
 all: deps
 	$(BOOKGEN) build --format all --manuscript $(MANUSCRIPT)
@@ -38,7 +42,18 @@ check: deps
 bench: deps
 	$(BIN)/python bench/bench.py
 
-deps: system-deps $(STAMP) $(AXE)
+deps: system-deps $(STAMP) $(NODE_STAMP)
+
+# From npm into .tools/, in one install (two would prune each other): axe-core, the engine the web
+# edition's browser tests inject, and Ace by DAISY, the EPUB accessibility checker. --ignore-scripts
+# and PUPPETEER_SKIP_DOWNLOAD: no browser or Electron is downloaded; both run on Debian's chromium.
+$(NODE_STAMP):
+	PUPPETEER_SKIP_DOWNLOAD=1 npm install --prefix $(TOOLS) --ignore-scripts --no-audit --no-fund axe-core@$(AXE_VERSION) @daisy/ace@$(ACE_VERSION)
+	@touch $@
+
+# make ace EPUB=build/book.epub: Ace's report in build/ace/ (report.html, report.json)
+ace: deps
+	PUPPETEER_SKIP_DOWNLOAD=1 PUPPETEER_EXECUTABLE_PATH=/usr/bin/chromium $(ACE) --force --outdir build/ace $(EPUB)
 
 system-deps:
 	@scripts/system-deps.sh
@@ -49,9 +64,6 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	@touch $@
 
-# axe-core (the accessibility engine the browser tests inject), from npm into .tools/; no install scripts run.
-$(AXE):
-	npm install --prefix $(TOOLS) --ignore-scripts --no-audit --no-fund --no-save axe-core@4.14.1
 
 clean:
 	rm -rf build

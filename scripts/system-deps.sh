@@ -8,10 +8,10 @@ set -eu
 packages="texlive-xetex texlive-lang-chinese texlive-latex-extra texlive-latex-recommended
   texlive-fonts-recommended latexmk fonts-noto-cjk fonts-noto-core fonts-noto-mono
   fonts-lxgw-wenkai fonts-texgyre fonts-texgyre-math fontconfig poppler-utils
-  default-jre-headless python3-venv python3-pip zbar-tools libgs-common lmodern chromium npm"
+  default-jre-headless python3-venv python3-pip zbar-tools libgs-common lmodern nodejs npm chromium"
 
 missing() {
-  for cmd in xelatex latexmk pdffonts pdfinfo pdftotext pdfimages pdftoppm java fc-match fc-list kpsewhich zbarimg chromium npm; do
+  for cmd in xelatex latexmk pdffonts pdfinfo pdftotext pdfimages pdftoppm java fc-match fc-list kpsewhich zbarimg node npm chromium; do
     command -v "$cmd" >/dev/null 2>&1 || { echo "command $cmd"; return 0; }
   done
   for sty in ctexbook.cls xeCJK.sty fvextra.sty emptypage.sty unicode-math.sty lmodern.sty; do

@@ -8,9 +8,12 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from bookgen.epub.accessibility import has_alt
+from bookgen.errors import Location
 from bookgen.latex.typeset import tex_environment
+from bookgen.model.book import Book
 from bookgen.model.lengths import Length
-from bookgen.sources.assemble import walk_blocks
+from bookgen.sources.ast import walk_blocks
 from bookgen.sources.convert import Converted, image_problems, line_of
 from bookgen.sources.reading import Source
 from bookgen.textrules import CJK_CHAR
@@ -30,10 +33,10 @@ def _formulas(elements: list[dict]) -> list[tuple[bool, str]]:
 
 def check_markup(ctx: CheckContext, sources: dict[str, Source], converted: dict[str, Converted], with_math: bool,
                  wanted: Callable[[str], bool] = lambda code: True) -> None:
-    """M001–M006; ``wanted`` leaves out rules by code (build's pre-check wants only those that give errors)."""
+    """M001–M007; ``wanted`` leaves out rules by code (build's pre-check wants only those that give errors)."""
     by_id = {f.node.id: f for f in ctx.files if f.node is not None}
     formulas: list[tuple[str, str, bool, str]] = []  # display path, source text, display?, tex
-    walk_ast = (with_math and wanted("M001")) or any(wanted(code) for code in ("M002", "M004", "M005", "M006"))
+    walk_ast = (with_math and wanted("M001")) or any(wanted(code) for code in ("M002", "M004", "M005", "M006", "M007"))
     for node_id, result in converted.items():
         source = sources[node_id]
         display = by_id[node_id].display
@@ -47,6 +50,9 @@ def check_markup(ctx: CheckContext, sources: dict[str, Source], converted: dict[
             _underscore_emphasis(ctx, display, source.text, elements)
         if wanted("M004"):
             _image_resolution(ctx, display, source, elements)
+        if wanted("M007"):
+            for message, where in images_without_alt(ctx.book, source, elements):
+                ctx.report("M007", display, where.line or 1, where.column or 1, message)
         formulas += [(display, source.text, is_display, tex) for is_display, tex in _formulas(elements)]
     if wanted("M005"):
         for display, text, _, tex in formulas:
@@ -116,6 +122,30 @@ def _underscore_emphasis(ctx: CheckContext, display: str, text: str, elements: l
             ctx.report("M006", display, line, start + 1,
                        f"'{match.group(0)}' prints with its underscores beside Chinese; write {marker}{match.group(2)}{marker}",
                        Fix(line, start, start + len(match.group(0)), f"{marker}{match.group(2)}{marker}"))
+
+
+def images_without_alt(book: Book, source: Source, elements: list[dict]) -> list[tuple[str, Location]]:
+    """Images of a section (its AST ``elements``) with no alternative text, at their ``![`` in the Markdown:
+    an EPUB reader's screen reader has nothing to say for them (EPUB Accessibility 1.1, WCAG 1.1.1).
+    A caption counts (pandoc makes it the alt text); an empty one does not."""
+    found = []
+    display = book.display(source.node.file or "")
+    searched_from = 0
+    for element in elements:
+        if element["t"] != "Image" or has_alt(element):
+            continue
+        src = element["c"][2][0]
+        empty = re.compile(r"!\[\s*\]\([^)]*" + re.escape(Path(src).name))
+        match = empty.search(source.text, searched_from) or empty.search(source.text)
+        if match:
+            searched_from = match.end()
+            line = source.text.count("\n", 0, match.start()) + 1
+            where = Location(display, line, match.start() - source.text.rfind("\n", 0, match.start()))
+        else:
+            where = Location(display, line_of(source.text, Path(src).name) or 1, 1)
+        message = f"image '{src}' has no alternative text: write it between the brackets, ![描述]({Path(src).name}), or give {{alt=\"…\"}}"
+        found.append((message, where))
+    return found
 
 
 def _image_resolution(ctx: CheckContext, display: str, source: Source, elements: list[dict]) -> None:

@@ -90,4 +90,5 @@ RULES = {rule.code: rule for rule in [
     Rule("X004", Severity.ERROR, "label of the wrong kind for its prefix"),
     Rule("X005", Severity.ERROR, "label with a space or a character a label cannot hold"),
     Rule("X006", Severity.ERROR, "label on something that has no number"),
+    Rule("M007", Severity.WARNING, "image without alternative text (build --strict refuses it)"),
 ]}

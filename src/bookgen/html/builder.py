@@ -19,6 +19,7 @@ import shutil
 import time
 from pathlib import Path
 
+from bookgen.document import assemble_book
 from bookgen.errors import BookgenError
 from bookgen.fsutil import write_atomic, write_if_changed
 from bookgen.html.crawl import crawl
@@ -34,7 +35,6 @@ from bookgen.html.search import SEARCH_DATA, search_data
 from bookgen.pipeline.builder import BuildContext, Builder, Outdated
 from bookgen.pipeline.options import Format, Profile
 from bookgen.pipeline.results import OutputReport
-from bookgen.sources.assemble import assemble_book
 from bookgen.sources.convert import abstract_text
 from bookgen.tools import template_dir
 

@@ -1,4 +1,4 @@
-"""The web edition's pages: the assembled book document (``sources.assemble``) cut into pages.
+"""The web edition's pages: the assembled book document (``bookgen.document``) cut into pages.
 
 The EPUB is written from the same document, so every page shows the titles, numbers, captions and
 placeholders the EPUB and the PDF show. Cutting happens at the headings ``assemble_book`` made for
@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
+from bookgen.document import BookDocument
 from bookgen.model.book import Book
-from bookgen.sources.assemble import Block, BookDocument, walk_blocks
+from bookgen.sources.ast import Block, walk_blocks
 
 APPENDIX_GROUP = "appendices"  # the id assemble_book gives the 附录 heading
 SPECIAL_PAGES = ("index", "copyright", "contents", "search")  # pages made from templates, not from the document

@@ -13,11 +13,11 @@ import jinja2
 from pylatex.utils import escape_latex
 
 from bookgen import __version__
+from bookgen.document import TRUNCATED_MARKER
 from bookgen.latex.document import UNIT_PREFIX, LatexDocument
 from bookgen.model.book import FONT_SIZES, Book, Node
 from bookgen.model.geometry import Geometry
 from bookgen.press.figures import FIGURES_FILE, format_label
-from bookgen.sources.assemble import TRUNCATED_MARKER
 from bookgen.sources.convert import Converted, abstract_text
 from bookgen.sources.reading import Source
 from bookgen.tools import template_dirs, user_cache_dir

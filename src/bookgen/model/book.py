@@ -20,6 +20,7 @@ from bookgen.model.outline import OUTLINE_KEYS, EntryKind, Node, OutlineReader
 from bookgen.model.settings import (
     FONT_SIZES,
     SECTIONS,
+    Accessibility,
     BuildSettings,
     CheckOptions,
     CrossRef,
@@ -58,6 +59,7 @@ class Book:
     source_digest: str = ""  # hash of book.yaml, for caches
     crossref: CrossRef = field(default_factory=CrossRef)
     html: HtmlSettings = field(default_factory=HtmlSettings)
+    accessibility: Accessibility = field(default_factory=Accessibility)
 
     @cached_property
     def geometry(self) -> Geometry:
@@ -124,4 +126,4 @@ def load_book(manuscript_dir: Path) -> Book:
                 sections.get("build", BuildSettings()), sections.get("print", PrintSettings()),
                 lists["front"], lists.get("parts") or lists.get("chapters", ()), lists["appendices"], lists["back"], doc,
                 sections.get("check", CheckOptions()), digest, sections.get("crossref", CrossRef()),
-                sections.get("html", HtmlSettings()))
+                sections.get("html", HtmlSettings()), sections.get("accessibility", Accessibility()))

@@ -185,6 +185,14 @@ class CrossRef:
 
 
 @dataclass(frozen=True)
+class Accessibility:
+    """What the publisher declares about the EPUB's accessibility (book.yaml ``accessibility:``)."""
+
+    certified_by: str = setting(Text("", "a11y:certifiedBy: who evaluated the EPUB (the publisher, or a certifier)"))
+    certifier_credential: str = setting(Text("", "a11y:certifierCredential, e.g. a certification the certifier holds"))
+
+
+@dataclass(frozen=True)
 class HtmlSettings:
     """The web edition (book.yaml ``html:``)."""
 
@@ -202,6 +210,7 @@ class Metadata:
     keywords: tuple[str, ...] = setting(TextList("keywords"))
     abstract: str = setting(TextOrMarkdown("a Markdown file in the manuscript, or the text itself"))
     publisher: str = setting(Text("", "publisher"))
+    address: str = setting(Text("", "地址: the publisher's, on the 版权页"))
     isbn: str = setting(Text("", "ISBN-13; also the EPUB identifier (else a UUID derived from the book)", check=isbn_problem))
     edition: str = setting(Text("", "edition"))
     date: str = setting(Text("", "publication date"))
@@ -226,6 +235,7 @@ SECTIONS: dict[str, Option] = {
     "numbering": Section(Numbering, "numbering styles"),
     "crossref": Section(CrossRef, "how cross-references print"),
     "html": Section(HtmlSettings, "the web edition"),
+    "accessibility": Section(Accessibility, "what the EPUB's accessibility metadata declares"),
     "layout": Section(Layout, "the page grid"),
     "fonts": Section(Fonts, "fontconfig family names"),
 }

@@ -101,6 +101,13 @@ def _prepare(options: BuildOptions, book: Book, sources: dict[str, Source], resu
     for node_id, section in converted.items():
         for message, where in image_problems(book, sources[node_id], section):
             raise ManuscriptError(message, where)
+    if options.strict:  # an EPUB's image without alt text: a warning of `check`, an error of --strict
+        from bookgen.checks.markup import images_without_alt
+        from bookgen.sources.ast import walk_blocks
+
+        for node_id, section in converted.items():
+            for message, where in images_without_alt(book, sources[node_id], list(walk_blocks(section.ast["blocks"]))):
+                raise ManuscriptError(f"{message} (--strict)", where)
     result.timings["convert"] = time.monotonic() - started
     progress(f"converted {stats.converted}, reused {stats.cached} from the cache")
     result.converted, result.reused = stats.converted, stats.cached
@@ -115,7 +122,8 @@ def _prepare(options: BuildOptions, book: Book, sources: dict[str, Source], resu
 
 
 def _jobs(context: BuildContext) -> list[Callable[[], list[StageResult]]]:
-    """One job per independent output: the interior (with the cover after it, which needs its pages), the EPUB, the web edition."""
+    """One job per independent output: the interior (with the cover after it, which needs its pages), the EPUB,
+    the web edition. With a PDF, the EPUB runs after it in the same job: its page list maps the pages that PDF printed."""
     from bookgen.epub.builder import EpubBuilder
     from bookgen.latex.builder import CoverBuilder, InteriorBuilder
 
@@ -131,7 +139,11 @@ def _jobs(context: BuildContext) -> list[Callable[[], list[StageResult]]]:
     elif Format.PDF in options.formats:
         jobs.append(lambda: [InteriorBuilder(context, Profile.SCREEN).run()])
     if Format.EPUB in options.formats:
-        jobs.append(lambda: [EpubBuilder(context).run()])
+        if jobs:
+            pdf_job = jobs.pop()
+            jobs.append(lambda: pdf_job() + [EpubBuilder(context).run()])
+        else:
+            jobs.append(lambda: [EpubBuilder(context).run()])
     if Format.HTML in options.formats:
         from bookgen.html.builder import HtmlBuilder
         jobs.append(lambda: [HtmlBuilder(context).run()])

@@ -14,14 +14,14 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from bookgen.model.book import Book
-from bookgen.sources.assemble import walk_blocks
+from bookgen.sources.ast import walk_blocks
 from bookgen.sources.convert import Converted
 from bookgen.sources.reading import Source
 from bookgen.xref.places import require_resolvable
 from bookgen.xref.table import LabelTable, Numbered, collect_labels
 
 Block = dict[str, Any]
-CAPTION_SPACE = "\u3000"  # between 图1.1 and the caption, as sources.assemble writes it
+CAPTION_SPACE = "\u3000"  # between 图1.1 and the caption, as bookgen.document writes it
 LIST_TYPES = {"figures": "figure", "tables": "table"}  # crossref.lists → refs.lua's object type
 
 

@@ -188,6 +188,24 @@ local latex_quotes = {
   end,
 }
 
+-- The printed page of each paragraph, for the EPUB's page list: the LaTeX (only) gets
+-- \bookgenpara{s}{KEY:N} at the start and \bookgenpara{e}{KEY:N} at the end of the N-th paragraph
+-- (Para or Plain, in document order, leaving out notes, tables and figures), which writes the page
+-- where it lands to <unit>.tex.pages (templates/latex/preamble/pagemap.tex_t). bookgen.epub.pagemap
+-- counts the paragraphs of the same AST in the same order.
+local skip = function(element) return element, false end
+local function mark_paragraphs(doc, key)
+  local count = 0
+  local function mark(block)
+    count = count + 1
+    local id = key .. ":" .. count
+    block.content:insert(1, pandoc.RawInline("latex", "\\bookgenpara{s}{" .. id .. "}"))
+    block.content:insert(pandoc.RawInline("latex", "\\bookgenpara{e}{" .. id .. "}"))
+    return block, false
+  end
+  return doc:walk({ traverse = "topdown", Para = mark, Plain = mark, Note = skip, Table = skip, Figure = skip })
+end
+
 local function convert(item)
   local doc = pandoc.read(item.text, request.reader)
   local images = {}
@@ -219,8 +237,13 @@ local function convert(item)
   doc = doc:walk({ Para = mark_block, Plain = mark_block, Header = mark_block })
   doc = refs.mark(doc, item, request.reader)
   local xref = refs.summary(doc, item.xref_prefixes)
+  local ast = pandoc.write(doc, "json")
+  -- The LaTeX has no babel: a passage marked [text]{lang=en} keeps its language in the AST (the EPUB's
+  -- lang attribute) and is plain text to LaTeX, which would otherwise call an undefined \foreignlanguage.
+  local for_latex = refs.latex(doc):walk({ Span = function(span) span.attributes.lang = nil return span end })
+  for_latex = mark_paragraphs(for_latex, item.key):walk(latex_quotes)
   -- "-smart": the marks print as typed (pandoc's smart output would turn “” into ``'' and —— into ------).
-  local latex = refs.anchors(pandoc.write(refs.latex(doc):walk(latex_quotes), "latex-smart", { wrap_text = "preserve" }), xref)
+  local latex = refs.anchors(pandoc.write(for_latex, "latex-smart", { wrap_text = "preserve" }), xref)
   -- A captioned long table's header as repeated on the following pages gets its 续表 line (preamble).
   latex = latex:gsub("\\endfirsthead\n", "\\endfirsthead\n\\bookgentablecontinued\n")
   -- Plain text (the abstract, as PDF subject and EPUB description): each block's text on a line.
@@ -229,7 +252,7 @@ local function convert(item)
   for _, block in ipairs(doc.blocks) do
     table.insert(plain, pandoc.utils.stringify(block))
   end
-  return { latex = latex, ast = pandoc.write(doc, "json"), plain = table.concat(plain, "\n"), images = images, xref = xref }
+  return { latex = latex, ast = ast, plain = table.concat(plain, "\n"), images = images, xref = xref }
 end
 
 local out = {}
