@@ -18,7 +18,7 @@ from bookgen.cli import main
 from bookgen.errors import ManuscriptError
 from bookgen.model.book import load_book
 from bookgen.pipeline.build import build
-from bookgen.pipeline.options import BuildOptions
+from bookgen.pipeline.options import BuildOptions, Format
 from bookgen.sources.convert import convert_sources
 from bookgen.sources.reading import read_sources
 from bookgen.verify import check_epub
@@ -242,6 +242,22 @@ def test_epub_links_resolve_to_ids_in_the_right_files(xref_build, xref_table):
     assert "图目录" in body and "图A.1\u3000数据分布" in body and "代码2.1\u3000训练循环" in body and "(2.4)" in body
     report = check_epub(epub)
     assert (report.errors, report.warnings) == (0, 0), report.messages
+
+
+def test_web_edition_prints_and_links_every_reference(tmp_path):
+    """The web edition reads the same assembled document as the EPUB: same phrases, links to the page
+    that holds the label (pages cut by chapter), 图目录 included."""
+    result = build_copy(XREF, tmp_path, formats=(Format.HTML,))
+    site = result.outputs["html"].path.parent
+    pages = {page.name: page.read_text(encoding="utf-8") for page in site.glob("*.html")}
+    ids = {name: set(re.findall(r'id="([^"]+)"', text)) for name, text in pages.items()}
+    links = [(name, href) for name, text in pages.items() for href in re.findall(r'<a href="([^"]+)" class="xref"', text)]
+    assert len(links) >= 40
+    for name, href in links:
+        target_page, _, anchor = href.rpartition("#")
+        assert anchor in ids[target_page or name], (name, href)
+    body = re.sub(r"<[^>]+>|\s+", "", "".join(pages.values()))
+    assert all(phrase.replace("60%", "") in body for phrase in PHRASES) and "图目录" in body
 
 
 # ---------------------------------------------------------------- the chapter-level update
