@@ -184,6 +184,47 @@ local latex_quotes = {
   end,
 }
 
+-- Stranded lines (issue 13, item 2), for LaTeX only. A paragraph's last two CJK characters are tied
+-- (xeCJK's \xeCJKnobreak), so its last line never holds a single character and its punctuation (孤字,
+-- a line "程。"). A short paragraph that is a bold label (**教训二：快速迭代**, **教训二**：人才招募策略: it
+-- starts bold and ends without 。！？) is followed by \bookgenleadin (preamble), which keeps it on the
+-- page of the text after it.
+local function ideograph(code)
+  return (code >= 0x3400 and code <= 0x9FFF) or (code >= 0xF900 and code <= 0xFAFF) or code >= 0x20000
+end
+local function tie_last_characters(inlines)
+  local i = #inlines
+  while i > 0 and (inlines[i].t == "Space" or inlines[i].t == "SoftBreak") do i = i - 1 end
+  if i == 0 or inlines[i].t ~= "Str" then return nil end
+  local codes = { utf8.codepoint(inlines[i].text, 1, -1) }
+  local last = #codes
+  while last > 0 and not ideograph(codes[last]) and wide(codes[last]) do last = last - 1 end
+  if last < 2 or not (ideograph(codes[last]) and ideograph(codes[last - 1])) then return nil end
+  local text = inlines[i].text
+  local cut = utf8.offset(text, last)
+  inlines[i] = pandoc.Str(text:sub(1, cut - 1))
+  inlines:insert(i + 1, pandoc.RawInline("latex", "\\xeCJKnobreak{}"))
+  inlines:insert(i + 2, pandoc.Str(text:sub(cut)))
+  return inlines
+end
+local SENTENCE_END = { ["。"] = true, ["！"] = true, ["？"] = true }
+local stranded_lines = {
+  Plain = function(block)
+    block.content = tie_last_characters(block.content) or block.content
+    return block
+  end,
+  Para = function(block)
+    local text = pandoc.utils.stringify(block)
+    local label = block.content[1] and block.content[1].t == "Strong" and text ~= "" and utf8.len(text) <= 60
+        and not SENTENCE_END[utf8.char(utf8.codepoint(text, utf8.offset(text, -1)))]
+    block.content = tie_last_characters(block.content) or block.content
+    if label then
+      return { block, pandoc.RawBlock("latex", "\\bookgenleadin") }
+    end
+    return block
+  end,
+}
+
 local function convert(item)
   local doc = pandoc.read(item.text, request.reader)
   local images = {}
@@ -214,7 +255,7 @@ local function convert(item)
   })
   doc = doc:walk({ Para = mark_block, Plain = mark_block, Header = mark_block })
   -- "-smart": the marks print as typed (pandoc's smart output would turn “” into ``'' and —— into ------).
-  local latex = pandoc.write(doc:walk(latex_quotes), "latex-smart", { wrap_text = "preserve" })
+  local latex = pandoc.write(doc:walk(latex_quotes):walk(stranded_lines), "latex-smart", { wrap_text = "preserve" })
   -- A captioned long table's header as repeated on the following pages gets its 续表 line (preamble).
   latex = latex:gsub("\\endfirsthead\n", "\\endfirsthead\n\\bookgentablecontinued\n")
   -- Plain text (the abstract, as PDF subject and EPUB description): each block's text on a line.
