@@ -21,6 +21,7 @@ from bookgen.model.yamlpos import DataPath, PositionedYaml, load_yaml
 BOOK_FILE = "book.yaml"
 _DIMENSION = re.compile(r"^\d+(\.\d+)?(mm|cm|pt|bp|in)$")
 _BP_PER_UNIT = {"bp": 1.0, "pt": 72 / 72.27, "mm": 72 / 25.4, "cm": 720 / 25.4, "in": 72.0}
+_DATE = re.compile(r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$")  # ISO 8601, as dc:date
 _ID = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
 STATUSES = ("draft", "truncated", "final")
 FONT_SIZES = {"小五": ("-5", 9.0), "五号": ("5", 10.5), "小四": ("-4", 12.0), "四号": ("4", 14.0)}  # body size → (ctex zihao, bp)
@@ -99,6 +100,16 @@ class BuildSettings:
 
 
 @dataclass(frozen=True)
+class Cip:
+    """图书在版编目（CIP）数据 as the CIP centre issued it (GB/T 12451); the 版权页 prints it only when given."""
+
+    title_line: str = ""  # 书名/著者．—出版地：出版者，出版年
+    isbn: str = ""
+    classification: str = ""  # Ⅰ.①… Ⅱ.①… Ⅲ.①… Ⅳ.①TP18 (主题词 and 分类号)
+    number: str = ""  # CIP 数据核字号, e.g. （2026）第012345号
+
+
+@dataclass(frozen=True)
 class Metadata:
     title: str
     subtitle: str = ""
@@ -115,6 +126,8 @@ class Metadata:
     cover: str = ""  # image path inside the manuscript
     price: str = ""  # 定价, e.g. 59.00元
     printing: str = ""  # 印次, e.g. 1
+    address: str = ""  # 出版者地址 (版本记录)
+    cip: Cip | None = None  # printed above the 版本记录 when given
 
     def identifier(self) -> str:
         """ISBN when set, else a UUID derived from title and authors: the same from build to build."""
@@ -310,6 +323,8 @@ def load_book(manuscript_dir: Path) -> Book:
             continue
         if key in ("authors", "keywords"):
             meta[key] = reader.texts(top[key], (key,), key)
+        elif key == "cip":
+            meta[key] = _cip(reader, top[key]) if top[key] is not None else ""  # `cip:` left empty: none
         elif key == "cover" and top[key]:
             meta[key] = reader.path(top[key], (key,), key, root)
         else:
@@ -318,6 +333,8 @@ def load_book(manuscript_dir: Path) -> Book:
         raise reader.fail("'slug' names the output files: use Latin letters, digits, '-', '_' or '.'", ("slug",))
     if "language" in meta and not re.match(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$", meta["language"]):
         raise reader.fail(f"'language' must be a language tag like zh-CN, not '{meta['language']}'", ("language",))
+    if meta.get("date") and not _DATE.match(meta["date"]):
+        raise reader.fail(f"'date' must be a date like 2026-01-15 (or 2026-01, 2026), not '{meta['date']}'", ("date",))
     metadata = Metadata(**{k: v for k, v in meta.items() if v != "" or k == "title"})
 
     layout = reader.settings(Layout, top.get("layout"), ("layout",))
@@ -355,6 +372,18 @@ def load_book(manuscript_dir: Path) -> Book:
 
     digest = hashlib.sha256(yaml_path.read_bytes()).hexdigest()
     return Book(root, metadata, layout, fonts, numbering, build_settings, press, front, body, appendices, back, check, digest)
+
+
+def _cip(reader: _Reader, value: Any) -> Cip:
+    """book.yaml's `cip:` record: all four fields, the ISBN checked."""
+    cip = reader.settings(Cip, value, ("cip",))
+    for name in ("title_line", "isbn", "classification", "number"):
+        if not getattr(cip, name):
+            raise reader.fail(f"'cip' needs '{name}' (title_line, isbn, classification and number)", ("cip",))
+    problem = isbn_problem(cip.isbn)
+    if problem:
+        raise reader.fail(problem, ("cip", "isbn"))
+    return cip
 
 
 def isbn_problem(isbn: str) -> str | None:
