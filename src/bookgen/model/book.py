@@ -37,6 +37,18 @@ def dimension_bp(value: str) -> float:
 # ---------------------------------------------------------------- settings (book.yaml sections)
 
 @dataclass(frozen=True)
+class Openings:
+    """Where each kind of unit opens (book.yaml `layout.open`): right (a recto, after a blank verso if
+    need be) or any (the next page)."""
+
+    front: str = "right"  # 摘要, 前言, 目录
+    part: str = "right"
+    chapter: str = "right"
+    appendix: str = "any"  # 附录A, 附录B … follow on the next page
+    back: str = "any"  # 致谢, 后记 …
+
+
+@dataclass(frozen=True)
 class Layout:
     """The page grid (house style: a text block measured in characters and lines)."""
 
@@ -54,6 +66,7 @@ class Layout:
     placeholder: str = "本节待撰写"
     caption_label: str = "{name}{number}"  # 图1.1 / 表1.1 in PDF and EPUB; "{name} {number}" puts a space
     table_continued: str = "续表{number}"  # above a long table's header on the pages it continues on
+    open: Openings = field(default_factory=Openings)  # right | any, per kind of unit
 
     def caption(self, name: str, number: str) -> str:
         """A caption's label as printed: ('表', '2.1') → '表2.1' with the default ``caption_label``."""
@@ -279,6 +292,10 @@ class _Reader:
         for key, raw in mapping.items():
             default = names[key].default
             where = at + (key,)
+            factory = names[key].default_factory
+            if dataclasses.is_dataclass(factory):  # a nested settings mapping (layout.open)
+                kwargs[key] = self.settings(factory, raw, where)
+                continue
             if isinstance(default, bool):
                 ok = isinstance(raw, bool)
             elif isinstance(default, int):
@@ -341,6 +358,8 @@ def load_book(manuscript_dir: Path) -> Book:
     _check_choice(reader, layout.punctuation, ("quanjiao", "banjiao", "kaiming", "CCT", "plain"), ("layout", "punctuation"))
     _check_choice(reader, layout.font_size, tuple(FONT_SIZES), ("layout", "font_size"))
     _check_choice(reader, layout.footnote_style, ("arabic", "circled"), ("layout", "footnote_style"))
+    for kind in dataclasses.fields(Openings):
+        _check_choice(reader, getattr(layout.open, kind.name), ("right", "any"), ("layout", "open", kind.name))
     fonts = reader.settings(Fonts, top.get("fonts"), ("fonts",))
     numbering = reader.settings(Numbering, top.get("numbering"), ("numbering",))
     build_settings = reader.settings(BuildSettings, top.get("build"), ("build",))
