@@ -57,7 +57,7 @@ class Layout:
     font_size: str = "五号"  # 10.5bp; 小四 12bp, 小五 9bp …
     chars_per_line: int = 40
     lines_per_page: int = 36
-    inner_margin: str = "22mm"
+    inner_margin: str = "20mm"  # 订口; the 切口 (outer) is what the trim leaves: 185 − 20 − 40 × 10.5bp ≈ 16.8 mm
     top_margin: str = "24mm"
     line_spread: float = 1.3
     punctuation: str = "quanjiao"  # ctex punct= style
