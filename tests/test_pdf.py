@@ -72,7 +72,7 @@ def test_chapters_open_on_recto(built):
     pages = pdf_pages(built.outputs["pdf"].path)
     toc_pages = {i for i, page in enumerate(pages) if re.search(r"\. \. \.", page)}  # dot leaders
     for node in built.book.nodes():
-        if node.kind in ("chapter", "part", "appendix"):
+        if node.kind in ("chapter", "part"):  # appendices follow on the next page (layout.open, issue 13 item 10)
             heading = plain(node.heading)
             index = next(i for i, page in enumerate(pages)
                          if i not in toc_pages and heading in plain("\n".join(page.splitlines()[:8])))
