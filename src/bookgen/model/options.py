@@ -286,9 +286,39 @@ class Section(Option):
         check_keys(value, list(options), problems, at, "", f"; '{name}' has: {', '.join(options)}")
         return self.settings(**read_options(value, options, problems, at))
 
+    def yaml_default(self) -> Any:
+        return {key: option.yaml_default() for key, option in declared(self.settings).items()}
+
+
+class Record(Section):
+    """A nested mapping that may be left out (None), every field required when it is given (book.yaml
+    ``cip:``); ``check`` returns what is wrong with a complete record, or None."""
+
+    def __init__(self, settings: type, description: str, check: Callable[[Any], str | None] | None = None):
+        super().__init__(settings, description)
+        self.check = check
+
+    def validate(self, value: Any, name: str, problems: Problems, at: DataPath) -> Any:
+        if value is None:
+            return None
+        record = super().validate(value, name, problems, at)
+        missing = [key for key in declared(self.settings) if not getattr(record, key)]
+        if missing:
+            raise Invalid(f"'{name}' needs {', '.join(repr(key) for key in missing)} ({', '.join(declared(self.settings))})")
+        problem = self.check(record) if self.check else None
+        if problem:
+            raise Invalid(problem)
+        return record
+
+    def yaml_default(self) -> Any:
+        return None
+
 
 def setting(option: Option) -> Any:
-    """Declare a dataclass field as a book.yaml option: the default comes from the option."""
+    """Declare a dataclass field as a book.yaml option: the default comes from the option (a nested
+    section's default is its settings class with their defaults)."""
+    if type(option) is Section:
+        return field(default_factory=option.settings, metadata={"option": option})
     if isinstance(option.default, (dict, list)):
         return field(default_factory=lambda: type(option.default)(), metadata={"option": option})
     return field(default=option.default, metadata={"option": option})

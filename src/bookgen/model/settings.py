@@ -22,6 +22,7 @@ from bookgen.model.options import (
     ManuscriptPath,
     Number,
     Option,
+    Record,
     Section,
     Text,
     TextList,
@@ -69,6 +70,17 @@ def _needs_number(form: str) -> str | None:
 # ---------------------------------------------------------------- sections
 
 @dataclass(frozen=True)
+class Openings:
+    """Where each kind of unit opens: right (a recto, after a blank verso if need be) or any (the next page)."""
+
+    front: str = setting(Choice("right", ("right", "any"), "摘要, 前言, 目录"))
+    part: str = setting(Choice("right", ("right", "any"), "part pages"))
+    chapter: str = setting(Choice("right", ("right", "any"), "chapters"))
+    appendix: str = setting(Choice("any", ("right", "any"), "附录A, 附录B …: on the next page by default"))
+    back: str = setting(Choice("any", ("right", "any"), "致谢, 后记 …"))
+
+
+@dataclass(frozen=True)
 class Layout:
     """The page grid (house style: a text block measured in characters and lines)."""
 
@@ -77,7 +89,7 @@ class Layout:
     font_size: str = setting(Choice("五号", tuple(FONT_SIZES), "body size: 小五 9bp, 五号 10.5bp, 小四 12bp, 四号 14bp"))
     chars_per_line: int = setting(Number(40, "the text block is exactly this many characters wide", whole=True))
     lines_per_page: int = setting(Number(36, "… and this many lines high", whole=True))
-    inner_margin: Length = setting(LengthOption("22mm", "margin on the binding side"))
+    inner_margin: Length = setting(LengthOption("20mm", "订口, the binding side; the 切口 (outer) is what the trim leaves"))
     top_margin: Length = setting(LengthOption("24mm", "margin above the text block"))
     line_spread: float = setting(Number(1.3, "ctex linespread factor"))
     punctuation: str = setting(Choice("quanjiao", PUNCTUATION_STYLES, "ctex punct= style"))
@@ -88,6 +100,8 @@ class Layout:
                                       check=_needs_number))
     table_continued: str = setting(Text("续表{number}", "above a long table's repeated header (or '表{number}（续）')",
                                         check=_needs_number))
+
+    open: Openings = setting(Section(Openings, "where each kind of unit opens: right | any"))
 
     def caption(self, name: str, number: str) -> str:
         """A caption's label as printed: ('表', '2.1') → '表2.1' with the default ``caption_label``."""
@@ -200,6 +214,23 @@ class HtmlSettings:
 
 
 @dataclass(frozen=True)
+class Cip:
+    """图书在版编目（CIP）数据 as the CIP centre issued it (GB/T 12451); the 版权页 prints it only when given."""
+
+    title_line: str = setting(Text("", "书名/著者．—出版地：出版者，出版年"))
+    isbn: str = setting(Text("", "the ISBN in the CIP record", check=isbn_problem))
+    classification: str = setting(Text("", "Ⅰ.①… Ⅱ.①… Ⅲ.①… Ⅳ.①TP18 (主题词 and 分类号)"))
+    number: str = setting(Text("", "CIP 数据核字号, e.g. （2026）第012345号"))
+
+
+_ISO_DATE = re.compile(r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$")
+
+
+def _date_problem(date: str) -> str | None:
+    return None if _ISO_DATE.match(date) else f"'date' must be a date like 2026-01-15 (or 2026-01, 2026), not '{date}'"
+
+
+@dataclass(frozen=True)
 class Metadata:
     """The book's metadata (top-level keys of book.yaml)."""
 
@@ -213,12 +244,13 @@ class Metadata:
     address: str = setting(Text("", "地址: the publisher's, on the 版权页"))
     isbn: str = setting(Text("", "ISBN-13; also the EPUB identifier (else a UUID derived from the book)", check=isbn_problem))
     edition: str = setting(Text("", "edition"))
-    date: str = setting(Text("", "publication date"))
+    date: str = setting(Text("", "publication date, ISO 8601 (2026-01-15): the 版权页 prints 2026年1月", check=_date_problem))
     rights: str = setting(Text("", "rights statement"))
     slug: str = setting(Text("book", "output file names: build/<slug>.pdf", check=_slug_problem))
     cover: str = setting(ManuscriptPath("an image in the manuscript, used as the EPUB cover"))
     price: str = setting(Text("", "定价, e.g. 59.00元 (版权页, back cover)"))
     printing: str = setting(Text("", "印次"))
+    cip: Cip | None = setting(Record(Cip, "the CIP record (GB/T 12451), printed on the 版权页 when given"))
 
     def identifier(self) -> str:
         """ISBN when set, else a UUID derived from title and authors: the same from build to build."""

@@ -206,6 +206,47 @@ local function mark_paragraphs(doc, key)
   return doc:walk({ traverse = "topdown", Para = mark, Plain = mark, Note = skip, Table = skip, Figure = skip })
 end
 
+-- Stranded lines (issue 13, item 2), for LaTeX only. A paragraph's last two CJK characters are tied
+-- (xeCJK's \xeCJKnobreak), so its last line never holds a single character and its punctuation (孤字,
+-- a line "程。"). A short paragraph that is a bold label (**教训二：快速迭代**, **教训二**：人才招募策略: it
+-- starts bold and ends without 。！？) is followed by \bookgenleadin (preamble), which keeps it on the
+-- page of the text after it.
+local function ideograph(code)
+  return (code >= 0x3400 and code <= 0x9FFF) or (code >= 0xF900 and code <= 0xFAFF) or code >= 0x20000
+end
+local function tie_last_characters(inlines)
+  local i = #inlines
+  while i > 0 and (inlines[i].t == "Space" or inlines[i].t == "SoftBreak") do i = i - 1 end
+  if i == 0 or inlines[i].t ~= "Str" then return nil end
+  local codes = { utf8.codepoint(inlines[i].text, 1, -1) }
+  local last = #codes
+  while last > 0 and not ideograph(codes[last]) and wide(codes[last]) do last = last - 1 end
+  if last < 2 or not (ideograph(codes[last]) and ideograph(codes[last - 1])) then return nil end
+  local text = inlines[i].text
+  local cut = utf8.offset(text, last)
+  inlines[i] = pandoc.Str(text:sub(1, cut - 1))
+  inlines:insert(i + 1, pandoc.RawInline("latex", "\\xeCJKnobreak{}"))
+  inlines:insert(i + 2, pandoc.Str(text:sub(cut)))
+  return inlines
+end
+local SENTENCE_END = { ["。"] = true, ["！"] = true, ["？"] = true }
+local stranded_lines = {
+  Plain = function(block)
+    block.content = tie_last_characters(block.content) or block.content
+    return block
+  end,
+  Para = function(block)
+    local text = pandoc.utils.stringify(block)
+    local label = block.content[1] and block.content[1].t == "Strong" and text ~= "" and utf8.len(text) <= 60
+        and not SENTENCE_END[utf8.char(utf8.codepoint(text, utf8.offset(text, -1)))]
+    block.content = tie_last_characters(block.content) or block.content
+    if label then
+      return { block, pandoc.RawBlock("latex", "\\bookgenleadin") }
+    end
+    return block
+  end,
+}
+
 local function convert(item)
   local doc = pandoc.read(item.text, request.reader)
   local images = {}
@@ -241,7 +282,8 @@ local function convert(item)
   -- The LaTeX has no babel: a passage marked [text]{lang=en} keeps its language in the AST (the EPUB's
   -- lang attribute) and is plain text to LaTeX, which would otherwise call an undefined \foreignlanguage.
   local for_latex = refs.latex(doc):walk({ Span = function(span) span.attributes.lang = nil return span end })
-  for_latex = mark_paragraphs(for_latex, item.key):walk(latex_quotes)
+  -- stranded lines before the page marks: the tie looks at a paragraph's last text, the lead-in at its first
+  for_latex = mark_paragraphs(for_latex:walk(latex_quotes):walk(stranded_lines), item.key)
   -- "-smart": the marks print as typed (pandoc's smart output would turn “” into ``'' and —— into ------).
   local latex = refs.anchors(pandoc.write(for_latex, "latex-smart", { wrap_text = "preserve" }), xref)
   -- A captioned long table's header as repeated on the following pages gets its 续表 line (preamble).
