@@ -62,10 +62,10 @@ def test_sheets_characters_and_spine(tmp_path):
     book = load_book(write_book(tmp_path, "title: 书\n"))
     sheets = {total: copyright_page(book, total, tmp_path / str(total)) for total in (64, 49, 51)}
     assert sheets[64].printed_sheets == 4 and sheets[49].printed_sheets == 3.125 and sheets[51].printed_sheets == 3.25
-    assert sheets[64].thousand_characters == 92.16  # 40 字 × 36 行 × 64 页 ÷ 1000
+    assert sheets[64].thousand_characters == 92  # 40 字 × 36 行 × 64 页 ÷ 1000 = 92.16: whole 千字, as printed
     assert spine_width(320, book) == pytest.approx(16.0)  # 320 pages ÷ 2 × 0.1 mm
     odd = load_book(write_book(tmp_path / "odd", "title: 书\nlayout: {trim_width: 150mm, trim_height: 200mm}\n"))
-    assert copyright_page(odd, 64, tmp_path / "odd-64") == CopyrightFigures(None, 92.16)  # no 开本: no 印张
+    assert copyright_page(odd, 64, tmp_path / "odd-64") == CopyrightFigures(None, 92)  # no 开本: no 印张
     assert CopyrightFigures.of_run(tmp_path / "nothing") is None
 
 
@@ -154,7 +154,7 @@ def test_manifest_and_reports(package):
     manifest = pack.manifest
     assert manifest["preflight_passed"] and manifest["epubcheck"].startswith("EPUBCheck: 0 errors, 0 warnings")
     assert manifest["printed_sheets"] == manifest["pages"] / 16
-    assert manifest["thousand_characters"] == 40 * 36 * manifest["pages"] / 1000
+    assert manifest["thousand_characters"] == round(40 * 36 * manifest["pages"] / 1000)  # whole 千字, as the 版权页 prints
     assert manifest["incomplete"] == ["unwritten: 1.3 尚未写成的一节", "truncated: 2.3 引用与脚注"]
     assert set(manifest["tools"]) >= {"bookgen", "pandoc", "xetex", "epubcheck"}
     with zipfile.ZipFile(pack.path) as archive:

@@ -115,6 +115,14 @@ def _unit_plan(outline: dict[str, list[dict]]) -> dict[str, list[tuple[str, str,
             "back": [unit(entry, "front-entry", "entry") for entry in outline["back"]]}
 
 
+def toc_numbers(book: Book) -> dict[str, list[str]]:
+    """The numbers the contents print, chapters (第12章, 附录G) and sections (10.12, G.11), each once: the
+    preamble sizes the contents' number boxes to the widest of them."""
+    chapters = [node for node in book.nodes() if node.kind.is_chapter]
+    return {"chapters": list(dict.fromkeys(node.number for node in chapters)),
+            "sections": list(dict.fromkeys(child.number for node in chapters for child in node.children))}
+
+
 def book_context(book: Book, converted: dict[str, Converted], profile: str = "screen") -> dict[str, Any]:
     """What every LaTeX template sees of the book (metadata, layout, fonts, numbering, press values) but its outline.
 
@@ -135,6 +143,7 @@ def book_context(book: Book, converted: dict[str, Converted], profile: str = "sc
         "truncated_marker": TRUNCATED_MARKER,
         "profile": profile,
         "press": press_context(book),
+        "toc_numbers": toc_numbers(book),
         "pdf": {
             "title": meta.title + (f"：{meta.subtitle}" if meta.subtitle else ""),
             "author": "，".join(meta.authors),
