@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 from click.testing import CliRunner
-from conftest import pdftotext, write_book
 
 from bookgen.cli import main
+from conftest import pdftotext, write_book
 
 BOOK = "title: 书\nslug: f\nlayout:\n  footnote_style: circled\nchapters:\n  - title: 一\n    file: a.md\n"
 
