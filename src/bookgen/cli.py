@@ -147,7 +147,7 @@ def build_command(fmt: str, profile: str, allow_incomplete: bool, manuscript: Pa
     for node in result.book.files():
         file = node.file or ""
         if not (result.book.root / file).is_file():  # named in book.yaml, not there: say which, so a typo is seen
-            click.echo(f"  missing file: {manuscript / file} ({node.heading}, printed as unwritten)")
+            click.echo(f"  missing file: {result.book.display(file)} ({node.heading}, printed as unwritten)")
     if result.truncated:
         click.echo(f"truncated sections: {len(result.truncated)}: {', '.join(result.truncated)}")
     for warning in result.warnings:
