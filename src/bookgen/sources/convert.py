@@ -23,8 +23,10 @@ from bookgen.sources.reading import Source
 from bookgen.tools import PANDOC_DATA_DIR, pandoc_env, pandoc_identity, pandoc_path
 from bookgen.xref.kinds import RefKind
 
-# Pandoc's Markdown; "smart" off so “” stay CJK quotes, "latex_macros" off so raw TeX reaches TeX untouched.
-READER = "markdown-smart-latex_macros+east_asian_line_breaks"
+# Pandoc's Markdown; "smart" off so “” stay CJK quotes, "latex_macros" off so raw TeX reaches TeX untouched;
+# no title block or YAML metadata in a section (a first line "% …" or a "---" block would vanish: it prints);
+# ==highlight== marks text (convert.lua prints it in both outputs).
+READER = "markdown-smart-latex_macros-pandoc_title_block-yaml_metadata_block+east_asian_line_breaks+mark"
 LUA_SCRIPT = PANDOC_DATA_DIR / "convert.lua"
 REFS_SCRIPT = PANDOC_DATA_DIR / "refs.lua"  # loaded by convert.lua
 PANDOC_TIMEOUT = 300
@@ -39,6 +41,7 @@ class Converted:
     plain: str
     images: tuple[str, ...]
     xref: dict  # refs.lua's summary: {"targets": [...], "references": [...]} in document order (bookgen.xref)
+    unprinted: tuple[str, ...] = ()  # raw HTML tags the PDF cannot render, as typed (the EPUB has them)
 
 
 @dataclass
@@ -99,7 +102,7 @@ def convert_sources(book: Book, sources: dict[str, Source], cache_dir: Path, job
         for item, entry_path in pending:
             converted = results[item["key"]]
             entry = {"latex": converted.latex, "ast": converted.ast, "plain": converted.plain, "images": converted.images,
-                     "xref": converted.xref}
+                     "xref": converted.xref, "unprinted": converted.unprinted}
             write_atomic(entry_path, json.dumps(entry, ensure_ascii=False))  # not asdict(): it deep-copies the AST
             stats.converted += 1
     return results, stats
@@ -108,7 +111,7 @@ def convert_sources(book: Book, sources: dict[str, Source], cache_dir: Path, job
 def _read_cache(path: Path) -> Converted | None:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        return Converted(data["latex"], data["ast"], data["plain"], tuple(data["images"]), data["xref"])
+        return Converted(data["latex"], data["ast"], data["plain"], tuple(data["images"]), data["xref"], tuple(data["unprinted"]))
     except (OSError, ValueError, KeyError, TypeError):
         return None  # missing or damaged entry: convert again
 
@@ -134,7 +137,8 @@ def _run_pandoc(items: list[dict]) -> dict[str, Converted | str]:
         if "error" in result:
             out[key] = result["error"].strip().splitlines()[0]
             continue
-        out[key] = Converted(result["latex"], json.loads(result["ast"]), result["plain"], tuple(result["images"]), result["xref"])
+        out[key] = Converted(result["latex"], json.loads(result["ast"]), result["plain"], tuple(result["images"]), result["xref"],
+                             tuple(result["unprinted"]))
     return out
 
 

@@ -35,15 +35,33 @@ local function wide(code)
       or (code >= 0x20000 and code <= 0x3FFFD)
 end
 
+-- Inline containers (their content is text of the paragraph).
+local NESTED = { Emph = true, Strong = true, Underline = true, Strikeout = true, Superscript = true,
+  Subscript = true, SmallCaps = true, Span = true, Link = true, Quoted = true, Cite = true }
+
 -- east_asian_line_breaks is a transform pandoc's command line applies after reading; pandoc.read
--- does not, so do it here: a line break between two wide characters is dropped, not a space.
+-- does not, so do it here, and for more than pandoc does: a line break vanishes (it is not a space)
+-- between CJK text and CJK text, and between CJK text and inline material on its side — closing or
+-- opening quotes (“好”), a link, **重点**, *斜体*, inline code, math, a footnote mark — whichever side
+-- of the break it is on. A container counts by the text at its edge; a Latin edge keeps the space.
+local CURLY = { ["“"] = true, ["”"] = true, ["‘"] = true, ["’"] = true }
+local MARKUP = { Code = true, Math = true, Note = true, RawInline = true, Image = true }
+local function break_side(inline, last)
+  if inline.t == "Str" and inline.text ~= "" then
+    local char = utf8.codepoint(inline.text, last and utf8.offset(inline.text, -1) or 1)
+    return (wide(char) or CURLY[utf8.char(char)]) and "cjk" or "latin"
+  elseif MARKUP[inline.t] then
+    return "markup"
+  elseif NESTED[inline.t] and #inline.content > 0 then
+    return break_side(inline.content[last and #inline.content or 1], last)
+  end
+  return "latin"
+end
 local function drop_east_asian_breaks(inlines)
   for i = #inlines - 1, 2, -1 do
-    local before, after = inlines[i - 1], inlines[i + 1]
-    if inlines[i].t == "SoftBreak" and before.t == "Str" and after.t == "Str" then
-      local last = utf8.codepoint(before.text, utf8.offset(before.text, -1))
-      local first = utf8.codepoint(after.text, 1)
-      if wide(last) and wide(first) then
+    if inlines[i].t == "SoftBreak" then
+      local before, after = break_side(inlines[i - 1], true), break_side(inlines[i + 1], false)
+      if (before == "cjk" and after ~= "latin") or (after == "cjk" and before ~= "latin") then
         inlines:remove(i)
       end
     end
@@ -59,8 +77,6 @@ end
 -- characters stay in the text. Runs over each block's inlines, not into notes (a note is its own text).
 local OPENING = { ["“"] = "”", ["‘"] = "’" }
 local CLOSING = { ["”"] = "“", ["’"] = "‘" }
-local NESTED = { Emph = true, Strong = true, Underline = true, Strikeout = true, Superscript = true,
-  Subscript = true, SmallCaps = true, Span = true, Link = true, Quoted = true, Cite = true }
 
 -- The block's text as a list of characters: {char, wide, str, at}: the str-th Str element of the
 -- block (in reading order) holds it as its at-th character; code, math and spaces count as Latin.
@@ -247,6 +263,255 @@ local stranded_lines = {
   end,
 }
 
+-- CJK typed in a formula ($速度 = 路程$) has no glyph in the math face: each run of wide characters
+-- outside a \text-like argument becomes \text{…}, which prints in the body face (LaTeX) and as
+-- <mtext> (MathML), in both outputs alike.
+local TEXT_ARGUMENT = { text = true, textrm = true, textbf = true, textit = true, textsf = true, texttt = true,
+  mbox = true, hbox = true, operatorname = true, mathrm = true }
+local function wrap_cjk_runs(text)
+  local out, run = {}, {}
+  local function flush()
+    if #run > 0 then
+      table.insert(out, "\\text{" .. table.concat(run) .. "}")
+      run = {}
+    end
+  end
+  for _, code in utf8.codes(text) do
+    if wide(code) then
+      table.insert(run, utf8.char(code))
+    else
+      flush()
+      table.insert(out, utf8.char(code))
+    end
+  end
+  flush()
+  return table.concat(out)
+end
+local function text_in_math(math)
+  local out, at = {}, 1
+  while at <= #math.text do
+    local from, to, name = math.text:find("\\(%a+)%s*%b{}", at)
+    while from and not TEXT_ARGUMENT[name] do
+      from, to, name = math.text:find("\\(%a+)%s*%b{}", from + 1)
+    end
+    table.insert(out, wrap_cjk_runs(math.text:sub(at, (from or #math.text + 1) - 1)))
+    if not from then break end
+    table.insert(out, math.text:sub(from, to))
+    at = to + 1
+  end
+  math.text = table.concat(out)
+  return math
+end
+
+-- A link to a URL has its target percent-encoded (RFC 3986, as the PDF's /URI requires: 7-bit ASCII):
+-- every byte outside ASCII becomes %XX; what is already ASCII stays as typed.
+local function percent_encode(link)
+  if link.target:match("^%a[%w+.-]*:") then
+    link.target = link.target:gsub("[\128-\255]", function(byte) return string.format("%%%02X", byte:byte()) end)
+  end
+  return link
+end
+
+-- For LaTeX only: where a long Latin string may break. An identifier, path or URL in running text, in
+-- a table cell or in inline code (SOME_VERY_LONG_IDENTIFIER, a/b/c.d) gets \bookgenbreak (preamble)
+-- after each _ / . - ? = & of a word of LONG_WORD characters or more; shorter words (e.g., 3.14) never
+-- break. A URL typed as a link with CJK in it (<https://example.com/路径>) prints as \bookgenurl: one
+-- monospaced face, no CJK–Latin spacing, breaking at the same points.
+local LONG_WORD = 16
+local BREAK_AFTER = "[_/%.%-?=&]"
+local function break_points(text, make)
+  local pieces = pandoc.Inlines({})
+  for word, space in text:gmatch("([^ ]*)( ?)") do
+    if utf8.len(word) >= LONG_WORD and word:find(BREAK_AFTER) then
+      for part, sep in word:gmatch("([^_/%.%-?=&]*)([_/%.%-?=&]*)") do
+        if part .. sep ~= "" then
+          pieces:insert(make(part .. sep))
+          if sep ~= "" then pieces:insert(pandoc.RawInline("latex", "\\bookgenbreak{}")) end
+        end
+      end
+    elseif word ~= "" then
+      pieces:insert(make(word))
+    end
+    if space ~= "" then pieces:insert(make(space)) end
+  end
+  return pieces
+end
+local function url_text(link)
+  local text = pandoc.utils.stringify(link.content)
+  if link.classes:includes("uri") and text:find("[\128-\255]") then
+    link.content = pandoc.Inlines({ pandoc.RawInline("latex", "\\bookgenurl{") })
+    link.content:extend(break_points(text, pandoc.Str))
+    link.content:insert(pandoc.RawInline("latex", "}"))
+  end
+  return link
+end
+-- A Str right after raw TeX may be its argument (\openout\w=../x.tex): it stays whole. Headings
+-- too (their text is also the PDF bookmark, which cannot hold a penalty).
+local long_strings = {
+  traverse = "topdown",
+  Header = skip,
+  Inlines = function(inlines)
+    local result = pandoc.Inlines({})
+    for i, inline in ipairs(inlines) do
+      local after_tex = i > 1 and inlines[i - 1].t == "RawInline"
+      if inline.t == "Str" and #inline.text >= LONG_WORD and not after_tex then
+        result:extend(break_points(inline.text, pandoc.Str))
+      elseif inline.t == "Code" and #inline.text >= LONG_WORD then
+        result:extend(break_points(inline.text, function(text) return pandoc.Code(text) end))
+      elseif inline.t == "Link" then
+        result:insert(url_text(inline))
+      else
+        result:insert(inline)
+      end
+    end
+    return result
+  end,
+}
+
+-- Raw HTML with a typographic meaning, which pandoc's LaTeX writer drops. Pairs of tags within one list
+-- of inlines become pandoc elements in both outputs (sub, sup, em, strong, u, s, mark, …) and <br> a line
+-- break (the EPUB's XHTML could not hold a bare <br>). For LaTeX (given the ``unprinted`` list) also
+-- preamble commands: <ruby> (pinyin above the character), <kbd>, <code>; any other tag is dropped and its
+-- text kept, as before, and listed in ``unprinted`` for `bookgen check` to warn of. Comments (<!-- -->)
+-- print in neither output and are not listed.
+local HTML_ELEMENT = { sub = pandoc.Subscript, sup = pandoc.Superscript, em = pandoc.Emph, i = pandoc.Emph,
+  strong = pandoc.Strong, b = pandoc.Strong, u = pandoc.Underline,
+  mark = function(content) return pandoc.Span(content, { class = "mark" }) end, ins = pandoc.Underline,
+  s = pandoc.Strikeout, del = pandoc.Strikeout, strike = pandoc.Strikeout, small = pandoc.SmallCaps }
+local HTML_COMMAND = { kbd = "\\bookgenkbd", code = "\\texttt", samp = "\\texttt", tt = "\\texttt" }
+local function html_tag(inline)
+  if inline.t ~= "RawInline" or inline.format ~= "html" then return nil end
+  local close, name = inline.text:match("^<(/?)(%a[%w]*)")
+  if not name then return nil end
+  return name:lower(), close == "/"
+end
+local function latex_wrapped(command, content)
+  local result = pandoc.Inlines({ pandoc.RawInline("latex", command .. "{") })
+  result:extend(content)
+  result:insert(pandoc.RawInline("latex", "}"))
+  return result
+end
+local function ruby(content)  -- base <rt>reading</rt> [base <rt>reading</rt> …]; <rp> dropped
+  local result, base, reading, inside = pandoc.Inlines({}), pandoc.Inlines({}), pandoc.Inlines({}), nil
+  for _, inline in ipairs(content) do
+    local name, closing = html_tag(inline)
+    if name == "rt" or name == "rp" then
+      inside = not closing and name or nil
+      if name == "rt" and closing then
+        result:insert(pandoc.RawInline("latex", "\\bookgenruby{"))
+        result:extend(base)
+        result:extend(latex_wrapped("}", reading))
+        base, reading = pandoc.Inlines({}), pandoc.Inlines({})
+      end
+    elseif inside == "rt" then
+      reading:insert(inline)
+    elseif inside == nil then
+      base:insert(inline)
+    end
+  end
+  result:extend(base)
+  return result
+end
+local function html_inlines(unprinted)
+  local function rewrite(inlines)
+    local result = pandoc.Inlines({})
+    local i = 1
+    while i <= #inlines do
+      local name, closing = html_tag(inlines[i])
+      local close_at = nil
+      local printed = HTML_ELEMENT[name] or (unprinted and (HTML_COMMAND[name] or name == "ruby"))
+      if name and not closing and printed then
+        for j = i + 1, #inlines do
+          local other, other_closing = html_tag(inlines[j])
+          if other == name and other_closing then close_at = j break end
+        end
+      end
+      if close_at then
+        local content = pandoc.Inlines({ table.unpack(inlines, i + 1, close_at - 1) })
+        if name == "ruby" then
+          result:extend(ruby(content))
+        elseif HTML_ELEMENT[name] then
+          result:insert(HTML_ELEMENT[name](rewrite(content)))
+        else
+          result:extend(latex_wrapped(HTML_COMMAND[name], rewrite(content)))
+        end
+        i = close_at + 1
+      else
+        if name == "br" then
+          result:insert(pandoc.LineBreak())
+        elseif unprinted and name and not closing then
+          table.insert(unprinted, inlines[i].text)
+        end
+        if name ~= "br" then result:insert(inlines[i]) end
+        i = i + 1
+      end
+    end
+    return result
+  end
+  return {
+    Inlines = rewrite,
+    RawBlock = function(block)
+      if unprinted and block.format == "html" and block.text:match("^%s*<%a") then table.insert(unprinted, block.text) end
+    end,
+  }
+end
+
+-- For LaTeX only: strikeout, underline and highlight ([文字]{.mark}, <mark>) as rules drawn by the
+-- preamble's \bookgenst / \bookgenul / \bookgenmark around each CJK character and each Latin run, with
+-- ruled glue (\bookgen…space) for spaces, so the marked text still breaks across lines (pandoc's writer
+-- wants soul, which is not installed and fails on CJK). A line may break before an ideograph only.
+local RULED = { Strikeout = "st", Underline = "ul" }
+local function ruled(inlines, kind)
+  local result = pandoc.Inlines({})
+  local function piece(inline)
+    result:insert(pandoc.RawInline("latex", "\\bookgen" .. kind .. "{"))
+    result:insert(inline)
+    result:insert(pandoc.RawInline("latex", "}"))
+  end
+  for _, inline in ipairs(inlines) do
+    if inline.t == "Str" then
+      local run = ""
+      for _, code in utf8.codes(inline.text) do
+        if wide(code) then
+          if run ~= "" then piece(pandoc.Str(run)) run = "" end
+          if ideograph(code) and #result > 0 then result:insert(pandoc.RawInline("latex", "\\allowbreak{}")) end
+          piece(pandoc.Str(utf8.char(code)))
+        else
+          run = run .. utf8.char(code)
+        end
+      end
+      if run ~= "" then piece(pandoc.Str(run)) end
+    elseif inline.t == "Space" or inline.t == "SoftBreak" then
+      result:insert(pandoc.RawInline("latex", "\\bookgen" .. kind .. "space{}"))
+    elseif NESTED[inline.t] and inline.t ~= "Link" and inline.t ~= "Cite" then
+      inline.content = ruled(inline.content, kind)
+      result:insert(inline)
+    else
+      piece(inline)
+    end
+  end
+  return result
+end
+local ruled_marks = {
+  Inlines = function(inlines)
+    local result = pandoc.Inlines({})
+    for _, inline in ipairs(inlines) do
+      local kind = RULED[inline.t] or (inline.t == "Span" and inline.classes:includes("mark") and "mark")
+      if kind then result:extend(ruled(inline.content, kind)) else result:insert(inline) end
+    end
+    return result
+  end,
+}
+
+-- For LaTeX only: a task list's boxes (- [ ] 待办, - [x] 完成), which pandoc writes as ☐ ☒, drawn by the
+-- preamble (\bookgentodo, \bookgendone): the book's text faces have no glyph for them.
+local TASK_BOX = { ["☐"] = "\\bookgentodo{}", ["☒"] = "\\bookgendone{}" }
+local task_boxes = {
+  Str = function(str)
+    if TASK_BOX[str.text] then return pandoc.RawInline("latex", TASK_BOX[str.text]) end
+  end,
+}
+
 local function convert(item)
   local doc = pandoc.read(item.text, request.reader)
   local images = {}
@@ -276,6 +541,7 @@ local function convert(item)
     end,
   })
   doc = doc:walk({ Para = mark_block, Plain = mark_block, Header = mark_block })
+  doc = doc:walk({ Math = text_in_math, Link = percent_encode }):walk(html_inlines(nil))
   doc = refs.mark(doc, item, request.reader)
   local xref = refs.summary(doc, item.xref_prefixes)
   local ast = pandoc.write(doc, "json")
@@ -283,7 +549,9 @@ local function convert(item)
   -- lang attribute) and is plain text to LaTeX, which would otherwise call an undefined \foreignlanguage.
   local for_latex = refs.latex(doc):walk({ Span = function(span) span.attributes.lang = nil return span end })
   -- stranded lines before the page marks: the tie looks at a paragraph's last text, the lead-in at its first
-  for_latex = mark_paragraphs(for_latex:walk(latex_quotes):walk(stranded_lines), item.key)
+  local unprinted = {}
+  for_latex = for_latex:walk(html_inlines(unprinted)):walk(ruled_marks):walk(task_boxes)
+  for_latex = mark_paragraphs(for_latex:walk(latex_quotes):walk(stranded_lines):walk(long_strings), item.key)
   -- "-smart": the marks print as typed (pandoc's smart output would turn “” into ``'' and —— into ------).
   local latex = refs.anchors(pandoc.write(for_latex, "latex-smart", { wrap_text = "preserve" }), xref)
   -- A captioned long table's header as repeated on the following pages gets its 续表 line (preamble).
@@ -294,7 +562,8 @@ local function convert(item)
   for _, block in ipairs(doc.blocks) do
     table.insert(plain, pandoc.utils.stringify(block))
   end
-  return { latex = latex, ast = ast, plain = table.concat(plain, "\n"), images = images, xref = xref }
+  return { latex = latex, ast = ast, plain = table.concat(plain, "\n"), images = images, xref = xref,
+    unprinted = unprinted }
 end
 
 local out = {}
