@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from bookgen.errors import PreflightError, TypesetError
 from bookgen.fsutil import copy_atomic
 from bookgen.latex.document import UNIT_PREFIX, LatexDocument
-from bookgen.latex.log import MissingGlyph, TypesetResult
+from bookgen.latex.log import MissingGlyph, Overfull, TypesetResult, markdown_line
 from bookgen.latex.render import render_latex
 from bookgen.latex.typeset import stage_images, typeset, typeset_unit
 from bookgen.latex.update import MANIFEST, Manifest, UnitUpdate, update_unit
@@ -54,6 +54,7 @@ class _LatexBuilder(Builder):
     """What the interior and the cover share: running XeLaTeX and reporting its warnings by unit."""
 
     work_name: str
+    document: LatexDocument
 
     @property
     def work_dir(self) -> Path:
@@ -66,6 +67,10 @@ class _LatexBuilder(Builder):
         made = typeset(document, self.work_dir, context.tex_timeout, context.book.root, context.cancel, context.epoch,
                        on_pass=lambda n: context.progress(f"XeLaTeX pass {n} of {what}"), force=force)
         self.result.add_time("typeset", made.seconds)
+        overfull = [self.overfull_message(box) for box in made.overfull]
+        if overfull and (context.options.strict or context.options.for_print):
+            raise TypesetError(f"{len(overfull)} lines stick out into the margin (an error in strict and print builds): "
+                               + "; ".join(overfull))
         missing = [glyph_message(context, glyph) for glyph in made.missing_glyphs]
         if missing and (context.options.strict or context.options.for_print):  # --allow-incomplete does not let boxes through
             raise TypesetError(f"{len(missing)} characters have no glyph in the book's fonts and would print as empty boxes "
@@ -78,9 +83,20 @@ class _LatexBuilder(Builder):
         for glyph in made.missing_glyphs:
             warnings.setdefault(glyph.unit, []).append(glyph_message(self.context, glyph))
         for box in made.overfull:
-            warnings.setdefault(box.unit, []).append(
-                f"{box.source or 'the book'}: a line sticks out {box.points:.1f}pt into the margin (TeX line {box.tex_line} of {box.unit}.tex)")
+            warnings.setdefault(box.unit, []).append(self.overfull_message(box))
         return warnings
+
+    def overfull_message(self, box: Overfull) -> str:
+        """'manuscript/x.md:12: a line sticks out 51.7pt into the margin (TeX line 70 of unit-ch-1.tex)': the
+        Markdown line the paragraph comes from where it can be found (markdown_line), else the file or the book."""
+        book = self.context.book
+        where = "the book"
+        if box.source:
+            where = book.display(box.source)
+            source = next((s for s in self.context.sources.values() if s.node.file == box.source), None)
+            line = markdown_line(self.document.files().get(f"{box.unit}.tex", ""), box.tex_line, source.text) if source else None
+            where += f":{line}" if line else ""
+        return f"{where}: a line sticks out {box.points:.1f}pt into the margin (TeX line {box.tex_line} of {box.unit}.tex)"
 
     def warn(self, by_unit: dict[str, list[str]]) -> None:
         self.result.warnings.extend(warning for warnings in by_unit.values() for warning in warnings)

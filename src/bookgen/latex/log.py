@@ -212,6 +212,28 @@ def source_map(tex: str) -> list[tuple[int, str]]:
     return marks
 
 
+_TEX_MARKUP = re.compile(r"\\bookgenpara\{[se]\}\{[^}]*\}|\\[A-Za-z@]+\*?(?:\{\})?|[{}]")
+
+
+def markdown_line(tex: str, tex_line: int, markdown: str) -> int | None:
+    """The line of ``markdown`` (a section's text) that TeX line ``tex_line`` of ``tex`` (its unit file)
+    comes from, or None: the TeX line's longest run of text without its markup (pandoc keeps the
+    source's line breaks: wrap_text=preserve), looked up in the Markdown, shorter and shorter from its
+    start until it is found (TeX escapes and the break points of convert.lua are gone from it)."""
+    lines = tex.splitlines()
+    if not 0 < tex_line <= len(lines):
+        return None
+    text = re.sub(r"\\([_&%#$])", r"\1", _TEX_MARKUP.sub(" ", lines[tex_line - 1]))
+    words = sorted(text.split(), key=len, reverse=True)
+    if not words:
+        return None
+    for size in range(min(len(words[0]), 24), 1, -1):
+        for number, line in enumerate(markdown.splitlines(), 1):
+            if words[0][:size] in line:
+                return number
+    return None
+
+
 def source_for_line(marks: list[tuple[int, str]], tex_line: int) -> str | None:
     found = None
     for start, path in marks:
