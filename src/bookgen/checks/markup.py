@@ -36,7 +36,7 @@ def check_markup(ctx: CheckContext, sources: dict[str, Source], converted: dict[
     """M001–M007; ``wanted`` leaves out rules by code (build's pre-check wants only those that give errors)."""
     by_id = {f.node.id: f for f in ctx.files if f.node is not None}
     formulas: list[tuple[str, str, bool, str]] = []  # display path, source text, display?, tex
-    walk_ast = (with_math and wanted("M001")) or any(wanted(code) for code in ("M002", "M004", "M005", "M006", "M007"))
+    walk_ast = (with_math and wanted("M001")) or any(wanted(code) for code in ("M002", "M004", "M005", "M006", "M007", "M009"))
     for node_id, result in converted.items():
         source = sources[node_id]
         display = by_id[node_id].display
@@ -53,6 +53,10 @@ def check_markup(ctx: CheckContext, sources: dict[str, Source], converted: dict[
         if wanted("M007"):
             for message, where in images_without_alt(ctx.book, source, elements):
                 ctx.report("M007", display, where.line or 1, where.column or 1, message)
+        if wanted("M008") or wanted("M009"):
+            for code, message, where in raw_markup(source.text, result, elements):
+                if wanted(code):
+                    ctx.report(code, display, where.line or 1, where.column or 1, message)
         formulas += [(display, source.text, is_display, tex) for is_display, tex in _formulas(elements)]
     if wanted("M005"):
         for display, text, _, tex in formulas:
@@ -122,6 +126,35 @@ def _underscore_emphasis(ctx: CheckContext, display: str, text: str, elements: l
             ctx.report("M006", display, line, start + 1,
                        f"'{match.group(0)}' prints with its underscores beside Chinese; write {marker}{match.group(2)}{marker}",
                        Fix(line, start, start + len(match.group(0)), f"{marker}{match.group(2)}{marker}"))
+
+
+def raw_markup(text: str, converted: Converted, elements: list[dict]) -> list[tuple[str, str, Location]]:
+    """(rule, message, where) for raw markup one output drops: M008 for each raw HTML tag the PDF cannot
+    render (convert.lua lists them: ``Converted.unprinted``; sub, sup, ruby, kbd, mark, br, em, … print),
+    M009 for raw LaTeX (```\\x`{=latex}``, a bare ``\\newpage``), which the EPUB leaves out. ``where``
+    is the first occurrence at or after the previous one (line and 1-based column), or line 1."""
+    found = []
+    searched_from = 0
+
+    def where(typed: str) -> Location:
+        nonlocal searched_from
+        at = text.find(typed, searched_from)
+        at = at if at >= 0 else text.find(typed)
+        if at < 0:
+            return Location("", 1, 1)
+        searched_from = at + len(typed)
+        return Location("", text.count("\n", 0, at) + 1, at - text.rfind("\n", 0, at))
+
+    for tag in converted.unprinted:
+        first = tag.strip().split("\n")[0]
+        found.append(("M008", f"raw HTML '{first[:40]}' does not print in the PDF (its text does): "
+                              "use Markdown, or sub, sup, ruby, kbd, mark, br, em, strong, u, s, code", where(first)))
+    searched_from = 0
+    for element in elements:
+        if element["t"] in ("RawInline", "RawBlock") and element["c"][0] in ("latex", "tex"):
+            first = element["c"][1].strip().split("\n")[0]
+            found.append(("M009", f"raw LaTeX '{first[:40]}' prints in the PDF only: the EPUB leaves it out", where(first)))
+    return found
 
 
 def images_without_alt(book: Book, source: Source, elements: list[dict]) -> list[tuple[str, Location]]:

@@ -91,4 +91,6 @@ RULES = {rule.code: rule for rule in [
     Rule("X005", Severity.ERROR, "label with a space or a character a label cannot hold"),
     Rule("X006", Severity.ERROR, "label on something that has no number"),
     Rule("M007", Severity.WARNING, "image without alternative text (build --strict refuses it)"),
+    Rule("M008", Severity.WARNING, "raw HTML the PDF cannot render (its text prints, the tag's meaning is lost)"),
+    Rule("M009", Severity.WARNING, "raw LaTeX the EPUB cannot render (it prints in the PDF only)"),
 ]}
