@@ -318,12 +318,12 @@ end
 -- break. A URL typed as a link with CJK in it (<https://example.com/路径>) prints as \bookgenurl: one
 -- monospaced face, no CJK–Latin spacing, breaking at the same points.
 local LONG_WORD = 16
-local BREAK_AFTER = "[_/%.%-?=&]"
+local SEPARATORS = "_/%.%-?=&"  -- a Lua pattern set: _ / . - ? = &
 local function break_points(text, make)
   local pieces = pandoc.Inlines({})
   for word, space in text:gmatch("([^ ]*)( ?)") do
-    if utf8.len(word) >= LONG_WORD and word:find(BREAK_AFTER) then
-      for part, sep in word:gmatch("([^_/%.%-?=&]*)([_/%.%-?=&]*)") do
+    if utf8.len(word) >= LONG_WORD and word:find("[" .. SEPARATORS .. "]") then
+      for part, sep in word:gmatch("([^" .. SEPARATORS .. "]*)([" .. SEPARATORS .. "]*)") do
         if part .. sep ~= "" then
           pieces:insert(make(part .. sep))
           if sep ~= "" then pieces:insert(pandoc.RawInline("latex", "\\bookgenbreak{}")) end
