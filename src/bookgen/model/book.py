@@ -92,6 +92,18 @@ class BuildSettings:
 
 
 @dataclass(frozen=True)
+class BibliographySettings:
+    """The reference list (book.yaml `bibliography:`): GB/T 7714 entries, the same text in every output."""
+
+    files: tuple[str, ...] = ()  # .bib (BibTeX/BibLaTeX) and .json (CSL-JSON) files in the manuscript
+    style: str = "numeric"  # numeric (顺序编码制) | author-date (著者-出版年制)
+    standard: str = "2025"  # GB/T 7714—2025 | 2015
+    place: str = "book"  # book: one list at the end, before the index | chapter: at the end of each chapter
+    punctuation: str = "standard"  # standard (half-width, as the standard prints) | fullwidth (Chinese entries)
+    nocite: tuple[str, ...] = ()  # keys listed but not cited; '*' lists every entry
+
+
+@dataclass(frozen=True)
 class Metadata:
     title: str
     subtitle: str = ""
@@ -155,6 +167,7 @@ class Book:
     back: tuple[Node, ...]
     check: dict = field(default_factory=dict)
     source_digest: str = ""  # hash of book.yaml, for caches
+    bibliography: BibliographySettings = BibliographySettings()
 
     @property
     def has_parts(self) -> bool:
@@ -178,6 +191,7 @@ class Book:
 
 _TOP_KEYS = {f.name for f in dataclasses.fields(Metadata)} | {
     "layout", "fonts", "numbering", "build", "print", "front", "parts", "chapters", "appendices", "back", "check",
+    "bibliography",
 }
 _COMMON_KEYS = {"title", "id", "file", "status", "draft_number"}
 _ENTRY_KEYS = {
@@ -346,8 +360,33 @@ def load_book(manuscript_dir: Path) -> Book:
     back = outline.entries(top.get("back"), ("back",), "back")
     check = reader.mapping(top.get("check") or {}, ("check",), "check")
 
+    bibliography = _bibliography(reader, top.get("bibliography"), root)
+
     digest = hashlib.sha256(yaml_path.read_bytes()).hexdigest()
-    return Book(root, metadata, layout, fonts, numbering, build_settings, press, front, body, appendices, back, check, digest)
+    return Book(root, metadata, layout, fonts, numbering, build_settings, press, front, body, appendices, back, check, digest,
+                bibliography)
+
+
+def _bibliography(reader: _Reader, value: Any, root: Path) -> BibliographySettings:
+    """`bibliography:` as a file, a list of files, or a mapping with files, style, standard, place, punctuation, nocite."""
+    at: DataPath = ("bibliography",)
+    if value is None:
+        return BibliographySettings()
+    if not isinstance(value, dict):
+        value = {"files": value}
+    reader.check_keys(value, {f.name for f in dataclasses.fields(BibliographySettings)}, at, "'bibliography'")
+    files = tuple(reader.path(f, at + ("files", i), "bibliography file", root)
+                  for i, f in enumerate(reader.texts(value.get("files"), at + ("files",), "files")))
+    for i, name in enumerate(files):
+        if not name.lower().endswith((".bib", ".json")):
+            raise reader.fail(f"bibliography file '{name}' must be BibTeX (.bib) or CSL-JSON (.json)", at + ("files", i))
+    options = {key: reader.text(value[key], at + (key,), key) for key in ("style", "standard", "place", "punctuation")
+               if key in value}
+    settings = BibliographySettings(files, nocite=reader.texts(value.get("nocite"), at + ("nocite",), "nocite"), **options)
+    for key, choices in (("style", ("numeric", "author-date")), ("standard", ("2025", "2015")),
+                         ("place", ("book", "chapter")), ("punctuation", ("standard", "fullwidth"))):
+        _check_choice(reader, getattr(settings, key), choices, at + (key,))
+    return settings
 
 
 def isbn_problem(isbn: str) -> str | None:
