@@ -266,3 +266,29 @@ def test_book_yaml_bibliography_settings(tmp_path):
 def test_book_yaml_bibliography_errors(tmp_path, yaml, message):
     with pytest.raises(ManuscriptError, match=message):
         load_book(_book(tmp_path, yaml))
+
+
+def _read(tmp_path, name: str, text: str):
+    (tmp_path / name).write_text(textwrap.dedent(text), encoding="utf-8")
+    return load_bibliography(tmp_path, BibliographySettings(files=(name,), nocite=("*",)))
+
+
+def test_subtitle_lower_case_spares_words_kept_as_written(tmp_path):
+    """§7.2.3: an English subtitle starts in lower case, but a word braced in .bib or marked nocase in
+    CSL-JSON is a name and keeps its capital."""
+    bib = _read(tmp_path, "refs.bib", """\
+        @book{atlas, author = {Moss, Ann}, title = {River Atlas: {Danube} Basin and Delta}, publisher = {Alpha},
+          address = {Leeds}, year = {2019}, langid = {english}}
+        @book{plain, author = {Moss, Ann}, title = {River Atlas: Upper Basins}, publisher = {Alpha},
+          address = {Leeds}, year = {2019}, langid = {english}}
+        """)
+    assert plain(format_entry(bib.entries["atlas"], bib.style)).startswith("Moss A. River atlas: Danube basin and delta[M].")
+    assert plain(format_entry(bib.entries["plain"], bib.style)).startswith("Moss A. River atlas: upper basins[M].")
+    js = _read(tmp_path, "refs.json", """\
+        [{"id": "atlas", "type": "book", "language": "en", "author": [{"family": "Moss", "given": "Ann"}],
+          "title": "River atlas: <span class=\\"nocase\\">Danube</span> basin and <i>delta</i>", "publisher": "Alpha",
+          "publisher-place": "Leeds", "issued": {"date-parts": [[2019]]}}]
+        """)
+    run = format_entry(js.entries["atlas"], js.style)
+    assert plain(run).startswith("Moss A. River atlas: Danube basin and delta[M].")
+    assert [seg.text for seg in run if seg.emph] == ["delta"]

@@ -136,7 +136,7 @@ def short_author(entry: Entry) -> str:
     """Who a narrative or author-date citation names: 张伯伟, 张伯伟等, Caplan, Caplan et al.; the title if nobody."""
     names = primary_names(entry)
     if not names:
-        return entry.title
+        return plain_title(entry.title)
     first = cite_name(names[0])
     if len(names) == 1:
         return first
@@ -209,17 +209,36 @@ def _lower_subtitle(match: re.Match) -> str:
     return match.group(1) + match.group(2).lower()
 
 
+_MARKUP = re.compile(r"(</?i>|<span class=\"nocase\">|</span>)")
+
+
 def rich(text: str, cjk: bool) -> list[Seg]:
-    """A title: <i>…</i> becomes emphasis, en dashes the standard's 一字线 (—); in Western titles a
-    subtitle starts in lower case (§7.2.3, Appendix B)."""
+    """A title in CSL rich text: <i>…</i> becomes emphasis, en dashes the standard's 一字线 (—); in
+    Western titles a subtitle starts in lower case (§7.2.3, Appendix B) unless its first word is kept
+    as written (<span class="nocase">, BibTeX braces: '{Material} characteristics')."""
     text = text.replace("–", "—")
-    if not cjk:
-        text = re.sub(r"(:\s+)([A-Z])(?=[a-z]*\b)(?![A-Za-z]*[A-Z])", _lower_subtitle, text)
-    segs = []
-    for index, part in enumerate(re.split(r"</?i>", text)):
-        if part:
-            segs.append(Seg(part, emph=index % 2 == 1))
+    segs: list[Seg] = []
+    emph = nocase = False
+    for part in _MARKUP.split(text):
+        if part in ("<i>", "</i>"):
+            emph = part == "<i>"
+        elif part in ('<span class="nocase">', "</span>"):
+            nocase = part != "</span>"
+        elif part:
+            if not (cjk or nocase):
+                context = "".join(seg.text for seg in segs)
+                lowered = re.sub(r"(:\s+)([A-Z])(?=[a-z]*\b)(?![A-Za-z]*[A-Z])", _lower_subtitle, context + part)
+                part = lowered[len(context):]
+            if segs and segs[-1].emph == emph:
+                segs[-1] = Seg(segs[-1].text + part, emph=emph)
+            else:
+                segs.append(Seg(part, emph=emph))
     return segs
+
+
+def plain_title(text: str) -> str:
+    """A rich-text title without its markup (for citations that print the title)."""
+    return _MARKUP.sub("", text)
 
 
 def _full_date(entry: Entry) -> bool:

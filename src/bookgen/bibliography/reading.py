@@ -301,6 +301,35 @@ def _date(value) -> DateValue:
     return DateValue(numbers)
 
 
+def _rich_text(value: str) -> str:
+    """CSL rich text reduced to what the formatter reads: <i>…</i> and <span class="nocase">…</span>;
+    other tags (<b>, <sup>, <sc>, other spans) are dropped, keeping their text."""
+    out, spans = [], []
+    for part in re.split(r"(</?(?:span|b|i|sup|sub|sc)\b[^>]*>)", value):
+        tag = re.match(r"<(/?)(\w+)([^>]*)>", part) if part.startswith("<") else None
+        if not tag:
+            out.append(part)
+        elif tag.group(2) == "i":
+            out.append(f"<{tag.group(1)}i>")
+        elif tag.group(2) == "span" and not tag.group(1):
+            spans.append("nocase" in tag.group(3))
+            out.append('<span class="nocase">' if spans[-1] else "")
+        elif tag.group(2) == "span":
+            out.append("</span>" if spans and spans.pop() else "")
+    return "".join(out)
+
+
+def _protect_braced(title: str, raw: str) -> str:
+    """Words a .bib title keeps in braces ('{Material} Characteristics') marked nocase in pandoc's
+    sentence-cased title, as Zotero marks them in CSL-JSON, so no case rule changes them."""
+    for braced in re.findall(r"(?<!\\)\{([^{}\\]+)\}", raw):
+        word = braced.strip()
+        at = title.find(word)
+        if word and at >= 0 and '<span class="nocase">' + word not in title:
+            title = f'{title[:at]}<span class="nocase">{word}</span>{title[at + len(word):]}'
+    return title
+
+
 def entry_from_csl(item: dict, source: str, line: int, bib: RawBibEntry | None = None) -> Entry:
     """One CSL-JSON item (pandoc's or Zotero's) as an Entry; ``bib`` adds what pandoc's BibLaTeX reader drops."""
     item = dict(item)
@@ -331,9 +360,11 @@ def entry_from_csl(item: dict, source: str, line: int, bib: RawBibEntry | None =
         issued = DateValue.parse(raw.get("year") or raw_year)
     if cheats.get("issued"):
         issued = DateValue.parse(cheats["issued"])
-    for markup in ("title", "container-title"):  # CSL rich text: only <i>…</i> is kept (as emphasis)
+    for markup in ("title", "container-title"):  # CSL rich text: <i>…</i> and nocase spans are kept
         if item.get(markup):
-            item[markup] = re.sub(r"</?(?:span|b|sup|sub|sc)\b[^>]*>", "", str(item[markup]))
+            item[markup] = _rich_text(str(item[markup]))
+    if bib and item.get("title") and bib.fields.get("title"):
+        item["title"] = _protect_braced(str(item["title"]), bib.fields["title"])
     if bib and bib.fields.get("journaltitle", bib.fields.get("journal")):  # as written: pandoc sentence-cases it
         item["container-title"] = raw.get("journaltitle") or raw.get("journal")
     if bib and kind == Kind.PERIODICAL:
