@@ -6,6 +6,7 @@ The expected texts are derived from the rules of GB/T 7714—2025 (field order o
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import textwrap
 from pathlib import Path
@@ -21,7 +22,8 @@ from bookgen.bibliography import (
     load_bibliography,
     scan_references,
 )
-from bookgen.bibliography.gbt7714 import Style, format_entry, plain
+from bookgen.bibliography.entry import DateValue, Entry, Kind, Name
+from bookgen.bibliography.gbt7714 import Style, format_entry, name_text, plain
 from bookgen.bibliography.reading import scan_bib
 from bookgen.errors import ManuscriptError
 from bookgen.model.book import BibliographySettings, load_book
@@ -292,3 +294,52 @@ def test_subtitle_lower_case_spares_words_kept_as_written(tmp_path):
     run = format_entry(js.entries["atlas"], js.style)
     assert plain(run).startswith("Moss A. River atlas: Danube basin and delta[M].")
     assert [seg.text for seg in run if seg.emph] == ["delta"]
+
+
+def _entry(**fields) -> Entry:
+    return Entry(key="k", kind=fields.pop("kind", Kind.BOOK), source="refs.bib", line=1, **fields)
+
+
+@pytest.mark.parametrize(("family", "given", "printed"), [
+    ("Wang", "Shanshan", "Wang Shanshan"), ("Li", "Jiangning", "Li Jiangning"), ("Zhong", "Xiaoya", "Zhong Xiaoya"),
+    ("Lin", "Xian'an", "Lin Xian'an"), ("Li", "Guie", "Li Guie"), ("Xi", "Jinping", "Xi Jinping"),
+    ("Han", "Solo", "Han S"), ("Lu", "Ann", "Lu A"), ("Bai", "Lea", "Bai L"), ("Song", "Dae", "Song D"),
+    ("Jin", "Ho", "Jin H"), ("Fan", "Ian", "Fan I"), ("Xu", "Anne", "Xu A"), ("Wang", "Lee", "Wang L"),
+    ("Li", "Jing-Ming", "Li J-M"), ("Smith", "Shanshan", "Smith S"),
+])
+def test_pinyin_names_in_full_other_given_names_as_initials(family, given, printed):
+    """§7.1.1: names in pinyin (GB/T 28039) in full, other Latin given names as initials."""
+    assert name_text(Name(family=family, given=given)) == printed
+
+
+def test_2015_edition_prints_latin_family_names_in_capitals():
+    """GB/T 7714—2015 §8.1.1 and Appendix A: PEEBLES P Z, LI Jiangning; bodies and Chinese names as written."""
+    entry = _entry(language="en", authors=(Name("Moss", "Ann B."), Name("Li", "Jiangning"), Name(literal="World Bank")),
+                   translators=(Name("Ortiz", "Eva"),), title="Rivers", publisher="Alpha", place="Leeds",
+                   issued=DateValue((2019,)))
+    assert plain(format_entry(entry, Style(standard="2015"))) == \
+        "MOSS A B, LI Jiangning, World Bank. Rivers[M]. ORTIZ E, trans. Leeds: Alpha, 2019."
+    assert plain(format_entry(entry, Style())).startswith("Moss A B, Li Jiangning, World Bank. Rivers[M]. Ortiz E, trans.")
+
+
+def test_translators_in_each_entrys_language():
+    """§8.2.1 其他责任者 after the title: '徐超, 译' in a Chinese entry; Western names inverted with initials,
+    then 'trans.', and et al. after three in an English one."""
+    four = (Name("Ortiz", "Eva"), Name("Berg", "Ulf"), Name("Cole", "Amy"), Name("Dunn", "Rob"))
+    english = _entry(language="en", authors=(Name("Moss", "Ann"),), translators=four, title="Rivers",
+                     edition="2", publisher="Alpha", place="Leeds", issued=DateValue((2019,)))
+    assert plain(format_entry(english, Style())) == \
+        "Moss A. Rivers[M]. Ortiz E, Berg U, Cole A, et al., trans. 2nd ed. Leeds: Alpha, 2019."
+    chinese = _entry(language="zh", authors=(Name("Moss", "Ann"),), translators=(Name(literal="王五"),), title="河流",
+                     publisher="甲社", place="北京", issued=DateValue((2019,)))
+    assert plain(format_entry(chinese, Style())) == "Moss A. 河流[M]. 王五, 译. 北京: 甲社, 2019."
+
+
+def test_cstr_not_repeated_after_a_url_that_carries_it():
+    """Appendix B.13 [3]: the URL ends in CSTR:…, and no CSTR element follows it."""
+    data = _entry(kind=Kind.DATASET, language="zh", authors=(Name(literal="王五"),), title="河流数据集",
+                  publisher="甲中心", issued=DateValue((2023,)), cstr="16666.11.abc",
+                  url="https://example.org/dataLinks/CSTR:16666.11.abc")
+    assert plain(format_entry(data, Style())).endswith("https://example.org/dataLinks/CSTR:16666.11.abc.")
+    other = dataclasses.replace(data, url="https://example.org/rivers")
+    assert plain(format_entry(other, Style())).endswith("https://example.org/rivers. CSTR:16666.11.abc.")

@@ -11,8 +11,12 @@ the country).
 
 from __future__ import annotations
 
+import functools
 import re
+import unicodedata
 from dataclasses import dataclass
+
+from pypinyin.pinyin_dict import pinyin_dict
 
 from bookgen.bibliography.entry import Entry, Kind, Name, has_cjk
 
@@ -60,9 +64,6 @@ FULL = Punct("．", "，", "：", "（", "）", "［", "］")
 
 _ORDINAL_WORDS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7,
                   "eighth": 8, "ninth": 9, "tenth": 10, "eleventh": 11, "twelfth": 12}
-_PINYIN = re.compile(
-    r"^(?:(?:zh|ch|sh|[bpmfdtnlgkhjqxrzcsyw])?(?:iang|iong|uang|ang|eng|ing|ong|ian|iao|uai|uan|ai|ei|ao|ou|an|en|er|in|un"
-    r"|ia|ie|iu|ua|uo|ue|ui|a|e|i|o|u|v))+$", re.IGNORECASE)
 _SURNAMES = frozenset({
     "wang", "li", "zhang", "liu", "chen", "yang", "huang", "zhao", "wu", "zhou", "xu", "sun", "ma", "zhu", "hu",
     "guo", "he", "gao", "lin", "luo", "zheng", "liang", "xie", "song", "tang", "han", "feng", "deng", "cao", "peng",
@@ -70,7 +71,8 @@ _SURNAMES = frozenset({
     "ding", "ren", "shen", "yao", "jin", "fu", "zhong", "cui", "tan", "wan", "qin", "qiu", "xia", "gu", "kong",
     "mao", "hao", "bai", "shi", "kang", "niu", "yan", "meng", "long", "duan", "lei", "qian", "tao", "jia", "fan",
     "fang", "ou", "ouyang", "dai", "xiong", "hou", "shao", "yin", "chang", "wen", "mo", "qi", "ni", "zou", "lai",
-    "bao", "yue", "geng", "zhai", "ji", "lv", "nie", "rao", "le", "mei", "sima", "zhuge", "xiang", "ning"
+    "bao", "yue", "geng", "zhai", "ji", "lv", "nie", "rao", "le", "mei", "sima", "zhuge", "xiang", "ning", "xi", "ge",
+    "gong", "hong", "zuo", "bi", "an", "mu", "shu", "zhan", "chu", "lan", "pei", "miao", "ai"
 })  # common surnames in pinyin
 
 
@@ -86,18 +88,58 @@ def _initials(given: str) -> str:
     return " ".join("-".join(part[0].upper() for part in word.split("-") if part) for word in words)
 
 
+@functools.cache
+def _syllables() -> frozenset[str]:
+    """The syllables of Hanyu Pinyin (toneless, ü as v), from pypinyin's character readings; the
+    interjection-only ones (m, ng, hm, yo, lo, ne…) and the bare vowels a, o never make up a given name."""
+    found = set()
+    for readings in pinyin_dict.values():
+        for reading in readings.split(","):
+            decomposed = unicodedata.normalize("NFD", reading).replace("u\u0308", "v")
+            found.add("".join(c for c in decomposed if not unicodedata.combining(c)))
+    return frozenset(found - {"m", "n", "ng", "hm", "hng", "yo", "lo", "o", "a", "ei", "ne", "me", "ê"})
+
+
+def _pinyin_word(word: str) -> bool:
+    """Whether ``word`` ('Shanshan', "Gui'e", 'Jiangning') is one to three pinyin syllables. Hanyu Pinyin
+    marks with an apostrophe a syllable starting with a, o or e after another one (Xi'an, 拼音方案 隔音符号),
+    so 'Lea', 'Dae' and 'Anne' are not pinyin; the apostrophe often dropped in 娥 names after i, u, v
+    (Guie, Yue) is tolerated."""
+    syllables = _syllables()
+
+    def split(rest: str, previous: str, count: int) -> bool:
+        if not rest:
+            return True
+        if count == 3:
+            return False
+        if previous and rest[0] == "'":
+            rest = rest[1:]
+        elif previous and rest[0] in "aoe" and not (rest[0] == "e" and previous[-1] in "iuv"):
+            return False
+        return any(rest[:n] in syllables and split(rest[n:], rest[:n], count + 1) for n in range(min(6, len(rest)), 0, -1))
+
+    return word.isascii() and split(word.lower().replace("’", "'"), "", 0)
+
+
 def _is_pinyin_name(name: Name) -> bool:
-    """A Chinese name written in pinyin (Wang Shanshan): printed in full, not as initials (§7.1.1, Li Jiangning)."""
-    return name.family.lower() in _SURNAMES and bool(_PINYIN.match(name.given)) and " " not in name.given
+    """A Chinese name written in pinyin (Wang Shanshan): printed in full, not as initials (GB/T 7714—2025
+    §7.1.1, the example Li Jiangning; names in pinyin per GB/T 28039). The family name must be a common
+    Chinese surname and the given name one word of pinyin syllables: 'Han Solo', 'Lu Ann', 'Bai Lea',
+    'Jin Ho' and hyphenated 'Jing-Ming' are initialled like any Western name."""
+    return name.family.lower() in _SURNAMES and " " not in name.given and _pinyin_word(name.given)
 
 
-def name_text(name: Name) -> str:
-    """One name as the list prints it: 张伯伟, Boobier T, Peebles P Z Jr, Veen P H v d, Wang Shanshan."""
+def name_text(name: Name, upper: bool = False) -> str:
+    """One name as the list prints it: 张伯伟, Boobier T, Peebles P Z Jr, Veen P H v d, Wang Shanshan.
+
+    ``upper``: the family name of a name in Latin letters in capitals (BOOBIER T, LI Jiangning), as
+    GB/T 7714—2015 §8.1.1 and its Appendix A print them; bodies and names in Chinese characters as written.
+    """
     if name.literal:
         return name.literal
     if has_cjk(name.family + name.given):
         return name.family + name.given
-    family = f"{name.prefix} {name.family}".strip()
+    family = f"{name.prefix} {name.family.upper() if upper else name.family}".strip()
     if not name.given:
         return family
     if _is_pinyin_name(name):
@@ -113,9 +155,10 @@ def cite_name(name: Name) -> str:
     return f"{name.prefix} {name.family}".strip()
 
 
-def names_text(names: tuple[Name, ...], entry: Entry, p: Punct, limit: int = 3) -> str:
-    """Up to three names, then 等 (Chinese, Japanese) or et al. (others) (§7.1.2)."""
-    shown = [name_text(n) for n in names[:limit]]
+def names_text(names: tuple[Name, ...], entry: Entry, p: Punct, style: Style, limit: int = 3) -> str:
+    """Up to three names, then 等 (Chinese, Japanese) or et al. (others) (§7.1.2); Latin family names in
+    capitals for the 2015 edition."""
+    shown = [name_text(n, upper=style.standard == "2015") for n in names[:limit]]
     if len(names) > limit:
         shown.append("等" if entry.is_cjk else "et al.")
     return p.comma.join(shown)
@@ -327,7 +370,7 @@ def _pub(entry: Entry, style: Style, p: Punct, *, date: str | None = None, with_
 
 
 def _links(b: _Builder, entry: Entry) -> None:
-    """URL, then DOI (§7.8, §7.9); a URL that is the DOI's own resolver address is not repeated."""
+    """URL, then DOI and CSTR (§7.8, §7.9); an identifier the URL already carries is not repeated."""
     if entry.url:
         b.add(Seg(entry.url, entry.url))
     if entry.doi:
@@ -335,12 +378,13 @@ def _links(b: _Builder, entry: Entry) -> None:
         doi = doi_url.removeprefix("https://doi.org/")
         if doi.lower() not in entry.url.lower():
             b.add("DOI:", Seg(doi, doi_url))
-    if entry.cstr:
-        b.add("CSTR:" + entry.cstr.removeprefix("CSTR:").strip())
+    cstr = entry.cstr.removeprefix("CSTR:").strip()
+    if cstr and cstr.lower() not in entry.url.lower():  # a URL carrying the CSTR is not followed by it (Appendix B.13 [3], [4])
+        b.add("CSTR:" + cstr)
 
 
 def _head(b: _Builder, entry: Entry, style: Style, p: Punct, year_suffix: str) -> None:
-    names = names_text(primary_names(entry), entry, p)
+    names = names_text(primary_names(entry), entry, p, style)
     if style.author_date:
         names = names or ("佚名" if entry.is_cjk else "Anon")  # §7.1.3
         b.add(names + p.comma + year_label(entry, year_suffix))
@@ -348,9 +392,9 @@ def _head(b: _Builder, entry: Entry, style: Style, p: Punct, year_suffix: str) -
         b.add(names)
 
 
-def _translators(b: _Builder, entry: Entry, p: Punct) -> None:
+def _translators(b: _Builder, entry: Entry, style: Style, p: Punct) -> None:
     if entry.translators:
-        b.add(names_text(entry.translators, entry, p) + p.comma + ("译" if entry.is_cjk else "trans."))
+        b.add(names_text(entry.translators, entry, p, style) + p.comma + ("译" if entry.is_cjk else "trans."))
 
 
 def _title(entry: Entry, style: Style, p: Punct, *, volume: bool = False, number: bool = False) -> list[Seg]:
@@ -382,9 +426,9 @@ def format_entry(entry: Entry, style: Style, year_suffix: str = "") -> Run:
     _head(b, entry, style, p, year_suffix)
     if kind in (Kind.CHAPTER, Kind.PAPER) or (kind == Kind.MAP and entry.container_title):
         b.add(*_title(entry, style, p))
-        _translators(b, entry, p)
+        _translators(b, entry, style, p)
         inner = _Builder(p)
-        inner.add(names_text(entry.container_authors or entry.editors, entry, p))
+        inner.add(names_text(entry.container_authors or entry.editors, entry, p, style))
         container = rich(entry.container_title or entry.event, cjk)
         inner.add(*container, p.colon.strip() + volume_text(entry.volume, cjk) if entry.volume else "")
         inner.add(edition_text(entry.edition, cjk))
@@ -398,7 +442,7 @@ def format_entry(entry: Entry, style: Style, year_suffix: str = "") -> Run:
             b.extend_last("//", *container_run)
     elif kind in (Kind.ARTICLE, Kind.NEWSPAPER):
         b.add(*_title(entry, style, p))
-        _translators(b, entry, p)
+        _translators(b, entry, style, p)
         b.add(_journal(entry, style, p))
     elif kind == Kind.PERIODICAL:
         b.add(*_title(entry, style, p))
@@ -425,7 +469,7 @@ def format_entry(entry: Entry, style: Style, year_suffix: str = "") -> Run:
         b.add(_pub(entry, style, p))
     else:  # BOOK, PROCEEDINGS, COLLECTION, THESIS, MAP, OTHER
         b.add(*_title(entry, style, p, volume=kind not in (Kind.THESIS,)))
-        _translators(b, entry, p)
+        _translators(b, entry, style, p)
         b.add(edition_text(entry.edition, cjk))
         b.add(_pub(entry, style, p))
         b.add(_dimensions(entry.dimensions))
