@@ -3,7 +3,8 @@
 Two books: the real manuscript and a generated large one (30 chapters × 8 sections × ~2,500 CJK
 characters with lists, math, tables and code; deterministic, written under build/bench/, never
 committed). For each: cold build, no-op rebuild, a one-section text edit and an edit that adds a
-page, for the PDF and the EPUB; the same content through plain pandoc (--pdf-engine=xelatex with
+page, for the PDF and the EPUB; cold, no-op and edit for the web edition, and with `bookgen serve`
+the time from saving a section to the open page (headless Chromium) showing it; the same content through plain pandoc (--pdf-engine=xelatex with
 ctexbook) as the baseline; one xelatex pass over bookgen's own final .tex as the floor, and one over
 the edited chapter alone (\\includeonly, as the chapter-level update runs it) as the edit's floor; peak memory.
 Prints a table with the ratios and writes build/bench/results.json. Medians of --runs runs.
@@ -27,12 +28,11 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 OUT = REPO / "build" / "bench"
 BOOKGEN = [sys.executable, "-m", "bookgen"]
-WORDS = ("大模型 创业者 市场 团队 资金 风险 产品 用户 数据 算法 训练 推理 成本 增长 竞争 策略 品牌 渠道 融资 估值 "
-         "技术 工程 质量 迭代 反馈 需求 场景 价值 壁垒 生态 合作 监管 安全 隐私 算力 模型 应用 平台 服务 组织").split()
+WORDS = ["大模型", "创业者", "市场", "团队", "资金", "风险", "产品", "用户", "数据", "算法", "训练", "推理", "成本", "增长", "竞争", "策略", "品牌", "渠道", "融资", "估值", "技术", "工程", "质量", "迭代", "反馈", "需求", "场景", "价值", "壁垒", "生态", "合作", "监管", "安全", "隐私", "算力", "模型", "应用", "平台", "服务", "组织"]
 
 
 def sentence(rng: random.Random) -> str:
-    return "".join(rng.choice(WORDS) + rng.choice(["的", "与", "在", "对", "和", "把", ""]) for _ in range(rng.randint(6, 12))) + rng.choice("。。。；，") 
+    return "".join(rng.choice(WORDS) + rng.choice(["的", "与", "在", "对", "和", "把", ""]) for _ in range(rng.randint(6, 12))) + rng.choice("。。。；，")
 
 
 def paragraph(rng: random.Random, chars: int) -> str:
@@ -96,10 +96,15 @@ def median(values: list[float]) -> float:
     return round(statistics.median(values), 2)
 
 
+def edited_file(manuscript: Path) -> Path:
+    """The section every edit changes: one in the middle of the book."""
+    files = sorted(p for p in manuscript.rglob("*.md") if p.stat().st_size > 200)
+    return files[len(files) // 2]
+
+
 def edit(manuscript: Path, extra: str) -> None:
     """Append to one section in the middle of the book."""
-    files = sorted(p for p in manuscript.rglob("*.md") if p.stat().st_size > 200)
-    target = files[len(files) // 2]
+    target = edited_file(manuscript)
     target.write_text(target.read_text(encoding="utf-8") + "\n" + extra + "\n", encoding="utf-8")
 
 
@@ -197,6 +202,7 @@ def measure(name: str, manuscript: Path, runs: int) -> dict:
         edit(manuscript, f"电子书修改{i}。")
         epub_edits.append(bookgen(manuscript, epub_out, "epub")[0])
     result["epub_edit_s"] = median(epub_edits)
+    result.update(measure_html(manuscript, root, runs))
     result["pandoc_one_shot_s"] = median([pandoc_one_shot(manuscript, root / "pandoc") for _ in range(runs)])
     result["tex_floor_s"] = median([tex_floor(out / ".work" / "latex", root / "floor") for _ in range(runs)])
     pages = result["pdf_cold"]["pages"] or 1
@@ -206,6 +212,68 @@ def measure(name: str, manuscript: Path, runs: int) -> dict:
     result["ratio_edit_vs_tex_pass"] = round(result["pdf_edit_s"] / result["tex_floor_s"], 2)
     result["overhead_share"] = round(result["overhead_s"] / result["pdf_cold_s"], 3)
     return result
+
+
+def html_stamps(site: Path) -> dict[str, int]:
+    return {path.name: path.stat().st_mtime_ns for path in site.glob("*.html")}
+
+
+def measure_html(manuscript: Path, root: Path, runs: int) -> dict:
+    """The web edition: cold, no-op, one-section edit (and how many pages it rewrote), and with
+    `bookgen serve` the time from saving the file to the open tab showing the change."""
+    out = root / "html-build"
+    result: dict = {}
+    cold = []
+    for _ in range(runs):
+        shutil.rmtree(out, ignore_errors=True)
+        cold.append(bookgen(manuscript, out, "html")[0])
+    result["html_cold_s"] = median(cold)
+    result["html_pages"] = len(html_stamps(out / "html"))
+    result["html_noop_s"] = median([bookgen(manuscript, out, "html")[0] for _ in range(runs)])
+    edits, rewritten = [], []
+    for i in range(runs):
+        before = html_stamps(out / "html")
+        edit(manuscript, f"网页修改{i}。")
+        edits.append(bookgen(manuscript, out, "html")[0])
+        rewritten.append(sum(before.get(name) != stamp for name, stamp in html_stamps(out / "html").items()))
+    result["html_edit_s"] = median(edits)
+    result["html_edit_pages"] = max(rewritten)
+    result["serve_reload_s"] = serve_reload(manuscript, root / "serve-build", runs)
+    return result
+
+
+def serve_reload(manuscript: Path, out: Path, runs: int) -> float | str:
+    """Median seconds from writing a section to the served page (open in Chromium) showing the new text."""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        return "n/a"
+    server = subprocess.Popen(BOOKGEN + ["serve", "--port", "0", "--manuscript", str(manuscript), "--output", str(out)],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        url = server.stdout.readline().split()[1]
+        server.stdout.readline()  # the first build
+        target = edited_file(manuscript)
+        snippet = next(line for line in target.read_text(encoding="utf-8").splitlines() if len(line) > 20)[:12]
+        page_name = next(p.name for p in (out / "html").glob("*.html") if snippet in p.read_text(encoding="utf-8"))
+        times = []
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
+            page = browser.new_page()
+            page.goto(url + page_name)
+            for i in range(runs):
+                marker = f"重载测量{i}号"
+                page.wait_for_timeout(500)
+                started = time.monotonic()
+                target.write_text(target.read_text(encoding="utf-8") + f"\n{marker}\n", encoding="utf-8")
+                page.wait_for_function(f"document.body.textContent.includes('{marker}')", timeout=30000)
+                page.wait_for_load_state("load")
+                times.append(time.monotonic() - started)
+            browser.close()
+        return median(times)
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
 
 
 def main() -> None:
@@ -228,7 +296,10 @@ def main() -> None:
                        ("pdf_edit_s", "PDF one-section edit (s)"), ("edits_spliced", "  of them chapter updates"),
                        ("chapter_floor_s", "  xelatex pass, that chapter alone (s)"), ("edit_target_s", "  target: 1.2 × that + 2 s"),
                        ("pdf_edit_add_page_s", "PDF edit adding a page (s)"),
-                       ("epub_cold_s", "EPUB cold build (s)"), ("epub_noop_s", "EPUB no-op (s)"), ("epub_edit_s", "EPUB one-section edit (s)"),
+                       ("epub_cold_s", "EPUB cold, no EPUBCheck (s)"), ("epub_noop_s", "EPUB no-op (s)"), ("epub_edit_s", "EPUB edit, no EPUBCheck (s)"),
+                       ("html_cold_s", "HTML cold build (s)"), ("html_noop_s", "HTML no-op (s)"), ("html_edit_s", "HTML one-section edit (s)"),
+                       ("html_edit_pages", "  pages it rewrote"), ("html_pages", "  pages in the site"),
+                       ("serve_reload_s", "serve: save → page reloaded (s)"),
                        ("pandoc_one_shot_s", "pandoc one-shot PDF (s)"), ("tex_floor_s", "one xelatex pass (s)"),
                        ("cold_s_per_page", "cold s/page"), ("ratio_cold_vs_pandoc", "cold / pandoc"), ("ratio_cold_vs_tex_pass", "cold / TeX pass"),
                        ("ratio_edit_vs_tex_pass", "edit / TeX pass"), ("overhead_share", "overhead share")]:

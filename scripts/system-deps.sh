@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
 # Check (and on Debian/Ubuntu as root, install) the system toolchain bookgen needs:
 # XeLaTeX with ctex, latexmk, the Noto CJK / Noto / LXGW WenKai / TeX Gyre faces, poppler-utils,
-# Java for EPUBCheck, and python3-venv for the project's virtual environment.
+# Java for EPUBCheck, python3-venv for the project's virtual environment, and for the web edition's
+# tests Chromium (driven by Playwright, never downloaded) and npm (axe-core).
 set -eu
 
 packages="texlive-xetex texlive-lang-chinese texlive-latex-extra texlive-latex-recommended
   texlive-fonts-recommended latexmk fonts-noto-cjk fonts-noto-core fonts-noto-mono
   fonts-lxgw-wenkai fonts-texgyre fonts-texgyre-math fontconfig poppler-utils
-  default-jre-headless python3-venv python3-pip zbar-tools libgs-common lmodern"
+  default-jre-headless python3-venv python3-pip zbar-tools libgs-common lmodern nodejs npm chromium"
 
 missing() {
-  for cmd in xelatex latexmk pdffonts pdfinfo pdftotext pdfimages pdftoppm java fc-match fc-list kpsewhich zbarimg; do
+  for cmd in xelatex latexmk pdffonts pdfinfo pdftotext pdfimages pdftoppm java fc-match fc-list kpsewhich zbarimg node npm chromium; do
     command -v "$cmd" >/dev/null 2>&1 || { echo "command $cmd"; return 0; }
   done
   for sty in ctexbook.cls xeCJK.sty fvextra.sty emptypage.sty unicode-math.sty lmodern.sty; do
@@ -40,6 +41,7 @@ bookgen: please install the toolchain, then run make again. On Debian or Ubuntu 
   apt-get install $(echo $packages)
 Elsewhere: TeX Live with XeLaTeX, ctex, latexmk and fvextra; the fonts Noto Serif CJK SC,
 Noto Sans CJK SC, Noto Serif, Noto Sans Mono, LXGW WenKai and TeX Gyre Termes Math;
-poppler-utils; zbar-tools; Ghostscript's ICC profiles; a Java runtime (17 or later); Python 3.11+ with venv.
+poppler-utils; zbar-tools; Ghostscript's ICC profiles; a Java runtime (17 or later); Python 3.11+ with venv;
+Chromium and npm (for the web edition's browser tests).
 MSG
 exit 1

@@ -263,7 +263,7 @@ def test_book_yaml_bibliography_settings(tmp_path):
 @pytest.mark.parametrize("yaml, message", [
     ("bibliography:\n  style: apa\n", r"book.yaml:5:\d+: 'style' must be one of numeric, author-date, not 'apa'"),
     ("bibliography:\n  files: refs.txt\n", r"must be BibTeX \(.bib\) or CSL-JSON \(.json\)"),
-    ("bibliography:\n  standrd: 2015\n", r"unknown key 'standrd' in 'bibliography' \(did you mean 'standard'\?\)"),
+    ("bibliography:\n  standrd: 2015\n", r"book.yaml:5:3: unknown key 'standrd' \(did you mean 'standard'\?\); 'bibliography' has: files, style"),
 ])
 def test_book_yaml_bibliography_errors(tmp_path, yaml, message):
     with pytest.raises(ManuscriptError, match=message):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import struct
 import zlib
@@ -9,20 +10,27 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import MANUSCRIPT, write_book
 
 from bookgen.checks import check_book, run_checks
 from bookgen.cli import main
 from bookgen.model.book import load_book
 from bookgen.sources.convert import convert_sources
 from bookgen.sources.reading import read_sources
+from conftest import MANUSCRIPT, write_book
 
 BOOK = "title: 书\nslug: t\nchapters:\n  - title: 一章\n    sections:\n      - title: 一节\n        file: s.md\n      - title: 二节\n        file: t.md\n"
 
 
+@pytest.fixture(autouse=True)
+def in_tmp_path(tmp_path, monkeypatch):
+    """Run where the manuscript is: messages name files relative to the current directory (m/s.md)."""
+    monkeypatch.chdir(tmp_path)
+
+
 def findings(tmp_path: Path, text: str, code: str, yaml_text: str = BOOK, fast: bool = True, other: str = "另一节的正文。\n"):
     root = write_book(tmp_path / "m", yaml_text, {"s.md": text, "t.md": other})
-    report = run_checks(root, tmp_path / "cache", fast=fast)
+    with contextlib.chdir(tmp_path):
+        report = run_checks(root, tmp_path / "cache", fast=fast)
     return [(f.path, f.line, f.column) for f in report.findings if f.code == code], report
 
 
@@ -41,7 +49,7 @@ def test_s002_unwritten_and_s003_truncated(tmp_path):
     yaml_text = BOOK.replace("file: t.md", "file: t.md\n        status: truncated")
     assert positions(tmp_path / "a", "", "S002", yaml_text=yaml_text) == [(6, 1)]  # the entry's line in book.yaml
     assert positions(tmp_path / "w", "写好了。\n", "S002", yaml_text=yaml_text) == []
-    found, report = findings(tmp_path / "b", "正文。\n", "S003", yaml_text=yaml_text, other="第一行。\n写到一半，\n")
+    found, _report = findings(tmp_path / "b", "正文。\n", "S003", yaml_text=yaml_text, other="第一行。\n写到一半，\n")
     assert found == [("m/t.md", 2, 1)]
 
 
@@ -240,3 +248,49 @@ def test_build_precheck_runs_the_rules_that_can_give_errors(tmp_path):
         return sorted({f.code for f in check_book(book, sources, converted, fast=True, errors_only=True).findings})
     assert precheck_codes("default", BOOK) == ["R001"]
     assert precheck_codes("promoted", BOOK + "check:\n  severity: {T001: error}\n") == ["R001", "T001"]
+
+
+@pytest.mark.parametrize("formula, problem", [
+    (r"$x^2 + \frac{1}{2$", "leaves 1 brace '{' unclosed"),  # the issue's instance
+    (r"$\sqrt{2$", "leaves 1 brace '{' unclosed"),
+    (r"$a}$", "closes a brace '}' that was never opened"),
+    (r"$\left( x$", r"has 1 \left and 0 \right"),
+    (r"$$\begin{aligned} a &= b$$", r"leaves \begin{aligned} without its \end"),
+])
+def test_m005_unclosed_formula_found_without_tex_at_its_position(tmp_path, formula, problem):
+    found, report = findings(tmp_path, f"第一段。\n\n公式 {formula} 在这里。\n", "M005")
+    assert found == [("m/s.md", 3, 5 if not formula.startswith("$$") else 6)]
+    assert problem in next(f.message for f in report.findings if f.code == "M005")
+
+
+def test_m005_leaves_closed_formulas_alone(tmp_path):
+    found, _ = findings(tmp_path, "公式 $\\{x\\} + \\frac{1}{2} + \\left( y \\right)$ 与 $$\\begin{aligned} a &= b \\\\ c &= d \\end{aligned}$$\n", "M005")
+    assert found == []
+
+
+@pytest.mark.integration
+def test_unclosed_formula_stops_the_build_at_its_line_with_or_without_the_check(tmp_path):
+    manuscript = write_book(tmp_path / "m", BOOK, {"s.md": "第一段。\n\n公式 $x^2 + \\frac{1}{2$ 在这里。\n\n后面的段落。\n", "t.md": "乙。\n"})
+    checked = CliRunner().invoke(main, ["build", "--format", "pdf", "--manuscript", str(manuscript), "--output", str(tmp_path / "b")])
+    assert checked.exit_code == 1 and "m/s.md:3:5: M005" in checked.output
+    unchecked = CliRunner().invoke(main, ["build", "--format", "pdf", "--no-check", "--manuscript", str(manuscript), "--output", str(tmp_path / "b")])
+    assert unchecked.exit_code == 1
+    assert "bookgen: error: m/s.md:3:11: File ended while scanning use of \\frac" in unchecked.output  # not book.tex:NNN
+
+
+@pytest.mark.parametrize("text, column, fixed", [
+    ("这里有__下划线加粗__紧跟正文。\n", 4, "这里有**下划线加粗**紧跟正文。\n"),  # the issue's instance
+    ("还有_斜体_字。\n", 3, "还有*斜体*字。\n"),
+    ("__开头加粗__后文。\n", 1, "**开头加粗**后文。\n"),
+    ("前文__NLP__后文。\n", 3, "前文**NLP**后文。\n"),  # Latin inside, Chinese around
+])
+def test_m006_underscore_emphasis_beside_chinese_and_its_fix(tmp_path, text, column, fixed):
+    found, _ = findings(tmp_path, text, "M006")
+    assert found == [("m/s.md", 1, column)]
+    result = CliRunner().invoke(main, ["check", "--manuscript", str(tmp_path / "m"), "--output", str(tmp_path / "b"), "--fix"])
+    assert (tmp_path / "m" / "s.md").read_text(encoding="utf-8") == fixed, result.output
+
+
+def test_m006_leaves_identifiers_and_latin_emphasis_alone(tmp_path):
+    text = "变量 max_length 和 __init__ 方法，`a__b__c` 与 $x_1 + y_2$，英文 __bold__ here，[链接](http://a.b/c__d__e)。\n"
+    assert findings(tmp_path, text, "M006")[0] == []

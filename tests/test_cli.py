@@ -11,10 +11,16 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import SAMPLER, write_book
 
 from bookgen import __version__
 from bookgen.cli import main
+from conftest import SAMPLER, write_book
+
+
+@pytest.fixture(autouse=True)
+def in_tmp_path(tmp_path, monkeypatch):
+    """Run where the manuscript is: messages name files relative to the current directory (m/s.md)."""
+    monkeypatch.chdir(tmp_path)
 
 
 def run(*args: str):
@@ -66,7 +72,7 @@ def test_tex_error_maps_to_markdown_line_and_keeps_the_good_pdf(tmp_path):
     bad = run("build", "--format", "pdf", "--no-verify", "--manuscript", str(manuscript), "--output", str(out))
     assert bad.exit_code == 1
     message = bad.output.strip().splitlines()[0]
-    assert message.startswith("bookgen: error: m/s.md:3: Undefined control sequence")
+    assert message.startswith("bookgen: error: m/s.md:3:8: Undefined control sequence")  # file, line and column
     assert "\\foo" in message and "book.log" in message
     assert (out / "t.pdf").read_bytes() == before  # the previous good PDF is untouched
     assert not [p for p in out.iterdir() if p.name.endswith(".tmp")]
@@ -106,4 +112,4 @@ def test_time_limit_names_the_line_even_when_started_with_sigint_ignored(tmp_pat
                "--manuscript", str(manuscript), "--output", str(tmp_path / "b")]
     proc = subprocess.run(command, capture_output=True, text=True, timeout=120,
                           preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
-    assert proc.returncode == 1 and "m/s.md:3: XeLaTeX did not finish within 8 s" in proc.stderr, proc.stderr
+    assert proc.returncode == 1 and "m/s.md:3:5: XeLaTeX did not finish within 8 s" in proc.stderr, proc.stderr

@@ -5,9 +5,9 @@ from __future__ import annotations
 import click
 import pytest
 from click.testing import CliRunner
-from conftest import write_book
 
 from bookgen.cli import locate_project, main
+from conftest import write_book
 
 BOOK = ("title: 书\nslug: t\nchapters:\n  - title: 一\n    sections:\n      - title: 甲\n        file: chapters/a.md\n"
         "      - title: 乙\n      - title: 丙\n      - title: 丁\n")
@@ -60,3 +60,48 @@ def test_help_is_complete_and_not_cut_off():
         for param in command.params:
             if isinstance(param, click.Option) and "--help" not in param.opts:
                 assert param.help, f"bookgen {name} {param.opts[0]} has no help text"
+
+
+TYPO_BOOK = "title: 书\nslug: t\nchapters:\n  - title: 到来\n    file: chapters/到来.md\n  - title: 其他\n    file: chapters/其他.md\n"
+
+
+def test_mistyped_file_name_is_an_error_with_did_you_mean(tmp_path):
+    root = write_book(tmp_path / "m", TYPO_BOOK, {"chapters/到來.md": "写好的正文。\n"})
+    result = CliRunner().invoke(main, ["build", "--manuscript", str(root), "--output", str(tmp_path / "b")])
+    assert result.exit_code == 2
+    assert "book.yaml:5:11: file 'chapters/到来.md' does not exist; did you mean 'chapters/到來.md'" in result.output
+    assert "其他" not in result.output  # a plainly missing file is a section not yet written, not an error
+    assert not (tmp_path / "b").exists()
+
+
+def test_plainly_missing_file_is_listed_by_name_in_the_summary(tmp_path):
+    root = write_book(tmp_path / "m", TYPO_BOOK, {"chapters/到来.md": "写好的正文。\n"})
+    result = CliRunner().invoke(main, ["build", "--format", "epub", "--no-verify", "--manuscript", str(root), "--output", str(tmp_path / "b")])
+    assert result.exit_code == 0, result.output
+    assert f"missing file: {root / 'chapters/其他.md'} (第2章 其他, printed as unwritten)" in result.output
+
+
+@pytest.mark.parametrize("wanted, existing, typo", [
+    ("chapters/到来.md", "chapters/到來.md", True),  # simplified/traditional slip
+    ("chapters/到来/节一.md", "chapters/到來/节一.md", True),  # in a folder name
+    ("chapters/两阶段提交.md", "chapters/两阶段提交协议.md", True),
+    ("chapters/其他.md", "chapters/到來.md", False),
+    ("chapters/a.md", "chapters/b.md", False),
+    ("front/前言.md", "back/后记.md", False),
+])
+def test_what_counts_as_a_typo_in_a_file_name(wanted, existing, typo):
+    from bookgen.model.outline import _typo_of
+
+    assert _typo_of(wanted, existing) is typo
+
+
+@pytest.mark.parametrize("where", ["inside", "elsewhere"])
+def test_paths_in_messages_are_the_same_in_every_command(tmp_path, monkeypatch, where):
+    root = write_book(tmp_path / "m1", "title: 书\nslug: t\nlayuot: {}\n")
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path if where == "inside" else tmp_path / "elsewhere")
+    expected = "m1/book.yaml:3:1" if where == "inside" else f"{root}/book.yaml:3:1"  # relative below here, else absolute
+    for command in (["check"], ["build", "--format", "epub"], ["handoff"]):
+        output = CliRunner().invoke(main, [*command, "--manuscript", str(root), "--output", str(tmp_path / "b")]).output
+        assert f"{expected}: " in output, (command, output)
+        assert f" {expected}" in output or output.startswith(expected) or f"error: {expected}" in output

@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 
 import pytest
-from outputs import epub_nav, epub_texts, pdf_bookmarks
 
 from bookgen.verify import check_epub
+from outputs import epub_nav, epub_texts, pdf_bookmarks
 
 pytestmark = pytest.mark.integration
 

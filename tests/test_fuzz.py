@@ -27,7 +27,7 @@ MARKER = "探针标记"
 
 def visible(text: str) -> str:
     """Letters, digits and CJK that every configured font has: what must survive into the outputs."""
-    return "".join(ch for ch in text if ch.isascii() and ch.isalnum() or "\u4e00" <= ch <= "\u9fff")
+    return "".join(ch for ch in text if (ch.isascii() and ch.isalnum()) or "\u4e00" <= ch <= "\u9fff")
 
 
 # Each example is a real build (XeLaTeX, pandoc, EPUBCheck): few examples, and no shrinking phase.

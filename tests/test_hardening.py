@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import signal
@@ -12,12 +13,12 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import write_book
 
 from bookgen.cli import main
 from bookgen.errors import BuildLockedError
 from bookgen.fsutil import build_lock
 from bookgen.model.book import load_book
+from conftest import write_book
 
 BOOK = "title: 书\nslug: t\nchapters:\n  - title: 一\n    sections:\n      - title: 节\n        file: s.md\n"
 
@@ -71,10 +72,8 @@ def test_image_paths_are_confined(tmp_path):
 
 
 def test_a_second_build_is_refused_while_one_runs(tmp_path):
-    with build_lock(tmp_path / "b"):
-        with pytest.raises(BuildLockedError, match="another build is running"):
-            with build_lock(tmp_path / "b"):
-                pass
+    with build_lock(tmp_path / "b"), pytest.raises(BuildLockedError, match="another build is running"), build_lock(tmp_path / "b"):
+        pass
     with build_lock(tmp_path / "b"):  # released afterwards
         pass
 
@@ -102,10 +101,8 @@ def test_sigterm_mid_typesetting_leaves_the_good_pdf(tmp_path):
     assert not [p for p in out.rglob("*.tmp")]
     pids = [pid for pid in os.listdir("/proc") if pid.isdigit()]
     for pid in pids:
-        try:
+        with contextlib.suppress(OSError):
             assert not Path(os.readlink(f"/proc/{pid}/cwd")).is_relative_to(out), "TeX left running"
-        except OSError:
-            pass
     (manuscript / "s.md").write_text("第二版。\n", encoding="utf-8")
     assert build(manuscript, out).exit_code == 0  # the next build succeeds
     assert (out / "t.pdf").read_bytes() != good

@@ -8,8 +8,6 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import MANUSCRIPT, USER_DRAFT
-from test_textrules import ALL_TOKENS
 
 from bookgen.checks import run_checks
 from bookgen.cli import main
@@ -18,6 +16,8 @@ from bookgen.importer.draft import classify, clean_lines
 from bookgen.importer.parse import import_draft
 from bookgen.model.book import load_book
 from bookgen.textrules import HEADING
+from conftest import MANUSCRIPT, USER_DRAFT
+from test_textrules import ALL_TOKENS
 
 
 def tree(root: Path) -> dict[str, bytes]:
@@ -58,7 +58,7 @@ def test_every_body_line_lands_in_exactly_one_file(tmp_path):
         heading = HEADING.match(line.text)
         if line.text.strip() and not (heading and classify(heading.group(2)).kind != "other"):
             expected[line.text] += 1
-    abstract = next(l.text for l in lines if l.text.startswith("本文围绕"))
+    abstract = next(line.text for line in lines if line.text.startswith("本文围绕"))
     expected[abstract] += 1
     assert markdown_lines(tmp_path / "m") == expected
 
@@ -242,3 +242,59 @@ def test_chat_token_siblings_removed(tmp_path, token):
     assert text == f"正文。\n\n```\n{token}\n```\n"  # the one in code is the author's example
     checked = run_checks(tmp_path / "m", tmp_path / "cache", fast=True)
     assert not [f for f in checked.findings if f.code == "R001"]
+
+
+CUT_OFF_MIDDLE = """\
+# 分布式事务
+
+## 目录
+### 第3章 协议
+#### 3.1 两阶段提交
+#### 3.2 三阶段提交
+#### 3.3 列表结尾
+#### 3.4 表格结尾
+#### 3.5 完整结尾
+
+### 第3章 协议
+#### 3.1 两阶段提交
+协调者宕机后，参与者会一直阻塞，这正是
+#### 3.2 三阶段提交
+三阶段提交引入了预提交阶段、
+#### 3.3 列表结尾
+要点如下：
+
+- 超时机制
+- 预提交阶段
+#### 3.4 表格结尾
+| 协议 | 阶段 |
+|---|---|
+| 2PC | 2 |
+#### 3.5 完整结尾
+这一节写完了。
+"""
+
+
+@pytest.mark.parametrize("cut, expected", [
+    ("协调者宕机后，参与者会一直阻塞，这正是", True),  # the issue's instance: stops on a CJK character, next heading follows
+    ("三阶段提交引入了预提交阶段、", True),  # stops on a pause mark
+    ("一直阻塞，", True),
+    ("要点如下：\n\n- 超时机制\n- 预提交阶段", False),  # a list legitimately ends without punctuation
+    ("| 协议 | 阶段 |\n|---|---|\n| 2PC | 2 |", False),
+    ("```\ncode\n```", False),
+    ("这一节写完了。", False),
+    ("他说：“好”", False),
+])
+def test_cut_off_sections_in_the_middle_of_the_draft(cut, expected):
+    from bookgen.importer.parse import cut_off
+
+    assert cut_off(cut, last_in_draft=False) is expected
+
+
+def test_section_cut_off_before_the_next_heading_is_marked_and_reported(tmp_path):
+    report = import_draft(write(tmp_path / "d.md", CUT_OFF_MIDDLE), tmp_path / "m")
+    assert sorted(report.truncated) == ["chapters/协议/三阶段提交.md", "chapters/协议/两阶段提交.md"]
+    statuses = {n.title: n.status for n in load_book(tmp_path / "m").nodes()}
+    assert statuses["两阶段提交"] == statuses["三阶段提交"] == "truncated"
+    assert statuses["列表结尾"] == statuses["表格结尾"] == statuses["完整结尾"] == "draft"
+    text = (tmp_path / "m/chapters/协议/两阶段提交.md").read_text(encoding="utf-8")
+    assert text.endswith("这正是\n")  # nothing lost or invented

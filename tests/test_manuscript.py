@@ -3,10 +3,11 @@
 from pathlib import Path
 
 import pytest
-from conftest import MANUSCRIPT, write_book
 
 from bookgen.errors import ManuscriptError
 from bookgen.model.book import load_book
+from bookgen.model.lengths import Length
+from conftest import MANUSCRIPT, write_book
 
 OUTLINE = """\
 title: 书
@@ -59,7 +60,7 @@ def test_defaults_and_metadata(tmp_path):
     book = load_book(write_book(tmp_path, "title: 书\nauthors: 张三\n"))
     assert book.metadata.language == "zh-CN"
     assert book.metadata.authors == ("张三",)
-    assert book.layout.trim_width == "185mm" and book.layout.trim_height == "260mm"
+    assert book.layout.trim_width == Length.parse("185mm") and book.layout.trim_height == Length.parse("260mm")
     assert book.metadata.publisher == ""  # unknown metadata stays empty
     # A stable identifier without an ISBN, the ISBN's when there is one.
     assert book.metadata.identifier() == load_book(tmp_path).metadata.identifier()
@@ -102,7 +103,7 @@ def test_symlink_out_of_the_manuscript_is_refused(tmp_path):
 
 
 def test_missing_book_yaml(tmp_path):
-    with pytest.raises(ManuscriptError, match="book.yaml not found"):
+    with pytest.raises(ManuscriptError, match=r"book\.yaml not found"):
         load_book(tmp_path)
 
 

@@ -12,14 +12,16 @@ from pathlib import Path
 import pikepdf
 import pytest
 from click.testing import CliRunner
-from conftest import SAMPLER, write_book
-from outputs import pdf_bookmarks, pdf_pages, plain
 
 from bookgen.cli import main
 from bookgen.errors import ManuscriptError
-from bookgen.model.book import load_book  # noqa: F401 (used below)
-from bookgen.press.figures import printed_sheets, spine_width, thousand_characters
+from bookgen.latex.render import book_context, latex_environment
+from bookgen.model.book import load_book
+from bookgen.press.cover import isbn_barcode, render_cover
+from bookgen.press.figures import CopyrightFigures, spine_width
 from bookgen.press.handoff import handoff
+from conftest import SAMPLER, write_book
+from outputs import pdf_bookmarks, pdf_pages, plain
 
 ISBN = "978-7-121-12345-0"
 MM = 72 / 25.4
@@ -42,11 +44,44 @@ def package(tmp_path_factory):
 
 # ---------------------------------------------------------------- arithmetic and validation (unit)
 
+def copyright_page(book, total: int, work: Path) -> CopyrightFigures | None:
+    """The book's 版权页 typeset alone for ``total`` physical pages (as TeX's previous pass would give them)."""
+    env = latex_environment(book.root)
+    context = book_context(book, {})
+    page = env.get_template("front/copyright.tex_t").render(context)
+    work.mkdir()
+    (work / "page.tex").write_text(env.get_template("preamble.tex_t").render(context)
+                                   + f"\\begin{{document}}\n\\gdef\\bookgentotalpages{{{total}}}\n{page}\\end{{document}}\n", encoding="utf-8")
+    subprocess.run(["xelatex", "-no-pdf", "-interaction=nonstopmode", "page.tex"], cwd=work, capture_output=True, check=True)
+    return CopyrightFigures.of_run(work)
+
+
+@pytest.mark.integration
 def test_sheets_characters_and_spine(tmp_path):
+    """印张 and 字数 are computed by TeX on the 版权页 only; bookgen reads back what it printed."""
     book = load_book(write_book(tmp_path, "title: 书\n"))
-    assert printed_sheets(64, 16) == 4 and printed_sheets(49, 16) == 3.125 and printed_sheets(51, 16) == 3.25
-    assert thousand_characters(64, book) == 92.16  # 40 字 × 36 行 × 64 页 ÷ 1000
+    sheets = {total: copyright_page(book, total, tmp_path / str(total)) for total in (64, 49, 51)}
+    assert sheets[64].printed_sheets == 4 and sheets[49].printed_sheets == 3.125 and sheets[51].printed_sheets == 3.25
+    assert sheets[64].thousand_characters == 92.16  # 40 字 × 36 行 × 64 页 ÷ 1000
     assert spine_width(320, book) == pytest.approx(16.0)  # 320 pages ÷ 2 × 0.1 mm
+    odd = load_book(write_book(tmp_path / "odd", "title: 书\nlayout: {trim_width: 150mm, trim_height: 200mm}\n"))
+    assert copyright_page(odd, 64, tmp_path / "odd-64") == CopyrightFigures(None, 92.16)  # no 开本: no 印张
+    assert CopyrightFigures.of_run(tmp_path / "nothing") is None
+
+
+def test_cover_gets_plain_values_and_lays_itself_out(tmp_path):
+    """Python passes millimetres, bar modules and digits; cover.tex_t computes the panels and writes the TeX."""
+    code = isbn_barcode(ISBN)
+    assert code.digits == "9787121123450" and code.modules == 95 and len(code.bars) == 30
+    assert [bar.start for bar in code.bars if bar.guard] == [0, 2, 46, 48, 92, 94]
+    book = load_book(write_book(tmp_path, f"title: 排版 样书\nauthors: [张三]\npublisher: 示例出版社\nisbn: {ISBN}\n"))
+    tex = render_cover(book, 400, "简介。")
+    assert "paperwidth=396.0mm, paperheight=266.0mm" in tex  # 2 × 185 + 400 ÷ 2 × 0.1 + 2 × 3
+    assert "shift={(188.0, 3.0)}" in tex and "shift={(208.0, 3.0)}" in tex  # spine and front panel
+    assert "{排\\\\版\\\\样\\\\书}" in tex and "{张\\\\三}" in tex  # lettered top to bottom, spaces dropped
+    assert r"{9\enspace 787121\enspace 123450}" in tex
+    assert r"\bfseries\fontsize{14.0}{" in tex  # 14 pt at most on a 20 mm spine
+    assert r"\begin{scope}[shift={(O)}, shift={(188.0" not in render_cover(book, 40, "")  # no lettering under 3 mm
 
 
 def test_wrong_isbn_names_the_expected_check_digit(tmp_path):
@@ -70,7 +105,7 @@ def test_print_build_is_strict_unless_allowed(tmp_path):
 
 @pytest.mark.integration
 def test_interior_boxes_sheets_and_keys(package):
-    pack, manuscript = package
+    pack, _ = package
     with zipfile.ZipFile(pack.path) as archive:
         assert sorted(archive.namelist()) == sorted(["manifest.json", "preflight.json", "preflight.txt",
                                                      "sampler-cover.pdf", "sampler-print.pdf", "sampler.epub"])
@@ -82,14 +117,14 @@ def test_interior_boxes_sheets_and_keys(package):
             bleed = [float(v) for v in page.obj.BleedBox]
             media = [float(v) for v in page.obj.MediaBox]
             assert trim[2] - trim[0] == pytest.approx(185 * MM, abs=0.2) and trim[3] - trim[1] == pytest.approx(260 * MM, abs=0.2)
-            assert [round(b - t, 1) for b, t in zip(bleed, trim)] == [round(-3 * MM, 1), round(-3 * MM, 1), round(3 * MM, 1), round(3 * MM, 1)]
+            assert [round(b - t, 1) for b, t in zip(bleed, trim, strict=False)] == [round(-3 * MM, 1), round(-3 * MM, 1), round(3 * MM, 1), round(3 * MM, 1)]
             assert media[0] <= bleed[0] and media[2] >= bleed[2]  # crop marks outside the bleed
             assert not [a for a in page.obj.get("/Annots", []) if a.get("/Subtype") == "/Link"]
         assert str(pdf.docinfo["/GTS_PDFXVersion"]) == "PDF/X-4" and str(pdf.docinfo["/Trapped"]) == "/False"
         intent = pdf.Root.OutputIntents[0]
         assert intent.S == "/GTS_PDFX" and len(intent.DestOutputProfile.read_bytes()) > 1000
         assert pdf.pdf_version >= "1.6"
-    fonts = subprocess.run(["pdffonts", str(interior)], capture_output=True, text=True).stdout.splitlines()[2:]
+    fonts = subprocess.run(["pdffonts", str(interior)], capture_output=True, text=True, check=True).stdout.splitlines()[2:]
     assert fonts and all(" yes yes " in line and "+" in line.split()[0] for line in fonts)
     assert "第1章 段落与强调" in pdf_bookmarks(interior)  # bookmarks kept
     copyright_page = plain(pdf_pages(interior)[1])
@@ -99,7 +134,7 @@ def test_interior_boxes_sheets_and_keys(package):
 
 @pytest.mark.integration
 def test_cover_width_and_barcode(package, tmp_path):
-    pack, manuscript = package
+    pack, _ = package
     cover = pack.path.parents[1] / "sampler-cover.pdf"
     pages = pack.manifest["pages"]
     with pikepdf.open(cover) as pdf:
@@ -109,7 +144,7 @@ def test_cover_width_and_barcode(package, tmp_path):
     assert (media[3] - media[1]) / MM == pytest.approx(260 + 6, abs=0.05)
     assert pack.manifest["spine_mm"] == round(spine, 2)
     subprocess.run(["pdftoppm", "-r", "400", "-gray", "-png", str(cover), str(tmp_path / "c")], check=True)
-    decoded = subprocess.run(["zbarimg", "--quiet", "--raw", str(next(tmp_path.glob("c*.png")))], capture_output=True, text=True).stdout.split()
+    decoded = subprocess.run(["zbarimg", "--quiet", "--raw", str(next(tmp_path.glob("c*.png")))], capture_output=True, text=True, check=False).stdout.split()
     assert decoded == [ISBN.replace("-", "")]
 
 
@@ -150,7 +185,20 @@ def test_preflight_command_fails_a_screen_pdf(sampler_build, package):
     failed = {check["name"] for check in json.loads(result.output)["checks"] if not check["passed"]}
     assert "OutputIntent (GTS_PDFX) with an ICC profile" in failed
     assert any(name.startswith("page count a multiple") for name in failed)
+    said = CliRunner().invoke(main, ["preflight", str(screen), "--manuscript", str(manuscript)])
+    assert said.exit_code == 1 and said.output.count("\n") == 1 and "this is a screen PDF" in said.output
+    assert "--profile print" in said.output and "FAIL" not in said.output
+    assert json.loads(result.output)["screen_pdf"] is True
     good = CliRunner().invoke(main, ["preflight", str(package[0].path.parents[1] / "sampler-print.pdf"),
                                      "--cover", str(package[0].path.parents[1] / "sampler-cover.pdf"), "--manuscript", str(manuscript)])
     assert good.exit_code == 0, good.output
     assert "preflight: 23 passed, 0 failed" in good.output
+
+
+def test_preflight_reads_the_title_without_rewriting_it(sampler_build):
+    from bookgen.press.preflight import preflight
+
+    screen = sampler_build.outputs["pdf"].path
+    report = preflight(screen, load_book(SAMPLER))
+    title = next(check for check in report.checks if check.name == "PDF metadata (Title)")
+    assert title.passed and "Title=排版样书" in title.evidence

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import SAMPLER
-from outputs import pdf_bookmarks, pdf_link_problems, pdf_pages, plain
 
 import bookgen.sources.convert
 from bookgen.cli import main
 from bookgen.pipeline.build import build
 from bookgen.pipeline.options import BuildOptions
+from conftest import SAMPLER
+from outputs import pdf_bookmarks, pdf_link_problems, pdf_pages, plain
 
 pytestmark = pytest.mark.integration
 

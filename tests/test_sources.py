@@ -1,9 +1,9 @@
 import pytest
-from conftest import write_book
 
 from bookgen.errors import ManuscriptError
 from bookgen.model.book import load_book
 from bookgen.sources.reading import read_sources
+from conftest import write_book
 
 YAML = "title: 书\nchapters:\n  - title: 一\n    sections:\n      - title: 节\n        file: a.md\n"
 

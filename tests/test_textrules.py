@@ -4,7 +4,6 @@ the importer removes exactly the tokens `bookgen check` reports (R001)."""
 from __future__ import annotations
 
 import pytest
-from conftest import write_book
 
 from bookgen.checks import run_checks
 from bookgen.textrules import (
@@ -15,6 +14,7 @@ from bookgen.textrules import (
     in_fences,
     is_instruction,
 )
+from conftest import write_book
 
 # One sample of each family's tokens (an inline token can stand between two pieces of prose).
 INLINE_TOKENS = [

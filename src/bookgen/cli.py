@@ -8,8 +8,9 @@ import resource
 import signal
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 import click
 
@@ -40,7 +41,7 @@ class BookgenGroup(click.Group):
             ctx.exit(130)
 
 
-def _terminate(signum, frame):  # noqa: ARG001 - signal handler signature
+def _terminate(signum, frame):
     """SIGTERM unwinds like Ctrl-C: temporary files are removed, TeX is stopped, outputs stay as they were."""
     raise KeyboardInterrupt
 
@@ -103,9 +104,9 @@ def manuscript_options(command: Callable) -> Callable:
                              "directory upwards with a book.yaml]")(command)
 
 
-@main.command("build", short_help="Build the PDF, EPUB and (print) cover.")
+@main.command("build", short_help="Build the PDF, EPUB, web edition and (print) cover.")
 @click.option("--format", "fmt", type=click.Choice([*(f.value for f in Format), "all"]), default="all", show_default=True,
-              help="What to build; all: PDF and EPUB (and the cover with --profile print).")
+              help="What to build; all: PDF, EPUB and the web edition (with --profile print: PDF, EPUB and cover).")
 @click.option("--profile", type=click.Choice([p.value for p in Profile]), default="screen", show_default=True,
               help="screen: a PDF to read; print: crop marks, bleed, PDF/X keys, whole sheets, preflight.")
 @click.option("--allow-incomplete", is_flag=True, help="Let a print build through with unwritten or truncated sections.")
@@ -119,7 +120,7 @@ def manuscript_options(command: Callable) -> Callable:
 @click.option("--timings", is_flag=True, help="Print the time each stage took.")
 def build_command(fmt: str, profile: str, allow_incomplete: bool, manuscript: Path | None, output: Path | None, strict: bool,
                   jobs: int | None, tex_timeout: float | None, no_verify: bool, no_check: bool, quiet: bool, timings: bool) -> None:
-    """Build the book: build/<slug>.pdf (or <slug>-print.pdf), <slug>-cover.pdf, <slug>.epub.
+    """Build the book: build/<slug>.pdf (or <slug>-print.pdf), <slug>-cover.pdf, <slug>.epub, build/html/.
 
     Rebuilds do only what changed: nothing at all when nothing did; one chapter typeset alone and
     spliced in when an edit stays inside it and moves no page.
@@ -131,18 +132,22 @@ def build_command(fmt: str, profile: str, allow_incomplete: bool, manuscript: Pa
     elif profile == Profile.PRINT:
         formats = (Format.PDF, Format.EPUB, Format.COVER)
     else:
-        formats = (Format.PDF, Format.EPUB)
-    options = BuildOptions(manuscript=manuscript, output=output, formats=formats, profile=profile, strict=strict,
+        formats = (Format.PDF, Format.EPUB, Format.HTML)
+    options = BuildOptions(manuscript=manuscript, output=output, formats=formats, profile=Profile(profile), strict=strict,
                            allow_incomplete=allow_incomplete, tex_timeout=tex_timeout, verify=not no_verify, check=not no_check,
                            jobs=jobs or default_jobs())
     result = build(options, _progress(quiet))
     elapsed = time.monotonic() - started
-    for name, report in result.outputs.items():
-        pages = f", {report.pages} pages" if report.pages else ""
-        detail = f", {report.detail}" if report.detail else ""
-        click.echo(f"{name.upper():5} {report.path} ({report.size / 1024:.0f} KiB{pages}{detail})")
+    for name, output_report in result.outputs.items():
+        pages = f", {output_report.pages} pages" if output_report.pages else ""
+        detail = f", {output_report.detail}" if output_report.detail else ""
+        click.echo(f"{name.upper():5} {output_report.path} ({output_report.size / 1024:.0f} KiB{pages}{detail})")
     if result.unwritten:
         click.echo(f"unwritten sections: {len(result.unwritten)} (shown as 「{result.book.layout.placeholder}」; --strict fails on them)")
+    for node in result.book.files():
+        file = node.file or ""
+        if not (result.book.root / file).is_file():  # named in book.yaml, not there: say which, so a typo is seen
+            click.echo(f"  missing file: {manuscript / file} ({node.heading}, printed as unwritten)")
     if result.truncated:
         click.echo(f"truncated sections: {len(result.truncated)}: {', '.join(result.truncated)}")
     for warning in result.warnings:
@@ -182,8 +187,8 @@ def import_command(draft: Path, output: Path, slug: str, force: bool, report_pat
             click.echo(f"  {heading}: {count} CJK characters")
     for item in report.removed:
         click.echo(f"  removed {item.reason} at {draft}:{item.line}: {item.text}")
-    for item in report.numbering:
-        click.echo(f"  numbering at {draft}:{item.line}: draft says {item.draft}, bookgen prints {item.computed} ({item.title})")
+    for note in report.numbering:
+        click.echo(f"  numbering at {draft}:{note.line}: draft says {note.draft}, bookgen prints {note.computed} ({note.title})")
     for path in report.truncated:
         click.echo(f"  truncated (ends mid-sentence): {output}/{path}")
     for warning in report.warnings:
@@ -223,7 +228,7 @@ def check_command(manuscript: Path | None, output: Path | None, fmt: str, verbos
     else:
         _print_findings(report, verbose)
     if report.errors:
-        raise SystemExit(1)
+        raise SystemExit(2 if report.book_invalid else 1)  # an invalid book.yaml is a manuscript error
 
 
 def _print_findings(report: CheckReport, verbose: bool) -> None:
@@ -288,6 +293,24 @@ def handoff_command(manuscript: Path | None, output: Path | None, allow_incomple
         click.echo(f"  {name}  sha256 {digest['sha256'][:16]}…  {digest['bytes']} bytes")
     if package.manifest["incomplete"]:
         click.echo(f"  incomplete: {len(package.manifest['incomplete'])} unwritten or truncated sections (listed in manifest.json)")
+
+
+@main.command("serve", short_help="Serve the web edition, rebuilt and reloaded on every save.")
+@manuscript_options
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="The port on 127.0.0.1 (0: any free one).")
+@click.option("--open", "open_browser", is_flag=True, help="Open the site in the default browser.")
+@click.option("--pdf", is_flag=True, help="After each change, also update the PDF (chapter-level update) and say when it is ready.")
+def serve_command(manuscript: Path | None, output: Path | None, port: int, open_browser: bool, pdf: bool) -> None:
+    """Build the web edition into build/html/, serve it on 127.0.0.1, and rebuild on every save.
+
+    Open tabs reload the page that changed (keeping the scroll position); a manuscript error shows over
+    the page as file:line:col: message until it is fixed, while the last good pages stay served.
+    Ctrl-C stops.
+    """
+    from bookgen.html.serve import serve
+
+    manuscript, output = locate_project(manuscript, output)
+    serve(manuscript, output, port, open_browser, pdf, echo=lambda line: click.echo(line))
 
 
 @main.command("clean", short_help="Remove the cache and work files; keep the outputs.")

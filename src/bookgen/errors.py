@@ -6,6 +6,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 
+def display_path(path: Path | str) -> str:
+    """How messages name a file: relative to the current directory when it lies below it, else absolute.
+
+    The same in every command, wherever the manuscript is (``manuscript/x.md``, ``/home/a/books/m1/x.md``).
+    """
+    absolute = Path(path).absolute()
+    try:
+        return absolute.relative_to(Path.cwd()).as_posix()
+    except ValueError:
+        return str(absolute)
+
+
 @dataclass
 class Location:
     """A place in the author's files: ``path:line:col`` (line and col 1-based, optional)."""
@@ -40,9 +52,18 @@ class BookgenError(Exception):
 
 
 class ManuscriptError(BookgenError):
-    """book.yaml or a section file is wrong: the author can fix it. Exit code 2."""
+    """book.yaml or a section file is wrong: the author can fix it. Exit code 2.
+
+    ``problems``: each problem as (location, message); several when one error reports a whole
+    validation pass (book.yaml), the first being the error's own location and first message line.
+    """
 
     exit_code = 2
+
+    def __init__(self, message: str, location: Location | None = None, detail: str | None = None,
+                 problems: list[tuple[Location | None, str]] | None = None):
+        super().__init__(message, location, detail)
+        self.problems = problems or [(location, message)]
 
 
 class ToolError(BookgenError):

@@ -49,34 +49,40 @@ def pandoc_identity() -> str:
 
 @functools.cache
 def pandoc_version() -> str:
-    out = subprocess.run([pandoc_path(), "--version"], capture_output=True, text=True, check=True, env=pandoc_env()).stdout
+    """pandoc's version number, e.g. ``3.1.11``. Raises ToolError when pandoc cannot run."""
+    out = run_tool([pandoc_path(), "--version"], "its version", timeout=60, env=pandoc_env()).stdout
     return out.splitlines()[0].split()[-1]
 
 
 @functools.cache
 def pandoc_api_version() -> list[int]:
-    """The pandoc AST version this pandoc reads and writes (for documents bookgen assembles)."""
-    out = subprocess.run([pandoc_path(), "lua", "-e", "io.write(tostring(PANDOC_API_VERSION))"],
-                         capture_output=True, text=True, check=True, env=pandoc_env()).stdout
+    """The pandoc AST version this pandoc reads and writes (for documents bookgen assembles), e.g. ``[1, 23, 1]``."""
+    out = run_tool([pandoc_path(), "lua", "-e", "io.write(tostring(PANDOC_API_VERSION))"], "its AST version",
+                   timeout=60, env=pandoc_env()).stdout
     return [int(part) for part in out.strip().split(".")]
 
 
 def run_tool(command: list[str], subject: Path | str, *, timeout: float = 300, check: bool = True,
              input: bytes | str | None = None, env: dict[str, str] | None = None, cwd: Path | None = None,
-             text: bool = True) -> subprocess.CompletedProcess:
+             text: bool = True, package: str = "") -> subprocess.CompletedProcess:
     """Run an external tool; every way it can fail becomes one ToolError naming the tool and ``subject``.
 
-    ``command[0]`` is the program (a path or a name on PATH). ``timeout`` is in seconds. With
-    ``check``, a non-zero exit is an error (its last stderr line is quoted). Raises ToolError for a
-    missing binary, a time-out and (with ``check``) a failure; returns the completed process.
+    ``command[0]`` is the program (a path or a name on PATH); ``package`` names what provides it
+    (for the message when it is missing). ``timeout`` is in seconds. With ``check``, a non-zero exit
+    is an error (its last stderr line is quoted). Raises ToolError for a missing binary, a time-out
+    and (with ``check``) a failure; returns the completed process.
     """
     tool = Path(command[0]).name
     try:
-        proc = subprocess.run(command, capture_output=True, timeout=timeout, input=input, env=env, cwd=cwd, text=text)
+        proc = subprocess.run(command, check=False, capture_output=True, timeout=timeout, input=input, env=env, cwd=cwd, text=text,
+                              errors="replace" if text else None)
     except FileNotFoundError:
-        raise ToolError(f"{tool} not found (run `make deps`), needed for {subject}") from None
+        hint = f"install {package} or run `make deps`" if package else "run `make deps`"
+        raise ToolError(f"{tool} not found ({hint}), needed for {subject}") from None
+    except PermissionError:
+        raise ToolError(f"{tool} cannot be run (permission denied), needed for {subject}") from None
     except subprocess.TimeoutExpired:
-        raise ToolError(f"{tool} took longer than {timeout:.0f} s on {subject} and was stopped") from None
+        raise ToolError(f"{tool} took longer than {timeout:g} s on {subject} and was stopped") from None
     if check and proc.returncode != 0:
         stderr = proc.stderr if isinstance(proc.stderr, str) else proc.stderr.decode("utf-8", "replace")
         last = next((line.strip() for line in reversed(stderr.splitlines()) if line.strip()), "no message")
@@ -111,3 +117,17 @@ def template_dir() -> Path:
         if candidate.is_dir():
             return candidate
     raise ToolError("bookgen's templates/ directory is missing from the installation")
+
+
+OVERRIDES_DIR = "templates"  # in a manuscript: files that replace bookgen's templates of the same relative path
+
+
+def template_dirs(manuscript: Path) -> list[Path]:
+    """Where templates are looked up, first match wins: ``<manuscript>/templates/`` (the author's overrides), then bookgen's."""
+    return [manuscript / OVERRIDES_DIR, template_dir()]
+
+
+def template_path(manuscript: Path, relative: str) -> Path:
+    """The file for template ``relative`` (e.g. 'epub/book.css'): the manuscript's override if it has one, else bookgen's."""
+    override = manuscript / OVERRIDES_DIR / relative
+    return override if override.is_file() else template_dir() / relative

@@ -29,7 +29,7 @@ from bookgen.bibliography.gbt7714 import (
 from bookgen.bibliography.reading import read_file
 from bookgen.bibliography.syntax import Mode, Reference
 from bookgen.errors import ManuscriptError
-from bookgen.model.book import BibliographySettings
+from bookgen.model.settings import BibliographySettings
 
 Inline = dict
 

@@ -7,4 +7,4 @@ points at the author's own file (book.yaml or a Markdown section) by line and co
 from .model import RULES, Finding, Fix, Severity
 from .runner import CheckReport, check_book, run_checks
 
-__all__ = ["RULES", "Finding", "Fix", "Severity", "CheckReport", "check_book", "run_checks"]
+__all__ = ["RULES", "CheckReport", "Finding", "Fix", "Severity", "check_book", "run_checks"]

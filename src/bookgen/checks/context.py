@@ -2,47 +2,38 @@
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bookgen.errors import Location, ManuscriptError
 from bookgen.model.book import BOOK_FILE, Book, Node
+from bookgen.model.options import Problems, did_you_mean
 
 from .model import RULES, Finding, Fix, Severity
-
-SPACING_POLICIES = ("none", "space", "any")
 
 
 @dataclass(frozen=True)
 class CheckSettings:
+    """book.yaml's ``check:`` section (declared and type-checked in model.settings.CheckOptions) with
+    its rule codes checked against the rule table."""
+
     disabled: frozenset[str] = frozenset()
     severities: dict = field(default_factory=dict)
     cjk_latin_spacing: str = "none"  # none: no typed spaces (xeCJK spaces the PDF); space: always; any: not checked
 
     @classmethod
-    def from_book(cls, book: Book) -> "CheckSettings":
-        config = dict(book.check)
-        where = Location(book.root.name + "/" + BOOK_FILE)
-        unknown = set(config) - {"disable", "severity", "cjk_latin_spacing"}
-        if unknown:
-            close = difflib.get_close_matches(sorted(unknown)[0], ["disable", "severity", "cjk_latin_spacing"], n=1)
-            hint = f" (did you mean '{close[0]}'?)" if close else ""
-            raise ManuscriptError(f"unknown key '{sorted(unknown)[0]}' in 'check'{hint}", where)
-        disabled = config.get("disable") or []
-        severities = config.get("severity") or {}
-        if not isinstance(disabled, list) or not isinstance(severities, dict):
-            raise ManuscriptError("check: 'disable' must be a list of rule codes and 'severity' a mapping of code: level", where)
-        for code in list(disabled) + list(severities):
+    def from_book(cls, book: Book) -> CheckSettings:
+        """Raises ManuscriptError at ``book.yaml:LINE:COL`` for each rule code that is not a rule's
+        (all of them, one per line)."""
+        config = book.check
+        problems = Problems(book.yaml, book.root)
+        places = [*((code, ("check", "disable", i)) for i, code in enumerate(config.disable)),
+                  *((code, ("check", "severity", code, "__key__")) for code in config.severity)]
+        for code, at in places:
             if code not in RULES:
-                raise ManuscriptError(f"check: unknown rule code '{code}'", where)
-        for code, level in severities.items():
-            if level not in [s.value for s in Severity]:
-                raise ManuscriptError(f"check: severity of {code} must be error, warning or info, not '{level}'", where)
-        spacing = config.get("cjk_latin_spacing", "none")
-        if spacing not in SPACING_POLICIES:
-            raise ManuscriptError(f"check: cjk_latin_spacing must be one of {', '.join(SPACING_POLICIES)}", where)
-        return cls(frozenset(disabled), {code: Severity(level) for code, level in severities.items()}, spacing)
+                problems.error(f"check: unknown rule code '{code}'{did_you_mean(code, sorted(RULES))}", at)
+        problems.raise_if_any()
+        severities = {code: Severity(level) for code, level in config.severity.items()}
+        return cls(frozenset(config.disable), severities, config.cjk_latin_spacing)
 
     def can_fail(self, codes: str) -> bool:
         """Whether any enabled rule whose code starts with ``codes`` ('T': a family, 'M003': one rule)
@@ -72,4 +63,4 @@ class CheckContext:
 
     @property
     def yaml_display(self) -> str:
-        return f"{self.book.root.name}/{BOOK_FILE}"
+        return self.book.display(BOOK_FILE)

@@ -2,25 +2,28 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
-import subprocess
 import unicodedata
 from dataclasses import asdict
 from functools import cache
 from pathlib import Path
 
 from bookgen.fsutil import write_atomic
-from bookgen.tools import require, user_cache_dir
+from bookgen.tools import run_tool, user_cache_dir
 
 from .context import CheckContext
 
 
 def find_font(name: str) -> tuple[Path, int] | None:
-    """The file and face index of a font by family or full name, as fontspec finds it ('Noto Sans CJK SC Bold')."""
-    fc_list = require("fc-list", "fontconfig")
+    """The file and face index of a font by family or full name, as fontspec finds it ('Noto Sans CJK SC Bold').
+
+    None when fontconfig knows no such font; raises ToolError when fc-list is missing or fails.
+    """
     for key in ("family", "fullname"):
-        out = subprocess.run([fc_list, "-f", "%{file}\\t%{index}\\n", f":{key}={name}"], capture_output=True, text=True).stdout
+        out = run_tool(["fc-list", "-f", "%{file}\\t%{index}\\n", f":{key}={name}"], f"font '{name}' in book.yaml",
+                       timeout=60, package="fontconfig").stdout
         for line in sorted(out.splitlines()):
             file, _, index = line.partition("\t")
             if file:
@@ -43,10 +46,8 @@ def coverage(path: Path, index: int) -> frozenset[int]:
     font = TTFont(str(path), fontNumber=index, lazy=True)
     points = sorted(font.getBestCmap() or {})
     font.close()
-    try:
+    with contextlib.suppress(OSError):  # a read-only home: no cache, same answer
         write_atomic(cached, json.dumps(points))
-    except OSError:
-        pass  # a read-only home: no cache, same answer
     return frozenset(points)
 
 

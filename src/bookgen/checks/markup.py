@@ -4,22 +4,26 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from bookgen.sources.assemble import walk_blocks
+from bookgen.epub.accessibility import has_alt
+from bookgen.errors import Location
 from bookgen.latex.typeset import tex_environment
-from bookgen.model.book import FONT_SIZES, dimension_bp
+from bookgen.model.book import Book
+from bookgen.model.lengths import Length
+from bookgen.sources.ast import walk_blocks
 from bookgen.sources.convert import Converted, image_problems, line_of
 from bookgen.sources.reading import Source
-from bookgen.tools import PANDOC_DATA_DIR, pandoc_env, pandoc_path, require
+from bookgen.textrules import CJK_CHAR
+from bookgen.tools import PANDOC_DATA_DIR, pandoc_env, pandoc_path, run_tool
 
 from .context import CheckContext
+from .model import Fix
 
 MATHML_SCRIPT = PANDOC_DATA_DIR / "mathml.lua"
-_ERROR = re.compile(r"^\./formulas\.tex:(\d+): (.*)$", re.M)
+_ERROR = re.compile(r"^\./formulas\.tex:(\d+): (.*)$", re.MULTILINE)  # -file-line-error
 MIN_DPI = 300
 
 
@@ -29,10 +33,10 @@ def _formulas(elements: list[dict]) -> list[tuple[bool, str]]:
 
 def check_markup(ctx: CheckContext, sources: dict[str, Source], converted: dict[str, Converted], with_math: bool,
                  wanted: Callable[[str], bool] = lambda code: True) -> None:
-    """M001–M004; ``wanted`` leaves out rules by code (build's pre-check wants only those that give errors)."""
+    """M001–M007; ``wanted`` leaves out rules by code (build's pre-check wants only those that give errors)."""
     by_id = {f.node.id: f for f in ctx.files if f.node is not None}
     formulas: list[tuple[str, str, bool, str]] = []  # display path, source text, display?, tex
-    walk_ast = (with_math and wanted("M001")) or wanted("M002") or wanted("M004")
+    walk_ast = (with_math and wanted("M001")) or any(wanted(code) for code in ("M002", "M004", "M005", "M006", "M007"))
     for node_id, result in converted.items():
         source = sources[node_id]
         display = by_id[node_id].display
@@ -42,11 +46,52 @@ def check_markup(ctx: CheckContext, sources: dict[str, Source], converted: dict[
         elements = list(walk_blocks(result.ast["blocks"])) if walk_ast else []  # one walk for all three rules
         if wanted("M002"):
             _emphasis(ctx, display, source.text, elements)
+        if wanted("M006"):
+            _underscore_emphasis(ctx, display, source.text, elements)
         if wanted("M004"):
             _image_resolution(ctx, display, source, elements)
+        if wanted("M007"):
+            for message, where in images_without_alt(ctx.book, source, elements):
+                ctx.report("M007", display, where.line or 1, where.column or 1, message)
         formulas += [(display, source.text, is_display, tex) for is_display, tex in _formulas(elements)]
+    if wanted("M005"):
+        for display, text, _, tex in formulas:
+            problem = formula_structure(tex)
+            if problem:
+                line = line_of(text, tex.strip().split("\n")[0].strip()) or 1
+                column = text.split("\n")[line - 1].find(tex.strip().split("\n")[0].strip()) + 1
+                ctx.report("M005", display, line, max(column, 1), f"formula '{tex.strip()[:40]}' {problem}: TeX would stop far from here")
     if with_math and formulas and wanted("M001"):
-        _math(ctx, formulas)
+        _math(ctx, formulas, converted)
+
+
+_ENVIRONMENT = re.compile(r"\\(begin|end)\s*\{([^}]*)\}")
+
+
+def formula_structure(tex: str) -> str | None:
+    """What is unclosed in a TeX formula — a brace, \\left without \\right, \\begin{x} without \\end{x} —
+    or None. Found without TeX, so the build's pre-check catches what would otherwise end in "File ended
+    while scanning use of \\frac" at the end of the chapter (escaped \\{ \\} are not braces)."""
+    depth = 0
+    plain = re.sub(r"\\[{}]|\\\\", "", tex)
+    for char in plain:
+        depth += {"{": 1, "}": -1}.get(char, 0)
+        if depth < 0:
+            return "closes a brace '}' that was never opened"
+    if depth:
+        return f"leaves {depth} brace{'s' if depth > 1 else ''} '{{' unclosed"
+    lefts, rights = len(re.findall(r"\\left(?![A-Za-z])", plain)), len(re.findall(r"\\right(?![A-Za-z])", plain))
+    if lefts != rights:
+        return f"has {lefts} \\left and {rights} \\right"
+    open_environments: list[str] = []
+    for side, name in _ENVIRONMENT.findall(plain):
+        if side == "begin":
+            open_environments.append(name)
+        elif not open_environments or open_environments.pop() != name:
+            return f"ends \\end{{{name}}} that is not the one open"
+    if open_environments:
+        return f"leaves \\begin{{{open_environments[-1]}}} without its \\end"
+    return None
 
 
 def _emphasis(ctx: CheckContext, display: str, text: str, elements: list[dict]) -> None:
@@ -57,9 +102,54 @@ def _emphasis(ctx: CheckContext, display: str, text: str, elements: list[dict]) 
             ctx.report("M002", display, line, max(column, 1), f"'{element['c']}': the emphasis marker is not closed and prints literally")
 
 
+_UNDERSCORE_EMPHASIS = re.compile(r"(?<!_)(__?)(?=[^\s_])([^_]*?[^\s_])\1(?!_)")
+
+
+def _underscore_emphasis(ctx: CheckContext, display: str, text: str, elements: list[dict]) -> None:
+    """M006: ``__粗体__`` or ``_斜体_`` touching a Chinese character is not emphasis to pandoc (underscores
+    inside a word are literal, and CJK counts as word characters), so it prints with its underscores.
+    ``**``/``*`` work there; the fix swaps the markers. Latin identifiers (max_length, __init__) are left alone."""
+    lines = text.split("\n")
+    for element in elements:
+        if element["t"] != "Str" or "_" not in element["c"]:
+            continue
+        for match in _UNDERSCORE_EMPHASIS.finditer(element["c"]):
+            if not CJK_CHAR.search(match.group(0)) and not CJK_CHAR.search(element["c"][max(0, match.start() - 1): match.end() + 1]):
+                continue
+            line = line_of(text, match.group(0)) or 1
+            start = lines[line - 1].find(match.group(0))
+            marker = "**" if len(match.group(1)) == 2 else "*"
+            ctx.report("M006", display, line, start + 1,
+                       f"'{match.group(0)}' prints with its underscores beside Chinese; write {marker}{match.group(2)}{marker}",
+                       Fix(line, start, start + len(match.group(0)), f"{marker}{match.group(2)}{marker}"))
+
+
+def images_without_alt(book: Book, source: Source, elements: list[dict]) -> list[tuple[str, Location]]:
+    """Images of a section (its AST ``elements``) with no alternative text, at their ``![`` in the Markdown:
+    an EPUB reader's screen reader has nothing to say for them (EPUB Accessibility 1.1, WCAG 1.1.1).
+    A caption counts (pandoc makes it the alt text); an empty one does not."""
+    found = []
+    display = book.display(source.node.file or "")
+    searched_from = 0
+    for element in elements:
+        if element["t"] != "Image" or has_alt(element):
+            continue
+        src = element["c"][2][0]
+        empty = re.compile(r"!\[\s*\]\([^)]*" + re.escape(Path(src).name))
+        match = empty.search(source.text, searched_from) or empty.search(source.text)
+        if match:
+            searched_from = match.end()
+            line = source.text.count("\n", 0, match.start()) + 1
+            where = Location(display, line, match.start() - source.text.rfind("\n", 0, match.start()))
+        else:
+            where = Location(display, line_of(source.text, Path(src).name) or 1, 1)
+        message = f"image '{src}' has no alternative text: write it between the brackets, ![描述]({Path(src).name}), or give {{alt=\"…\"}}"
+        found.append((message, where))
+    return found
+
+
 def _image_resolution(ctx: CheckContext, display: str, source: Source, elements: list[dict]) -> None:
-    layout = ctx.book.layout
-    text_width_in = layout.chars_per_line * FONT_SIZES[layout.font_size][1] / 72
+    text_width_in = ctx.book.geometry.text_width / 25.4
     for element in elements:
         if element["t"] != "Image":
             continue
@@ -79,7 +169,7 @@ def _image_resolution(ctx: CheckContext, display: str, source: Source, elements:
         if width.endswith("%"):
             printed_in = text_width_in * float(width[:-1]) / 100
         elif re.match(r"^\d+(\.\d+)?(mm|cm|in|pt|bp)$", width):
-            printed_in = dimension_bp(width) / 72
+            printed_in = Length.parse(width).inches
         else:
             printed_in = min(pixels / native_dpi, text_width_in)  # natural size, scaled down to the text block
         dpi = pixels / printed_in
@@ -88,37 +178,37 @@ def _image_resolution(ctx: CheckContext, display: str, source: Source, elements:
             ctx.report("M004", display, line, 1, f"image '{src}' prints at {dpi:.0f} dpi ({pixels} px over {printed_in * 25.4:.0f} mm); print needs {MIN_DPI}")
 
 
-def _math(ctx: CheckContext, formulas: list[tuple[str, str, bool, str]]) -> None:
+def _math(ctx: CheckContext, formulas: list[tuple[str, str, bool, str]], converted: dict[str, Converted]) -> None:
+    """M001: each formula through the book's own class and preamble (one XeLaTeX run for all) and through
+    pandoc's MathML writer (one run for all); one finding per formula, a TeX error first.
+
+    Raises ToolError when XeLaTeX or pandoc is missing, times out, or pandoc fails.
+    """
+    # Jinja and pylatex are imported only when there is math to check.
+    from bookgen.latex.render import FORMULA_MARK, render_formulas
+
     def place(index: int) -> tuple[str, int]:
         display, text, _, tex = formulas[index]
         return display, line_of(text, tex.strip().split("\n")[0].strip()) or 1
 
-    problems: dict[int, str] = {}  # one finding per formula: a TeX error first, else a MathML failure
-    fonts = ctx.book.fonts
-    lines = [r"\documentclass{article}", r"\usepackage{amsmath}", r"\usepackage{unicode-math}", r"\usepackage{xeCJK}",
-             rf"\setmathfont{{{fonts.math}}}", rf"\setCJKmainfont{{{fonts.serif_cjk}}}", r"\begin{document}"]
-    starts = []
-    for _, _, is_display, tex in formulas:
-        starts.append(len(lines) + 1)
-        body = tex.replace("\n", " ")
-        lines.append(rf"\setbox0\vbox{{\hsize=15cm \[{body}\]}}" if is_display else rf"\setbox0\hbox{{\({body}\)}}")
-    lines.append(r"\end{document}")
+    problems: dict[int, str] = {}
+    document = render_formulas(ctx.book, converted, [(is_display, tex) for _, _, is_display, tex in formulas])
+    formula_of_line = {number: int(line.rsplit(FORMULA_MARK, 1)[1]) for number, line in enumerate(document.split("\n"), 1)
+                       if FORMULA_MARK in line}
     with tempfile.TemporaryDirectory() as tmp:
-        Path(tmp, "formulas.tex").write_text("\n".join(lines) + "\n", encoding="utf-8")
-        proc = subprocess.run([require("xelatex", "texlive-xetex"), "-no-pdf", "-interaction=nonstopmode", "-file-line-error",
-                               "-no-shell-escape", "formulas.tex"], cwd=tmp, env=tex_environment(Path(tmp)), capture_output=True, timeout=300)
+        Path(tmp, "formulas.tex").write_text(document, encoding="utf-8")
+        run_tool(["xelatex", "-no-pdf", "-interaction=nonstopmode", "-file-line-error", "-no-shell-escape", "formulas.tex"],
+                 "the book's formulas", check=False, cwd=Path(tmp), env=tex_environment(Path(tmp)), timeout=300, package="texlive-xetex")
         log = Path(tmp, "formulas.log").read_text(encoding="utf-8", errors="replace") if Path(tmp, "formulas.log").exists() else ""
     for match in _ERROR.finditer(log):
-        tex_line = int(match.group(1))
-        index = next((i for i in range(len(starts) - 1, -1, -1) if starts[i] <= tex_line), None)
+        index = formula_of_line.get(int(match.group(1)))  # errors in the preamble are the build's to report
         if index is not None and index not in problems:
             problems[index] = f"does not compile: {match.group(2).strip()}"
     request = json.dumps({"formulas": [{"display": d, "tex": t} for _, _, d, t in formulas]}, ensure_ascii=False)
-    proc = subprocess.run([pandoc_path(), "lua", str(MATHML_SCRIPT)], input=request.encode(), capture_output=True, timeout=120, env=pandoc_env())
-    if proc.returncode == 0:
-        for index, ok in enumerate(json.loads(proc.stdout)):
-            if not ok and index not in problems:
-                problems[index] = "cannot be turned into MathML: the EPUB would show raw TeX"
+    proc = run_tool([pandoc_path(), "lua", str(MATHML_SCRIPT)], "the book's formulas", input=request, timeout=120, env=pandoc_env())
+    for index, ok in enumerate(json.loads(proc.stdout)):
+        if not ok and index not in problems:
+            problems[index] = "cannot be turned into MathML: the EPUB would show raw TeX"
     for index, problem in sorted(problems.items()):
         display, line = place(index)
         ctx.report("M001", display, line, 1, f"formula '{formulas[index][3].strip()[:40]}' {problem}")

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 
-class Severity(str, Enum):
+class Severity(StrEnum):
     ERROR = "error"
     WARNING = "warning"
     INFO = "info"
@@ -81,4 +81,14 @@ RULES = {rule.code: rule for rule in [
     Rule("M002", Severity.WARNING, "emphasis marker that will print literally"),
     Rule("M003", Severity.ERROR, "image not found or outside the manuscript"),
     Rule("M004", Severity.WARNING, "image below 300 dpi at its printed size"),
+    Rule("M005", Severity.ERROR, "formula with an unclosed brace, \\left or environment"),
+    Rule("M006", Severity.ERROR, "underscore emphasis beside Chinese that prints literally", fixable=True),
+    # Cross-references (bookgen.xref)
+    Rule("X001", Severity.ERROR, "reference to an unknown label"),
+    Rule("X002", Severity.ERROR, "the same label defined twice"),
+    Rule("X003", Severity.INFO, "label never referenced"),
+    Rule("X004", Severity.ERROR, "label of the wrong kind for its prefix"),
+    Rule("X005", Severity.ERROR, "label with a space or a character a label cannot hold"),
+    Rule("X006", Severity.ERROR, "label on something that has no number"),
+    Rule("M007", Severity.WARNING, "image without alternative text (build --strict refuses it)"),
 ]}

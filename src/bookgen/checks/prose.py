@@ -43,7 +43,7 @@ def masked_lines(text: str) -> tuple[tuple[int, str, tuple[bool, ...]], ...]:
     in_math = False
     in_comment = False
     lines = text.split("\n")
-    for number, (line, fenced) in enumerate(zip(lines, in_fences(lines)), 1):
+    for number, (line, fenced) in enumerate(zip(lines, in_fences(lines), strict=False), 1):
         if fenced:
             out.append((number, line, (False,) * len(line)))
             continue
@@ -119,7 +119,7 @@ def paragraphs(text: str) -> tuple[tuple[int, int, str], ...]:
         if not stripped or not any(mask) or HEADING.match(stripped) or _NOT_A_BLOCK_OF_PROSE.match(stripped):
             close()
             continue
-        prose = line if all(mask) else "".join(ch for ch, visible in zip(line, mask) if visible)
+        prose = line if all(mask) else "".join(ch for ch, visible in zip(line, mask, strict=False) if visible)
         block.append((number, prose.strip()))
     close()
     return tuple(result)

@@ -33,7 +33,7 @@ def check_residue(ctx: CheckContext, wanted: Callable[[str], bool] = lambda code
             key = re.sub(r"\s+", "", text)
             if len(key) >= 30:
                 if key in seen:
-                    where, line = seen[key]
-                    ctx.report("R004", source.display, first, 1, f"the same paragraph stands at {where}:{line}")
+                    where, at = seen[key]
+                    ctx.report("R004", source.display, first, 1, f"the same paragraph stands at {where}:{at}")
                 else:
                     seen[key] = (source.display, first)

@@ -6,10 +6,11 @@ import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from bookgen.errors import ManuscriptError
+from bookgen.errors import Location, ManuscriptError, display_path
 from bookgen.model.book import BOOK_FILE, Book, load_book
 from bookgen.sources.convert import Converted, convert_sources
 from bookgen.sources.reading import Source, read_source
+from bookgen.tools import OVERRIDES_DIR
 
 from .context import CheckContext, CheckSettings, SourceFile
 from .markup import check_markup
@@ -24,6 +25,7 @@ _IGNORE = re.compile(r"<!--\s*bookgen-ignore(?::\s*([A-Z0-9 ,]+?))?\s*-->")
 class CheckReport:
     findings: list[Finding] = field(default_factory=list)
     files: dict[str, Path] = field(default_factory=dict)  # display path → real path, for --fix
+    book_invalid: bool = False  # book.yaml does not load: its problems are the S001 findings, no rule ran
 
     def count(self, severity: Severity) -> int:
         return sum(1 for finding in self.findings if finding.severity == severity)
@@ -33,16 +35,15 @@ class CheckReport:
         return [finding for finding in self.findings if finding.severity == Severity.ERROR]
 
 
-def _schema_finding(error: ManuscriptError, manuscript: Path) -> Finding:
-    location = error.location
-    path = str(location.path) if location else f"{manuscript.name}/{BOOK_FILE}"
-    if location and Path(path).is_absolute():
-        try:
-            path = str(Path(manuscript.name) / Path(path).relative_to(manuscript.resolve()))
-        except ValueError:
-            pass
+def _schema_findings(error: ManuscriptError, manuscript: Path) -> CheckReport:
+    """An S001 finding for each problem of a book.yaml that does not load."""
+    return CheckReport([_schema_finding(location, message, manuscript) for location, message in error.problems], book_invalid=True)
+
+
+def _schema_finding(location: Location | None, message: str, manuscript: Path) -> Finding:
+    path = display_path(location.path if location else manuscript / BOOK_FILE)
     return Finding(path, (location.line if location else None) or 1, (location.column if location else None) or 1,
-                   "S001", Severity.ERROR, error.message)
+                   "S001", Severity.ERROR, message)
 
 
 def run_checks(manuscript: Path, cache_dir: Path, fast: bool = False) -> CheckReport:
@@ -50,14 +51,14 @@ def run_checks(manuscript: Path, cache_dir: Path, fast: bool = False) -> CheckRe
     try:
         book = load_book(manuscript)
     except ManuscriptError as error:
-        return CheckReport([_schema_finding(error, manuscript)])
+        return _schema_findings(error, manuscript)
     sources, unreadable = {}, []
     for node in book.files():
         try:
             sources[node.id] = read_source(book, node)
         except ManuscriptError as error:
             line = (error.location.line if error.location else None) or 1
-            unreadable.append(Finding(f"{book.root.name}/{node.file}", line, 1, "S001", Severity.ERROR, error.message))
+            unreadable.append(Finding(book.display(node.file or ""), line, 1, "S001", Severity.ERROR, error.message))
     written = {node_id: source for node_id, source in sources.items() if source.written}
     converted, _ = convert_sources(book, written, cache_dir)
     report = check_book(book, sources, converted, fast)
@@ -73,21 +74,22 @@ def check_book(book: Book, sources: dict[str, Source], converted: dict[str, Conv
     try:
         settings = CheckSettings.from_book(book)
     except ManuscriptError as error:
-        return CheckReport([_schema_finding(error, book.root)])
+        return _schema_findings(error, book.root)
     files = []
     for node in book.files():
         source = sources.get(node.id)
         if source is None:
             continue  # unreadable: reported by the caller
-        display = f"{book.root.name}/{node.file}"
+        display = book.display(node.file or "")
         report.files[display] = source.path
         files.append(SourceFile(node, source.path, display, source.text if source.written else ""))
     used = {node.file for node in book.files()}
     for path in sorted(book.root.rglob("*.md")):
         relative = path.relative_to(book.root).as_posix()
-        if relative not in used and not any(part.startswith(".") for part in path.relative_to(book.root).parts):
+        parts = path.relative_to(book.root).parts  # hidden files and template overrides are not the book's text
+        if relative not in used and parts[0] != OVERRIDES_DIR and not any(part.startswith(".") for part in parts):
             text = path.read_text(encoding="utf-8", errors="replace")
-            files.append(SourceFile(None, path, f"{book.root.name}/{relative}", text))
+            files.append(SourceFile(None, path, book.display(relative), text))
     ctx = CheckContext(book, files, settings)
 
     def wanted(codes: str) -> bool:  # a family ('T') or one rule ('M003')
@@ -107,6 +109,9 @@ def check_book(book: Book, sources: dict[str, Source], converted: dict[str, Conv
     if wanted("M"):
         written = {node_id: source for node_id, source in sources.items() if source.written}
         check_markup(ctx, written, converted, with_math=not fast, wanted=wanted)
+    if wanted("X"):
+        from .xrefs import check_xrefs
+        check_xrefs(ctx, converted)
     report.findings += _apply_settings(ctx.findings, settings, files, fast)
     report.findings.sort(key=lambda f: (f.path != ctx.yaml_display, f.path, f.line, f.column, f.code))
     return report
@@ -128,7 +133,8 @@ def _apply_settings(findings: list[Finding], settings: CheckSettings, files: lis
         if fast and RULES[finding.code].slow:
             continue
         key = (finding.path, finding.line)
-        if key in ignored and (ignored[key] is None or finding.code in ignored[key]):
+        silenced = ignored.get(key, set())
+        if key in ignored and (silenced is None or finding.code in silenced):
             continue
         if finding.code in settings.severities:
             finding = replace(finding, severity=settings.severities[finding.code])

@@ -28,7 +28,7 @@ def check_structure(ctx: CheckContext) -> None:
             ctx.report("S004", source.display, 1, 1, "no outline entry in book.yaml uses this file")
     titles = defaultdict(list)
     for node in book.nodes():
-        titles[(node.kind in ("section", "appendix-section"), node.title)].append(node)
+        titles[(node.kind.is_section, node.title)].append(node)
     for (_, title), nodes in titles.items():
         for node in nodes[1:]:
             ctx.report("S005", ctx.yaml_display, node.yaml_line, 1, f"'{title}' is also the title of {nodes[0].heading} (line {nodes[0].yaml_line})")

@@ -22,7 +22,7 @@ def _autocorrect(text: str, **rules: int) -> str:
     import autocorrect_py  # here, not at the top: build's pre-check runs no typography rule
 
     config = "rules:\n" + "".join(f"  {name}: {rules.get(name.replace('-', '_'), 0)}\n" for name in _OFF)
-    autocorrect_py.load_config(config)
+    autocorrect_py.load_config(config)  # type: ignore[attr-defined]  # in the package, not in its stub
     return autocorrect_py.format(text)
 
 
@@ -65,7 +65,7 @@ def check_typography(ctx: CheckContext) -> None:
                         ctx.report("T003", source.display, run.line, run.start + start + 1,
                                    "no space between Chinese and Latin (policy: space)", Fix(run.line, run.start + start, run.start + end, " "))
         _paired_punctuation(ctx, source)
-        for first, last, text in paragraphs(source.text):  # one cut off at a pause: R003 reports it
+        for _first, last, text in paragraphs(source.text):  # one cut off at a pause: R003 reports it
             if len(CJK_CHAR.findall(text)) >= 20 and text[-1] not in SENTENCE_END | PAUSES and not text.endswith("**"):
                 line = source.text.split("\n")[last - 1]
                 ctx.report("T007", source.display, last, len(line), f"paragraph ends without punctuation: '…{text[-10:]}'")
@@ -130,7 +130,7 @@ def _paired_punctuation(ctx: CheckContext, source) -> None:
         if not line.strip():
             flush()
             continue
-        for column, (char, visible) in enumerate(zip(line, mask), 1):
+        for column, (char, visible) in enumerate(zip(line, mask, strict=False), 1):
             if not visible:
                 continue
             if char in _PAIRS:

@@ -1,22 +1,30 @@
 """Stage 5b: package the EPUB 3 from the converted sections' pandoc ASTs.
 
 The book is assembled as one pandoc document whose headings already carry bookgen's numbers
-(第1章, 1.1, 附录A …), so the EPUB's headings and nav print exactly what the PDF prints.
+(第1章, 1.1, 附录A …), so the EPUB's headings and nav print exactly what the PDF prints. Two things
+only the EPUB gets are added to that document here: the printed edition's page-break markers (when a
+current PDF of the same manuscript exists, see ``pagemap``) and the CJK–Latin spacing fallback
+(``autospace``). pandoc writes the package; ``package.finish_epub`` completes it.
 """
 
 from __future__ import annotations
 
+import copy
 import json
-import zipfile
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from bookgen.document import assemble_book
+from bookgen.epub.accessibility import Contents, contents_of, declare
+from bookgen.epub.package import Finish, finish_epub
+from bookgen.epub.pagemap import PageMap, PrintedPage, page_breaks, paragraphs
 from bookgen.fsutil import atomic_path, write_if_changed
 from bookgen.model.book import Book
-from bookgen.sources.assemble import assemble_book
+from bookgen.press.imprint import imprint
 from bookgen.sources.convert import Converted, abstract_text
 from bookgen.sources.reading import Source
 from bookgen.tools import (
@@ -25,37 +33,149 @@ from bookgen.tools import (
     pandoc_env,
     pandoc_path,
     run_tool,
-    template_dir,
+    template_path,
 )
 
-# ---------------------------------------------------------------- pandoc AST helpers
+# ---------------------------------------------------------------- what only the EPUB's document gets
+
+_CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003fffd"
+_LATIN = "A-Za-z0-9"
+_BOUNDARY = re.compile(f"(?<=[{_CJK}])(?=[{_LATIN}])|(?<=[{_LATIN}])(?=[{_CJK}])")
+_CJK_CHAR = re.compile(f"[{_CJK}]")
+_CJK_TEXT = re.compile(f"[{_CJK}\u3000-\u303f\uff00-\uffef]")  # ideographs and full-width punctuation
+_QUOTES = "“”‘’"
+_LATIN_CHAR = re.compile(f"[{_LATIN}]")
+AUTOSPACE = '<span class="autospace"></span>'
 
 
+def _raw_html(text: str) -> dict:
+    return {"t": "RawInline", "c": ["html", text]}
 
 
+def page_marker(page: PrintedPage) -> dict:
+    """The printed page's break marker: an empty span the page list links to, labelled with its folio."""
+    return _raw_html(f'<span epub:type="pagebreak" role="doc-pagebreak" id="page-{page.physical}" aria-label="{page.folio}"></span>')
 
 
+_INLINE_LISTS = {"Para": lambda c: c, "Plain": lambda c: c, "Header": lambda c: c[2], "Emph": lambda c: c, "Strong": lambda c: c,
+                 "Underline": lambda c: c, "Strikeout": lambda c: c, "Span": lambda c: c[1], "Link": lambda c: c[1]}
 
 
+def _edge(inline: dict, last: bool) -> str:
+    """The first (or last) character an inline prints, for the spacing rule ('' when none or not text)."""
+    kind: str = inline["t"]
+    content: Any = inline.get("c")
+    if kind in ("Str", "Code"):
+        text = content if kind == "Str" else content[1]
+        return (text[-1] if last else text[0]) if text else ""
+    get = _INLINE_LISTS.get(kind)
+    if get is None or kind == "Header":
+        return ""  # quotation marks, notes, math, spaces: nothing to space against
+    children = get(content)
+    return _edge(children[-1 if last else 0], last) if children else ""
 
 
+def _spaced(inlines: list[dict]) -> list[dict]:
+    """``inlines`` with an autospace span wherever a CJK character meets a Latin letter or digit, and
+    each quotation mark that quotes Chinese in a ``cjk-quote`` span."""
+    out: list[dict] = []
+    for index, inline in enumerate(inlines):
+        if out and _boundary(_edge(out[-1], True), _edge(inline, False)):
+            out.append(_raw_html(AUTOSPACE))
+        if inline["t"] != "Str":
+            out.append(inline)
+            continue
+        before = _edge(inlines[index - 1], True) if index else ""
+        after = _edge(inlines[index + 1], False) if index + 1 < len(inlines) else ""
+        for piece_index, piece in enumerate(_BOUNDARY.split(inline["c"])):
+            if piece_index:
+                out.append(_raw_html(AUTOSPACE))
+            out += _quotes(piece, before, after)
+    return out
 
-# ---------------------------------------------------------------- assembling the book
 
+def _quotes(text: str, before: str, after: str) -> list[dict]:
+    """Str pieces of ``text``, each “ ‘ followed by (” ’ preceded by) CJK text in a span of class
+    ``cjk-quote``: the body face's quotation marks are proportional unless asked for full width
+    (book.css), and the PDF sets them full-width. Quotes around Latin text stay as they are."""
+    out: list[dict] = []
+    start = 0
+    for position, char in enumerate(text):
+        if char not in _QUOTES:
+            continue
+        neighbour = (text[position + 1] if position + 1 < len(text) else after) if char in "“‘" else (text[position - 1] if position else before)
+        if neighbour and _CJK_TEXT.match(neighbour):
+            if position > start:
+                out.append({"t": "Str", "c": text[start:position]})
+            out.append({"t": "Span", "c": [["", ["cjk-quote"], []], [{"t": "Str", "c": char}]]})
+            start = position + 1
+    if start < len(text) or not out:
+        out.append({"t": "Str", "c": text[start:]})
+    return out
+
+
+def _boundary(before: str, after: str) -> bool:
+    return bool(before and after and ((_CJK_CHAR.match(before) and _LATIN_CHAR.match(after))
+                                      or (_LATIN_CHAR.match(before) and _CJK_CHAR.match(after))))
+
+
+_UNSPACED = ("Code", "CodeBlock", "Math", "RawInline", "RawBlock")
+_LABELS = {"number", "caption-label", "cjk-quote"}  # 第1章, 图1.1: printed without glue, as in the PDF
+
+
+def autospace(value: Any) -> None:
+    """The CJK–Latin spacing fallback, in place: readers without CSS ``text-autospace`` get a quarter em
+    from an empty span's margin (book.css) where the PDF has xeCJK's glue. Code, math, raw markup and
+    the labels bookgen prints (第1章, 图1.1) are left alone."""
+    if isinstance(value, list):
+        for child in value:
+            autospace(child)
+        return
+    if not isinstance(value, dict):
+        return
+    kind: str = value.get("t", "")
+    if kind in _UNSPACED or (kind == "Span" and _LABELS & set(value["c"][0][1])):
+        return
+    get = _INLINE_LISTS.get(kind)
+    if get is not None:
+        inlines = get(value["c"])
+        inlines[:] = _spaced(inlines)
+    for child in value.values():
+        autospace(child)
+
+
+def with_page_breaks(book: Book, converted: dict[str, Converted], page_map: PageMap) -> tuple[dict[str, Converted], int]:
+    """Copies of the converted sections with the printed pages' markers at the paragraphs they start in;
+    and the number of markers."""
+    order: list[str] = []
+    blocks_by_id: dict[str, dict] = {}
+    copies: dict[str, Converted] = {}
+    for node in book.nodes():
+        if node.id not in converted:
+            continue
+        section = converted[node.id]
+        copies[node.id] = replace(section, ast=copy.deepcopy(section.ast))
+        for number, block in enumerate(paragraphs(copies[node.id].ast["blocks"]), 1):
+            order.append(f"{node.id}:{number}")
+            blocks_by_id[order[-1]] = block
+    breaks = page_breaks(order, page_map)
+    for paragraph, pages in breaks.items():
+        blocks_by_id[paragraph]["c"][:0] = [page_marker(page) for page in pages]
+    return {**converted, **copies}, sum(len(pages) for pages in breaks.values())
 
 
 # ---------------------------------------------------------------- metadata and packaging
 
 def epub_metadata(book: Book, converted: dict[str, Converted]) -> dict:
+    """pandoc's metadata for the book: titles (a main and a subtitle entry), creators, language … ."""
     meta = book.metadata
+    titles = [{"type": "main", "text": meta.title}] + ([{"type": "subtitle", "text": meta.subtitle}] if meta.subtitle else [])
     data: dict[str, Any] = {
-        "title": meta.title,
+        "title": titles,
         "lang": meta.language,
         "identifier": [{"scheme": "ISBN-13" if meta.isbn else "UUID", "text": meta.identifier()}],
         "toc-title": "目录",
     }
-    if meta.subtitle:
-        data["subtitle"] = meta.subtitle
     if meta.authors:
         data["creator"] = [{"role": "author", "text": author} for author in meta.authors]
     if meta.keywords:
@@ -71,31 +191,44 @@ def epub_metadata(book: Book, converted: dict[str, Converted]) -> dict:
 
 @dataclass(frozen=True)
 class EpubAssembly:
-    """The assembled book in the work directory: pandoc's JSON document, its metadata, the chapter level."""
+    """The assembled book in the work directory: pandoc's JSON document, its metadata, the chapter level,
+    what it contains, and the printed pages it marks (``page_breaks`` markers of ``page_map``'s PDF)."""
 
     work_dir: Path
     document: Path
     metadata: Path
     chapter_level: int  # the heading level of chapters (2 when the book has parts): pandoc splits files there
+    contents: Contents
+    page_map: PageMap | None = None
+    page_breaks: int = 0
 
 
-def assemble_epub(book: Book, sources: dict[str, Source], converted: dict[str, Converted], work_dir: Path) -> EpubAssembly:
-    """Write the book as one pandoc document (JSON AST) and its EPUB metadata into ``work_dir``."""
+def assemble_epub(book: Book, sources: dict[str, Source], converted: dict[str, Converted], work_dir: Path,
+                  page_map: PageMap | None = None) -> EpubAssembly:
+    """Write the book as one pandoc document (JSON AST) and its EPUB metadata into ``work_dir``; with
+    ``page_map`` (a current PDF's), the printed pages' markers go into the document."""
     work_dir.mkdir(parents=True, exist_ok=True)
+    breaks = 0
+    if page_map is not None:
+        converted, breaks = with_page_breaks(book, converted, page_map)
     assembled = assemble_book(book, sources, converted)
+    contents = contents_of(assembled.blocks)
+    autospace(assembled.blocks)
     document = {
         "pandoc-api-version": pandoc_api_version(),
         "meta": {},
         "blocks": assembled.blocks,
     }
-    assembly = EpubAssembly(work_dir, work_dir / "book.json", work_dir / "metadata.yaml", assembled.chapter_level)
+    assembly = EpubAssembly(work_dir, work_dir / "book.json", work_dir / "metadata.yaml", assembled.chapter_level, contents,
+                            page_map if breaks else None, breaks)
     write_if_changed(assembly.document, json.dumps(document, ensure_ascii=False))
     write_if_changed(assembly.metadata, yaml.safe_dump(epub_metadata(book, converted), allow_unicode=True, sort_keys=True))
     return assembly
 
 
 def write_epub(book: Book, assembly: EpubAssembly, epoch: int | None = None) -> Path:
-    """pandoc writes the assembled book as ``book.epub`` in its work directory, landmarks in Chinese.
+    """pandoc writes the assembled book, ``package.finish_epub`` completes it as ``book.epub`` in the work
+    directory (title and copyright pages, landmarks, page list, notes, accessibility metadata).
 
     With ``epoch`` (seconds since 1970) its dates and zip entry times are fixed. Returns the file's
     path; raises ToolError when pandoc fails.
@@ -105,7 +238,7 @@ def write_epub(book: Book, assembly: EpubAssembly, epoch: int | None = None) -> 
     command = [
         pandoc_path(), "--from=json", "--to=epub3", str(doc_path),
         f"--metadata-file={meta_path}",
-        f"--css={template_dir() / 'epub' / 'book.css'}",
+        f"--css={template_path(book.root, 'epub/book.css')}",  # the manuscript's own stylesheet, if it has one
         f"--split-level={chapter_level}",
         f"--toc-depth={toc_depth}",
         f"--resource-path={book.root}",
@@ -119,24 +252,11 @@ def write_epub(book: Book, assembly: EpubAssembly, epoch: int | None = None) -> 
     if epoch is not None:
         env["SOURCE_DATE_EPOCH"] = str(epoch)
     run_tool(command + ["--output", str(raw)], "the EPUB", timeout=600, env=env)
+    first_body = next(iter(book.body), None)
+    finish = Finish(declare(book, assembly.contents, assembly.page_breaks),
+                    imprint(book, assembly.page_map.figures if assembly.page_map else None),
+                    first_body.id if first_body else "")
     made = work_dir / "book.epub"
     with atomic_path(made) as tmp:
-        localise_landmarks(raw, tmp)
+        finish_epub(raw, tmp, book, finish)
     return made
-
-
-# pandoc writes these nav landmark labels in English whatever the book's language.
-LANDMARK_LABELS = {"Title Page": "书名页", "Cover": "封面", "Start of content": "正文", "Table of Contents": "目录"}
-
-
-def localise_landmarks(source: Path, target: Path) -> None:
-    """Copy the EPUB, with the nav's landmark labels in Chinese; entry order and times kept."""
-    with zipfile.ZipFile(source) as zin, zipfile.ZipFile(target, "w") as zout:
-        for info in zin.infolist():
-            data = zin.read(info)
-            if info.filename.endswith("nav.xhtml"):
-                text = data.decode("utf-8")
-                for english, chinese in LANDMARK_LABELS.items():
-                    text = text.replace(f">{english}</a>", f">{chinese}</a>")
-                data = text.encode("utf-8")
-            zout.writestr(info, data, compress_type=info.compress_type)

@@ -92,7 +92,7 @@ def clean_lines(text: str) -> tuple[list[Line], list[Removal]]:
     lines: list[Line] = []
     removals: list[Removal] = []
     raw_lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    for number, (raw, fenced) in enumerate(zip(raw_lines, in_fences(raw_lines)), 1):
+    for number, (raw, fenced) in enumerate(zip(raw_lines, in_fences(raw_lines), strict=False), 1):
         if fenced:
             lines.append(Line(number, raw))
             continue

@@ -32,7 +32,7 @@ from bookgen.importer.draft import (
 )
 from bookgen.model.book import BOOK_FILE, load_book
 from bookgen.sources.reading import decode_markdown
-from bookgen.textrules import CJK_CHAR, HEADING, ends_mid_sentence, strip_markup
+from bookgen.textrules import CJK_CHAR, HEADING, PAUSES, ends_mid_sentence, strip_markup
 
 CHAPTER_LIKE = ("chapter", "appendix", "front", "back")
 SECTION_LIKE = ("section", "appendix-section")
@@ -122,7 +122,8 @@ class _Parser:
         else:
             self.title_block(0, outline_at)
             if not self.book.title:
-                inside = re.search(r"《(.+?)》", self.heading(outline_at)[1])
+                outline_heading = self.heading(outline_at)
+                inside = re.search(r"《(.+?)》", outline_heading[1]) if outline_heading else None
                 if inside:
                     self.set_title(inside.group(1))
             body_at = self.outline(outline_at + 1)
@@ -195,8 +196,11 @@ class _Parser:
             if not heading and not item:
                 self.book.warnings.append(f"{self.name}:{line.number}: body text began without a heading repeating the outline")
                 return index
-            text = heading[1] if heading else item.group(2)
-            level = heading[0] if heading else 10 + len(item.group(1).expandtabs(4)) // 2
+            if heading:
+                text, level = heading[1], heading[0]
+            else:
+                assert item is not None  # one of the two, see above
+                text, level = item.group(2), 10 + len(item.group(1).expandtabs(4)) // 2
             classified = classify(text)
             key = classified.kind + normalize(classified.title)
             if key in seen and classified.kind != "other":
@@ -309,7 +313,8 @@ class _Parser:
     def relevel(self, line: Line, depth: int, item: Classified) -> Line:
         """A heading inside a section: '#' per level below the section, hand-written number dropped."""
         depth = max(1, min(6, depth))
-        title_text = HEADING.match(line.text).group(2)
+        match = HEADING.match(line.text)
+        title_text = match.group(2) if match else line.text
         if item.number:
             self.book.renumbered.append(Renumbered(line.number, item.number, item.title))
             title_text = re.sub(r"^\s*" + re.escape(item.number) + r"\.?[\s:：、]*", "", title_text)
@@ -337,9 +342,9 @@ class _Parser:
                 position = chapter.children.index(current) + 1 if current in chapter.children else len(chapter.children)
                 chapter.children.insert(position, entry)
                 return entry
-        entry = Classified("chapter" if item.kind == "section" else item.kind, item.number, item.title)
-        self.note_numerals(entry)
-        return self.add(entry, line, OutlinePlace(self.part_of(current), self.chapter_of(current)))
+        outline_item = Classified("chapter" if item.kind == "section" else item.kind, item.number, item.title)
+        self.note_numerals(outline_item)
+        return self.add(outline_item, line, OutlinePlace(self.part_of(current), self.chapter_of(current)))
 
     def chapter_of(self, entry: DraftEntry | None) -> DraftEntry | None:
         for candidate in self.book.entries():
@@ -373,13 +378,35 @@ class _Parser:
             self.place(item, self.lines[index].number, state)
 
     def mark_truncation(self) -> None:
-        """The draft's last written entry, when it stops mid-sentence, was cut off."""
+        """Entries whose text was cut off: the draft's last written entry when it stops mid-sentence, and
+        any other entry whose last paragraph stops mid-sentence right before the next heading
+        (``……参与者会一直阻塞，这正是`` then ``### 3.2 …``): see ``cut_off``."""
         written = [entry for entry in self.book.entries() if any(line.text.strip() for line in entry.text)]
-        if written:
-            last = written[-1]
-            text = "\n".join(line.text for line in last.text)
-            if ends_mid_sentence(text):
-                last.status = "truncated"
+        for index, entry in enumerate(written):
+            if cut_off("\n".join(line.text for line in entry.text), last_in_draft=index == len(written) - 1):
+                entry.status = "truncated"
+
+
+_BLOCK_START = re.compile(r"^(?:[-*+]\s|\d+[.)]\s|>|\||#|```|~~~|\$\$|!\[|<)")
+"""Lines that open a list item, quote, table row, heading, fence, display math, image or HTML: not running prose."""
+
+
+def cut_off(text: str, last_in_draft: bool) -> bool:
+    """Whether an entry's Markdown ``text`` was cut off.
+
+    A draft's last entry is cut off when it stops without a sentence end (textrules.ends_mid_sentence).
+    Earlier entries end where the next heading begins, and a list item or table legitimately ends
+    without punctuation, so there the last line must be running prose that stops on a CJK character
+    or on a pause mark (，、) — how generated text looks when it stopped mid-sentence and the draft
+    went on with the next heading.
+    """
+    stripped = text.rstrip()
+    if not stripped or not ends_mid_sentence(stripped):
+        return False
+    if last_in_draft or stripped[-1] in PAUSES:
+        return True
+    last_line = stripped.splitlines()[-1].strip()
+    return not _BLOCK_START.match(last_line) and bool(CJK_CHAR.match(stripped[-1]))
 
 
 def parse_draft(text: str, name: str = "draft.md") -> DraftBook:
@@ -410,12 +437,12 @@ def assign_files(book: DraftBook) -> None:
     for entry in book.front:
         entry.file = unique(f"front/{file_name(entry.title)}.md")
     for part in book.parts:
-        if part.text and any(l.text.strip() for l in part.text):
+        if part.text and any(line.text.strip() for line in part.text):
             part.file = unique(f"parts/{file_name(part.title)}.md")
     for root, chapters in (("chapters", [c for p in book.parts for c in p.children] + book.chapters), ("appendices", book.appendices)):
         for chapter in chapters:
             folder = f"{root}/{file_name(chapter.title)}"
-            if any(l.text.strip() for l in chapter.text) or not chapter.children:
+            if any(line.text.strip() for line in chapter.text) or not chapter.children:
                 chapter.file = unique(f"{folder}/index.md" if chapter.children else f"{folder}.md")
             for section in chapter.children:
                 section.file = unique(f"{folder}/{file_name(section.title)}.md")
@@ -554,7 +581,7 @@ def make_report(book: DraftBook, output: Path, source_name: str, files: dict[str
     loaded = load_book(output)
     numbering: list[NumberingNote] = []
     # Pair the draft's entries with the loaded outline (same order) to compare numbers.
-    for draft_entry, node in zip(book.entries(), loaded.nodes()):
+    for draft_entry, node in zip(book.entries(), loaded.nodes(), strict=False):
         if draft_entry.draft_number and draft_entry.draft_number != node.number:
             draft_entry.mismatched_number = True
             numbering.append(NumberingNote(draft_entry.line, draft_entry.draft_number, node.number or "(unnumbered)", node.title))
@@ -562,7 +589,7 @@ def make_report(book: DraftBook, output: Path, source_name: str, files: dict[str
     sections = [e for e in book.entries() if e.kind in SECTION_LIKE]
     chapters = [c for p in book.parts for c in p.children] + book.chapters + book.appendices
     cjk = {}
-    for node, chapter in zip([n for n in loaded.nodes() if n.kind in ("chapter", "appendix")], chapters):
+    for node, chapter in zip([n for n in loaded.nodes() if n.kind in ("chapter", "appendix")], chapters, strict=False):
         lines = chapter.text + [line for section in chapter.children for line in section.text]
         cjk[node.heading] = sum(len(CJK_CHAR.findall(line.text)) for line in lines)
     return ImportReport(

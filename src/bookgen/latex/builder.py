@@ -20,10 +20,10 @@ from bookgen.latex.render import render_latex
 from bookgen.latex.typeset import stage_images, typeset, typeset_unit
 from bookgen.latex.update import MANIFEST, Manifest, UnitUpdate, update_unit
 from bookgen.model.book import BOOK_FILE
+from bookgen.model.geometry import Geometry
 from bookgen.pipeline.builder import BuildContext, Builder, Outdated
 from bookgen.pipeline.options import Profile
 from bookgen.pipeline.results import OutputReport
-from bookgen.press.figures import Geometry
 from bookgen.sources.convert import line_of
 from bookgen.verify import check_pdf
 
@@ -39,12 +39,15 @@ def glyph_message(context: BuildContext, glyph: MissingGlyph) -> str:
     for source in context.sources.values():
         line = line_of(source.text, glyph.char)
         if line:
-            where = f"{book.root.name}/{source.node.file}:{line}"
+            where = f"{book.display(source.node.file or '')}:{line}"
             break
     else:
-        where = f"{book.root.name}/{BOOK_FILE}"  # in a title or the metadata
+        where = book.display(BOOK_FILE)  # in a title or the metadata
     return (f"{where}: '{glyph.char}' (U+{ord(glyph.char):04X}) has no glyph in {glyph.font}: it prints as an empty box "
             "(the font's .notdef glyph); --strict and print builds refuse it")
+
+
+INTERIOR_WORK = {Profile.SCREEN: "latex", Profile.PRINT: "latex-print"}  # the interior's work directory under <output>/.work
 
 
 class _LatexBuilder(Builder):
@@ -98,7 +101,7 @@ class InteriorBuilder(_LatexBuilder):
     def __init__(self, context: BuildContext, profile: Profile):
         super().__init__(context)
         self.profile = profile
-        self.work_name = "latex" if profile is Profile.SCREEN else "latex-print"
+        self.work_name = INTERIOR_WORK[profile]
         self.document = LatexDocument("")
         self.previous: Manifest | None = None
         self.detail = ""
@@ -147,7 +150,7 @@ class InteriorBuilder(_LatexBuilder):
         previous = self.previous
         if not outdated.whole and previous:
             update = self.update_one_unit()
-            if update.made:
+            if update.made and update.unit:
                 previous.spliced_in(self.document, update.unit, self.tex_warnings(update.made).get(update.unit, []), self.work_dir)
                 self.warn(previous.warnings)
                 self.detail = f"chapter update: {self.unit_heading(update.unit)} typeset alone and spliced in (1 XeLaTeX pass)"

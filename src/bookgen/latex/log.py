@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bookgen.errors import Location, TypesetError
+from bookgen.errors import Location, TypesetError, display_path
 from bookgen.latex.document import LatexDocument
 
 _ERROR_LINE = re.compile(r"^(\S+?\.(?:tex|sty|cls|def|cfg|fd|ltx)):(\d+): (.*)$")  # -file-line-error
@@ -150,11 +150,37 @@ def tex_failure(log: str, document: LatexDocument, log_path: Path, manuscript_ro
             message = f"TeX may not read '{missing.group(1)}' (missing, or outside the manuscript and build directories)"
         elif message.startswith("I can't write on file"):
             message = message.replace("I can't write on file", "TeX may not write") + " (only inside the build directory)"
+        runaway = _runaway_start(lines[max(0, index - 4): index], message, files)
+        if runaway:  # an unclosed argument ran on to the end of its file: the error is where it began
+            tex_file, tex_line, context = runaway
         source = source_for_line(source_map(files.get(tex_file, "")), tex_line) if tex_line else None
         location, token = _locate_in_source(manuscript_root, source, context)
         detail = f" {token}" if token and token not in message and not missing else ""
-        fallback = Location(log_path.parent / tex_file, tex_line)
-        return TypesetError(f"{message.rstrip('.')}{detail} (TeX line {tex_line} of {tex_file}; full log: {log_path})", location or fallback)
+        fallback = Location(display_path(log_path.parent / tex_file), tex_line)
+        return TypesetError(f"{message.rstrip(' .')}{detail} (TeX line {tex_line} of {tex_file}; full log: {log_path})", location or fallback)
+    return None
+
+
+_RUNAWAY = re.compile(r"^(?:File ended while scanning use of|Paragraph ended before) (\\[A-Za-z@]+)")
+
+
+def _runaway_start(before: list[str], message: str, files: dict[str, str]) -> tuple[str, int, str] | None:
+    """Where an unclosed argument began, for "File ended while scanning use of \\frac" (and "Paragraph
+    ended before \\frac was complete"): TeX prints the argument after "Runaway argument?", and its first
+    words stand once in the rendered files. Returns (TeX file, line, the control sequence) or None."""
+    command = _RUNAWAY.match(message)
+    lines = [line.rstrip("\n") for line in before]
+    if not command or "Runaway argument?" not in lines:
+        return None
+    words = " ".join(lines[lines.index("Runaway argument?") + 1:]).lstrip("{").split()
+    for count in (3, 2, 1):  # TeX adds spaces after control words and prints \par for blank lines: fewer words may match
+        probe = " ".join(words[:count])
+        if len(probe) < 3:
+            continue
+        for name, content in files.items():
+            for number, line in enumerate(content.splitlines(), 1):
+                if probe in " ".join(line.split()):
+                    return name, number, command.group(1)
     return None
 
 
@@ -164,14 +190,14 @@ def _locate_in_source(manuscript_root: Path, source: str | None, context: str) -
     token = tokens[-1] if tokens else ""
     if not source:
         return None, token
-    markdown = manuscript_root.parent / source  # markers name "<manuscript dir>/<file>"
-    line = None
+    markdown = manuscript_root / source  # markers name the manuscript-relative file
+    line = column = None
     if token and markdown.is_file():
         for number, text in enumerate(markdown.read_text(encoding="utf-8", errors="replace").splitlines(), 1):
             if token in text:
-                line = number
+                line, column = number, text.index(token) + 1
                 break
-    return Location(source, line), token
+    return Location(display_path(markdown), line, column), token
 
 
 SOURCE_MACRO = "\\bookgensource{"

@@ -6,20 +6,21 @@ Layout lives in the templates; this module only prepares plain values for them.
 from __future__ import annotations
 
 from dataclasses import asdict
+from pathlib import Path
 from typing import Any
 
 import jinja2
 from pylatex.utils import escape_latex
 
 from bookgen import __version__
+from bookgen.document import TRUNCATED_MARKER
 from bookgen.latex.document import UNIT_PREFIX, LatexDocument
 from bookgen.model.book import FONT_SIZES, Book, Node
-from bookgen.press.figures import Geometry, format_label
-from bookgen.sources.assemble import TRUNCATED_MARKER
+from bookgen.model.geometry import Geometry
+from bookgen.press.figures import FIGURES_FILE, format_label
 from bookgen.sources.convert import Converted, abstract_text
 from bookgen.sources.reading import Source
-from bookgen.tools import template_dir, user_cache_dir
-
+from bookgen.tools import template_dirs, user_cache_dir
 
 
 def tex_escape(value: Any) -> str:
@@ -37,9 +38,15 @@ def _compiled_templates() -> jinja2.BytecodeCache | None:
     return jinja2.FileSystemBytecodeCache(str(directory))
 
 
-def latex_environment() -> jinja2.Environment:
+def latex_environment(manuscript: Path) -> jinja2.Environment:
+    """Jinja for templates/latex/: ``<manuscript>/templates/latex/`` first (the author's overrides), then bookgen's.
+
+    An override replaces the template or partial of the same relative path (``include`` included).
+    Compiled templates are cached under the template's name and file path and checked against a
+    checksum of its source, so an edited override is compiled afresh.
+    """
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(template_dir() / "latex")),
+        loader=jinja2.FileSystemLoader([str(root / "latex") for root in template_dirs(manuscript)]),
         block_start_string="<%", block_end_string="%>",
         variable_start_string="<%=", variable_end_string="%>",
         comment_start_string="<#", comment_end_string="#>",
@@ -54,15 +61,14 @@ def entry_context(book: Book, node: Node, sources: dict[str, Source], converted:
     """One outline entry as the templates see it."""
     source = sources.get(node.id)
     written = bool(source and source.written)
-    has_text_of_its_own = node.kind not in ("part",) and (node.file is not None or not node.children)
     return {
         "kind": node.kind,
         "id": node.id,
         "title": node.title,
         "number": node.number,
-        "source": f"{book.root.name}/{node.file}" if node.file else "",
+        "source": node.file or "",  # manuscript-relative: the rendered TeX does not depend on where bookgen runs
         "body": converted[node.id].latex if written else "",
-        "unwritten": has_text_of_its_own and not written,
+        "unwritten": node.has_own_text and not written,
         "truncated": bool(source and source.truncated),
         "opens_appendices": False,
         "children": [entry_context(book, child, sources, converted) for child in node.children],
@@ -70,7 +76,7 @@ def entry_context(book: Book, node: Node, sources: dict[str, Source], converted:
 
 
 def press_context(book: Book) -> dict:
-    """Print-profile values for the templates: sheet with crop marks, signature, 开本."""
+    """Print values for the templates: sheet with crop marks, signature, 开本, where the 版权页 records its figures."""
     geometry = Geometry.of(book)
     label = format_label(book)
     return {
@@ -79,6 +85,7 @@ def press_context(book: Book) -> dict:
         "signature": book.press.signature,
         "format": label[0] if label else "",
         "fold": label[1] if label else 0,
+        "figures_file": FIGURES_FILE,
     }
 
 
@@ -91,7 +98,7 @@ def _unit_plan(outline: dict[str, list[dict]]) -> dict[str, list[tuple[str, str,
     def unit(node_context: dict, template: str, name: str) -> tuple[str, str, dict]:
         return UNIT_PREFIX + node_context["id"], f"units/{template}.tex_t", {name: node_context}
 
-    front = [("titlepages", "units/titles.tex_t", {})]  # node units are all "unit-…": no clash
+    front: list[tuple[str, str, dict]] = [("titlepages", "units/titles.tex_t", {})]  # node units are all "unit-…": no clash
     front += [unit(entry, "front-entry", "entry") for entry in outline["front"]]
     front.append(("contents", "units/contents.tex_t", {}))
     body = []
@@ -108,23 +115,23 @@ def _unit_plan(outline: dict[str, list[dict]]) -> dict[str, list[tuple[str, str,
             "back": [unit(entry, "front-entry", "entry") for entry in outline["back"]]}
 
 
-def render_latex(book: Book, sources: dict[str, Source], converted: dict[str, Converted], profile: str = "screen") -> LatexDocument:
+def book_context(book: Book, converted: dict[str, Converted], profile: str = "screen") -> dict[str, Any]:
+    """What every LaTeX template sees of the book (metadata, layout, fonts, numbering, press values) but its outline.
+
+    ``profile`` is 'screen' or 'print'; ``converted`` gives the abstract (the PDF's subject).
+    """
     meta = book.metadata
     layout = asdict(book.layout)
     layout["zihao"] = FONT_SIZES[book.layout.font_size][0]
     layout["latex_toc_depth"] = book.layout.toc_depth - 1  # 1: chapters (0), 2: sections (1)
-    numbering = {"part_macro": book.numbering.part, "chapter_macro": book.numbering.chapter}
-
-    outline = {division: [entry_context(book, node, sources, converted) for node in nodes]
-               for division, nodes in (("front", book.front), ("body", book.body), ("appendices", book.appendices), ("back", book.back))}
-    plan = _unit_plan(outline)
-    context = {
+    return {
         "bookgen_version": __version__,
         "manuscript": book.root.name,
         "book": asdict(meta),
         "layout": layout,
         "fonts": asdict(book.fonts),
-        "numbering": numbering,
+        "numbering": {"part_macro": book.numbering.part, "chapter_macro": book.numbering.chapter},
+        "crossref": asdict(book.crossref),
         "truncated_marker": TRUNCATED_MARKER,
         "profile": profile,
         "press": press_context(book),
@@ -134,10 +141,23 @@ def render_latex(book: Book, sources: dict[str, Source], converted: dict[str, Co
             "subject": abstract_text(book, converted),
             "keywords": "，".join(meta.keywords),
         },
+    }
+
+
+def render_latex(book: Book, sources: dict[str, Source], converted: dict[str, Converted], profile: str = "screen") -> LatexDocument:
+    """The book as LaTeX: ``book.tex`` (class, preamble, one ``\\include`` per unit), the units and the seeded contents."""
+    from bookgen.xref.latex import resolved_latex  # imports this module's tex_escape
+
+    converted = resolved_latex(book, sources, converted)  # cross-references printed from the book's label table
+    outline = {division: [entry_context(book, node, sources, converted) for node in nodes]
+               for division, nodes in (("front", book.front), ("body", book.body), ("appendices", book.appendices), ("back", book.back))}
+    plan = _unit_plan(outline)
+    context = {
+        **book_context(book, converted, profile),
         "units": {division: [stem for stem, _, _ in units] for division, units in plan.items()},
         **outline,
     }
-    env = latex_environment()
+    env = latex_environment(book.root)
     unit_template = env.get_template("unit.tex_t")
     units = {stem: unit_template.render(context, template=template, **variables)
              for division in plan.values() for stem, template, variables in division}
@@ -145,13 +165,14 @@ def render_latex(book: Book, sources: dict[str, Source], converted: dict[str, Co
     return LatexDocument(env.get_template("book.tex_t").render(context), units, seeds)
 
 
+FORMULA_MARK = "% bookgen-formula "  # ends the line of each formula in the formula check's document
 
 
-
-
-
-
-
-
-
-
+def render_formulas(book: Book, converted: dict[str, Converted], formulas: list[tuple[bool, str]]) -> str:
+    """The formula check's document (``bookgen check``, M001): the book's own class and preamble (screen
+    profile, the author's overrides included), then each (display?, TeX) formula set in a box of its own
+    on one line ending in ``FORMULA_MARK`` and its index. Nothing is shipped out.
+    """
+    context = {**book_context(book, converted), "formulas": [{"display": d, "tex": t.replace("\n", " ")} for d, t in formulas],
+               "mark": FORMULA_MARK}
+    return latex_environment(book.root).get_template("formulas.tex_t").render(context)

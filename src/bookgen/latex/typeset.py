@@ -6,6 +6,7 @@ limit; its PDF replaces the previous one only when the run succeeded.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -15,7 +16,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from bookgen.errors import Location, TypesetError
+from bookgen.errors import Location, TypesetError, display_path
 from bookgen.fsutil import write_if_changed
 from bookgen.latex.document import LatexDocument
 from bookgen.latex.log import _PASS, TypesetResult, _result, tex_failure
@@ -102,7 +103,7 @@ def typeset(document: LatexDocument, work_dir: Path, timeout: float, manuscript_
     if returncode != 0:
         said = output.strip().splitlines()
         raise tex_failure(log, document, work_dir / f"{JOBNAME}.log", manuscript_root) or TypesetError(
-            "latexmk failed: " + (said[-1] if said else "no output"), Location(work_dir / f"{JOBNAME}.log"))
+            "latexmk failed: " + (said[-1] if said else "no output"), Location(display_path(work_dir / f"{JOBNAME}.log")))
     return _result(work_dir / f"{JOBNAME}.pdf", passes, time.monotonic() - started, log, document)
 
 
@@ -132,6 +133,7 @@ def run_tex(command: list[str], work_dir: Path, jobname: str, document: LatexDoc
     lines: list[str] = []
 
     def read() -> None:
+        assert proc.stdout is not None  # stdout=PIPE
         for raw in proc.stdout:
             line = raw.decode("utf-8", "replace")
             lines.append(line)
@@ -194,10 +196,8 @@ def _stop(proc: subprocess.Popen, first_signal: int, grace: float) -> None:
     deadline = time.monotonic() + grace
     while time.monotonic() < deadline and (proc.poll() is None or _group_running(proc.pid)):
         time.sleep(0.05)
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(proc.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
     proc.wait()
 
 

@@ -18,9 +18,10 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 from bookgen.fsutil import atomic_path, file_stamp, write_atomic
 from bookgen.latex.document import LatexDocument
@@ -116,7 +117,7 @@ def update_unit(document: LatexDocument, work_dir: Path, typeset_alone: Callable
         reason = f"it now takes {new.count} pages, not {old.count}"
     elif (aux.read_bytes() if aux.exists() else b"") != before:
         reason = "its labels, contents lines or counters changed"
-    if reason:
+    if reason or made is None or new is None:
         aux.write_bytes(before)  # the full run starts from the state the last one left
         return UnitUpdate(unit, reason=reason)
     started = time.monotonic()
@@ -135,7 +136,7 @@ def splice(book_pdf: Path, unit_pdf: Path, pages: UnitPages) -> int:
         targets = [book.pages[pages.first + i].obj for i in range(pages.count)]
         sources = [unit.pages[pages.output_first + i].obj for i in range(pages.count)]
         moved = {}
-        for target, source in zip(targets, sources):
+        for target, source in zip(targets, sources, strict=False):
             # A parentless copy of the new page (copying its /Parent would pull in the whole other book).
             bare = unit.make_indirect(pikepdf.Dictionary({key: value for key, value in source.items() if key != "/Parent"}))
             copied = book.copy_foreign(bare)

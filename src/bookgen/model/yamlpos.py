@@ -7,13 +7,16 @@ from typing import Any
 
 import yaml
 
-from bookgen.errors import Location, ManuscriptError
+from bookgen.errors import Location, ManuscriptError, display_path
 
 # A path into the loaded data: keys and list indexes, e.g. ("parts", 0, "chapters", 2, "title").
 DataPath = tuple[str | int, ...]
 
 
-class _UniqueKeyLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml's parser where PyYAML has it
+_BaseLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's parser where PyYAML has it
+
+
+class _UniqueKeyLoader(_BaseLoader):  # libyaml or the pure-Python parser, chosen at import time
     """SafeLoader that refuses duplicate keys instead of silently keeping the last one."""
 
 
@@ -25,7 +28,7 @@ def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: b
             mark = key_node.start_mark
             raise ManuscriptError(
                 f"duplicate key '{key}' (first given on line {seen[key].start_mark.line + 1})",
-                Location(mark.name, mark.line + 1, mark.column + 1),
+                Location(display_path(mark.name), mark.line + 1, mark.column + 1),
             )
         seen[key] = key_node
     return loader.construct_mapping(node, deep=deep)
@@ -47,7 +50,7 @@ class PositionedYaml:
         while data_path and data_path not in self._marks:
             data_path = data_path[:-1]
         line, column = self._marks.get(data_path, (1, 1))
-        return Location(self.path, line, column)
+        return Location(display_path(self.path), line, column)
 
 
 def _collect_marks(node: yaml.Node, here: DataPath, marks: dict[DataPath, tuple[int, int]]) -> None:
@@ -68,9 +71,9 @@ def load_yaml(path: Path, text: str | None = None) -> PositionedYaml:
         try:
             text = path.read_text(encoding="utf-8")
         except FileNotFoundError:
-            raise ManuscriptError("book.yaml not found: a manuscript needs one (see README)", Location(path)) from None
+            raise ManuscriptError("book.yaml not found: a manuscript needs one (see README)", Location(display_path(path))) from None
         except UnicodeDecodeError as exc:
-            raise ManuscriptError(f"not UTF-8 text ({exc.reason} at byte {exc.start})", Location(path)) from None
+            raise ManuscriptError(f"not UTF-8 text ({exc.reason} at byte {exc.start})", Location(display_path(path))) from None
     loader = _UniqueKeyLoader(text)
     try:
         node = loader.get_single_node()
@@ -82,10 +85,10 @@ def load_yaml(path: Path, text: str | None = None) -> PositionedYaml:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or exc.context or "invalid YAML"
-        location = Location(path, mark.line + 1, mark.column + 1) if mark else Location(path)
+        location = Location(display_path(path), mark.line + 1, mark.column + 1) if mark else Location(display_path(path))
         raise ManuscriptError(f"YAML syntax error: {problem}", location) from None
     except yaml.YAMLError as exc:
-        raise ManuscriptError(f"YAML error: {exc}", Location(path)) from None
+        raise ManuscriptError(f"YAML error: {exc}", Location(display_path(path))) from None
     finally:
         loader.dispose()
     marks: dict[DataPath, tuple[int, int]] = {}

@@ -12,10 +12,11 @@ from __future__ import annotations
 import concurrent.futures
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
-from bookgen.errors import CheckFailedError, Location, ManuscriptError
+from bookgen.errors import CheckFailedError, Location, ManuscriptError, display_path
 from bookgen.fsutil import build_lock
 from bookgen.model.book import BOOK_FILE, Book, load_book
 from bookgen.pipeline.options import BuildOptions, Format, Profile, Progress
@@ -26,7 +27,7 @@ from bookgen.sources.reading import Source, read_sources
 if TYPE_CHECKING:
     from bookgen.pipeline.builder import BuildContext
 
-OUTPUT_ORDER = ("pdf", "cover", "epub")
+OUTPUT_ORDER = ("pdf", "cover", "epub", "html")
 
 
 def incomplete_sections(book: Book, sources: dict[str, Source]) -> tuple[list[str], list[str]]:
@@ -34,8 +35,7 @@ def incomplete_sections(book: Book, sources: dict[str, Source]) -> tuple[list[st
     unwritten, truncated = [], []
     for node in book.nodes():
         source = sources.get(node.id)
-        leaf_without_text = node.kind != "part" and (node.file is not None or not node.children)
-        if leaf_without_text and not (source and source.written):
+        if node.has_own_text and not (source and source.written):
             unwritten.append(node.heading)
         if source and source.truncated:
             truncated.append(node.heading)
@@ -55,10 +55,10 @@ def build(options: BuildOptions, progress: Progress = lambda message: None) -> B
     result.timings["load"] = time.monotonic() - started
     result.unwritten, result.truncated = incomplete_sections(book, sources)
     if options.strict_effective and (result.unwritten or result.truncated):
-        listing = "; ".join([f"unwritten: {h}" for h in result.unwritten] + [f"truncated: {h}" for h in result.truncated])
+        listing = "".join([f"\n  unwritten: {h}" for h in result.unwritten] + [f"\n  truncated: {h}" for h in result.truncated])
         reason = "a print build is strict (--allow-incomplete overrides)" if options.for_print and not options.strict else "--strict"
-        raise ManuscriptError(f"{reason}: {len(result.unwritten)} unwritten and {len(result.truncated)} truncated sections ({listing})",
-                              Location(options.manuscript / BOOK_FILE))
+        raise ManuscriptError(f"{reason}: {len(result.unwritten)} unwritten and {len(result.truncated)} truncated sections:{listing}",
+                              Location(display_path(options.manuscript / BOOK_FILE)))
 
     output_dir = options.output
     with build_lock(output_dir):
@@ -77,6 +77,9 @@ def build(options: BuildOptions, progress: Progress = lambda message: None) -> B
         context = _prepare(options, book, sources, result, progress)  # pandoc, the check: only when there is work
         for stage in _run_builders(context):
             result.merge(stage)
+        if Format.HTML in options.formats:
+            from bookgen.html.builder import publish_downloads
+            publish_downloads(context)  # the PDF and EPUB built beside the site, now that they are done
         result.outputs = {key: result.outputs[key] for key in OUTPUT_ORDER if key in result.outputs}
         record(state_path, digest, {name: {"path": str(report.path), "pages": report.pages} for name, report in result.outputs.items()},
                result.warnings)
@@ -98,6 +101,13 @@ def _prepare(options: BuildOptions, book: Book, sources: dict[str, Source], resu
     for node_id, section in converted.items():
         for message, where in image_problems(book, sources[node_id], section):
             raise ManuscriptError(message, where)
+    if options.strict:  # an EPUB's image without alt text: a warning of `check`, an error of --strict
+        from bookgen.checks.markup import images_without_alt
+        from bookgen.sources.ast import walk_blocks
+
+        for node_id, section in converted.items():
+            for message, where in images_without_alt(book, sources[node_id], list(walk_blocks(section.ast["blocks"]))):
+                raise ManuscriptError(f"{message} (--strict)", where)
     result.timings["convert"] = time.monotonic() - started
     progress(f"converted {stats.converted}, reused {stats.cached} from the cache")
     result.converted, result.reused = stats.converted, stats.cached
@@ -112,7 +122,8 @@ def _prepare(options: BuildOptions, book: Book, sources: dict[str, Source], resu
 
 
 def _jobs(context: BuildContext) -> list[Callable[[], list[StageResult]]]:
-    """One job per independent output: the interior (with the cover after it, which needs its pages), the EPUB."""
+    """One job per independent output: the interior (with the cover after it, which needs its pages), the EPUB,
+    the web edition. With a PDF, the EPUB runs after it in the same job: its page list maps the pages that PDF printed."""
     from bookgen.epub.builder import EpubBuilder
     from bookgen.latex.builder import CoverBuilder, InteriorBuilder
 
@@ -128,7 +139,14 @@ def _jobs(context: BuildContext) -> list[Callable[[], list[StageResult]]]:
     elif Format.PDF in options.formats:
         jobs.append(lambda: [InteriorBuilder(context, Profile.SCREEN).run()])
     if Format.EPUB in options.formats:
-        jobs.append(lambda: [EpubBuilder(context).run()])
+        if jobs:
+            pdf_job = jobs.pop()
+            jobs.append(lambda: pdf_job() + [EpubBuilder(context).run()])
+        else:
+            jobs.append(lambda: [EpubBuilder(context).run()])
+    if Format.HTML in options.formats:
+        from bookgen.html.builder import HtmlBuilder
+        jobs.append(lambda: [HtmlBuilder(context).run()])
     return jobs
 
 

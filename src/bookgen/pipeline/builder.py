@@ -56,7 +56,9 @@ class BuildContext:
         return self.options.tex_timeout or self.book.build.tex_timeout or default_tex_timeout(self.sources)
 
     def output_path(self, name: str) -> Path:
-        """``<output>/<slug><suffix>``: name is one of screen, print, cover, epub."""
+        """``<output>/<slug><suffix>``: name is one of screen, print, cover, epub; ``<output>/html`` for html."""
+        if name == "html":
+            return self.options.output / "html"
         slug = self.book.metadata.slug
         suffix = {"screen": ".pdf", "print": "-print.pdf", "cover": "-cover.pdf", "epub": ".epub"}[name]
         return self.options.output / f"{slug}{suffix}"

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Callable
 
 Progress = Callable[[str], None]
 
@@ -17,6 +17,7 @@ class Format(StrEnum):
     PDF = "pdf"
     EPUB = "epub"
     COVER = "cover"
+    HTML = "html"
 
 
 class Profile(StrEnum):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from bookgen.model.book import Book
 
@@ -15,5 +15,6 @@ def source_date_epoch(book: Book) -> int | None:
         return int(os.environ["SOURCE_DATE_EPOCH"])
     match = re.match(r"^(\d{4})-(\d{2})-(\d{2})", book.metadata.date)
     if match:
-        return int(datetime(*map(int, match.groups()), tzinfo=timezone.utc).timestamp())
+        year, month, day = (int(part) for part in match.groups())
+        return int(datetime(year, month, day, tzinfo=UTC).timestamp())
     return None

@@ -19,7 +19,7 @@ from bookgen.tools import PANDOC_DATA_DIR, pandoc_identity, template_dir
 STATE_FILE = "state.json"
 
 
-def _tree(root: Path, digest: "hashlib._Hash") -> None:
+def _tree(root: Path, digest: hashlib._Hash) -> None:
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames.sort()
         for name in sorted(filenames):

@@ -5,77 +5,56 @@ Figures follow Chinese publishing convention:
 - 印张 (printed sheets) = pages ÷ 开数, to the eighth of a sheet, rounded up.
 - 字数 (in 千字) = characters per line × lines per page × pages ÷ 1000: the house-style grid count
   publishers print on the copyright page (it counts the page area, not the characters typed).
+  Both are computed by TeX on the 版权页 (templates/latex/front/copyright.tex_t), which knows the page
+  count from its previous pass; bookgen reads what the page printed from FIGURES_FILE (CopyrightFigures).
 - spine width = pages ÷ 2 × paper caliper (one leaf is two pages).
 """
 
 from __future__ import annotations
 
-import math
+import json
 from dataclasses import dataclass
+from pathlib import Path
 
-from bookgen.model.book import Book, dimension_bp
+from bookgen.model.book import Book
 
-BP_PER_MM = 72 / 25.4
 # Trim size (mm) → (sheet, 开数) for the formats Chinese presses use.
 FORMATS = {
     (185, 260): ("787mm×1092mm", 16), (170, 240): ("787mm×1092mm", 16), (210, 285): ("889mm×1194mm", 16),
     (130, 184): ("787mm×1092mm", 32), (140, 203): ("850mm×1168mm", 32), (148, 210): ("880mm×1230mm", 32),
 }
-MARK_MARGIN_MM = 10.0  # room for crop marks outside the bleed
-
-
-def mm(value: str) -> float:
-    return dimension_bp(value) / BP_PER_MM
-
-
-@dataclass(frozen=True)
-class Geometry:
-    """Sizes of the print interior in millimetres; the trim is centred on the media."""
-
-    trim_width: float
-    trim_height: float
-    bleed: float
-
-    @classmethod
-    def of(cls, book: Book) -> "Geometry":
-        return cls(mm(book.layout.trim_width), mm(book.layout.trim_height), mm(book.press.bleed))
-
-    @property
-    def media_width(self) -> float:
-        return self.trim_width + 2 * (self.bleed + MARK_MARGIN_MM)
-
-    @property
-    def media_height(self) -> float:
-        return self.trim_height + 2 * (self.bleed + MARK_MARGIN_MM)
 
 
 def format_label(book: Book) -> tuple[str, int] | None:
     """('787mm×1092mm 1/16', 16) for a known trim size, else None (the 开本 is then left out)."""
-    key = (round(mm(book.layout.trim_width)), round(mm(book.layout.trim_height)))
+    key = (round(book.geometry.trim_width), round(book.geometry.trim_height))
     if key not in FORMATS:
         return None
     sheet, fold = FORMATS[key]
     return f"{sheet} 1/{fold}", fold
 
 
-def printed_sheets(pages: int, fold: int) -> float:
-    """印张: pages ÷ 开数, rounded up to the eighth of a sheet."""
-    return math.ceil(pages / fold * 8) / 8
+FIGURES_FILE = "copyright-figures.json"  # written by the 版权页 into the LaTeX work directory
 
 
-def thousand_characters(pages: int, book: Book) -> float:
-    """字数 in 千字 by the grid convention: characters per line × lines per page × pages ÷ 1000."""
-    return book.layout.chars_per_line * book.layout.lines_per_page * pages / 1000
+@dataclass(frozen=True)
+class CopyrightFigures:
+    """The 版权页's figures as TeX computed and printed them (templates/latex/front/copyright.tex_t)."""
+
+    printed_sheets: float | None  # 印张; None when the trim is no known 开本 (the page leaves it out)
+    thousand_characters: float  # 字数 in 千字
+
+    @classmethod
+    def of_run(cls, latex_work_dir: Path) -> CopyrightFigures | None:
+        """What the 版权页 printed in the last run in ``latex_work_dir`` that typeset it; None if none did."""
+        try:
+            record = json.loads((latex_work_dir / FIGURES_FILE).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        sheets = record["printed_sheets"]
+        return cls(None if sheets is None else float(sheets), float(record["thousand_characters"]))
 
 
 def spine_width(pages: int, book: Book) -> float:
     """Spine in mm: pages ÷ 2 × paper caliper."""
-    return pages / 2 * mm(book.press.paper_caliper)
-
-
-
-
-
-
-
-
+    return pages / 2 * book.press.paper_caliper.mm

@@ -11,27 +11,22 @@ import hashlib
 import importlib.metadata
 import json
 import re
-import subprocess
 import zipfile
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from bookgen import __version__
 from bookgen.errors import ToolError
 from bookgen.fsutil import atomic_path
+from bookgen.latex.builder import INTERIOR_WORK
+from bookgen.model.geometry import Geometry
 from bookgen.pipeline.build import build
 from bookgen.pipeline.options import BuildOptions, Format, Profile, Progress
 from bookgen.pipeline.reproducible import source_date_epoch
-from bookgen.press.figures import (
-    Geometry,
-    format_label,
-    printed_sheets,
-    spine_width,
-    thousand_characters,
-)
+from bookgen.press.figures import CopyrightFigures, format_label, spine_width
 from bookgen.press.preflight import PreflightReport
-from bookgen.tools import pandoc_version
+from bookgen.tools import pandoc_version, run_tool
 
 
 @dataclass
@@ -41,11 +36,13 @@ class HandoffPackage:
 
 
 def tool_versions() -> dict[str, str]:
+    """The versions of bookgen and the tools that made the package, for its manifest ("unknown" when one cannot say)."""
     def first_line(command: list[str]) -> str:
         try:
-            return subprocess.run(command, capture_output=True, text=True, timeout=30).stdout.strip().splitlines()[0]
-        except (OSError, IndexError, subprocess.SubprocessError):
+            out = run_tool(command, "its version", timeout=30).stdout.strip()
+        except ToolError:
             return "unknown"
+        return out.splitlines()[0] if out else "unknown"
     return {
         "bookgen": __version__,
         "pandoc": pandoc_version(),
@@ -62,7 +59,7 @@ def handoff(manuscript: Path, output: Path, allow_incomplete: bool, progress: Pr
     result = build(options, progress)
     book = result.book
     epub = result.outputs["epub"]
-    if epub.epubcheck is None or epub.epubcheck.errors or epub.epubcheck.warnings:
+    if epub.epubcheck is None or not epub.epubcheck.passed:
         raise ToolError(f"the EPUB does not pass EPUBCheck ({epub.detail}); not handing it off")
     incomplete = [f"unwritten: {h}" for h in result.unwritten] + [f"truncated: {h}" for h in result.truncated]
     report = PreflightReport(result.preflight["interior"].checks + result.preflight["cover"].checks)
@@ -72,6 +69,7 @@ def handoff(manuscript: Path, output: Path, allow_incomplete: bool, progress: Pr
                    f"{len(result.truncated)} truncated sections\n")
     pages = result.outputs["pdf"].pages or 0
     label = format_label(book)
+    figures = CopyrightFigures.of_run(output / ".work" / INTERIOR_WORK[Profile.PRINT])  # as the 版权页 printed them
     geometry = Geometry.of(book)
     files = {
         result.outputs["pdf"].path.name: result.outputs["pdf"].path,
@@ -87,9 +85,9 @@ def handoff(manuscript: Path, output: Path, allow_incomplete: bool, progress: Pr
         "price": book.metadata.price, "date": book.metadata.date,
         "trim_mm": [geometry.trim_width, geometry.trim_height], "bleed_mm": geometry.bleed,
         "format": label[0] if label else "", "pages": pages, "signature": book.press.signature,
-        "spine_mm": round(spine_width(pages, book), 2), "paper_caliper": book.press.paper_caliper,
-        "printed_sheets": printed_sheets(pages, label[1]) if label else None,
-        "thousand_characters": thousand_characters(pages, book),
+        "spine_mm": round(spine_width(pages, book), 2), "paper_caliper": str(book.press.paper_caliper),
+        "printed_sheets": figures.printed_sheets if figures else None,
+        "thousand_characters": figures.thousand_characters if figures else None,
         "preflight_passed": report.passed, "epubcheck": epub.detail,
         "incomplete": incomplete, "tools": tool_versions(), "files": digests,
     }
@@ -97,7 +95,7 @@ def handoff(manuscript: Path, output: Path, allow_incomplete: bool, progress: Pr
     edition = re.sub(r"[^A-Za-z0-9.]+", "", book.metadata.edition) or "draft"
     target = output / "handoff" / f"{book.metadata.slug}-{edition}.zip"
     epoch = source_date_epoch(book)
-    stamp = datetime.fromtimestamp(max(epoch or 0, 315532800), tz=timezone.utc).timetuple()[:6]  # zip starts at 1980
+    stamp = datetime.fromtimestamp(max(epoch or 0, 315532800), tz=UTC).timetuple()[:6]  # zip starts at 1980
     with atomic_path(target) as tmp, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as archive:
         for name in sorted(files):
             archive.writestr(zipfile.ZipInfo(name, stamp), files[name].read_bytes(), compress_type=zipfile.ZIP_DEFLATED)

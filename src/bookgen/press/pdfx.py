@@ -7,7 +7,8 @@ from pathlib import Path
 
 from bookgen.fsutil import atomic_path
 from bookgen.model.book import Book
-from bookgen.press.figures import BP_PER_MM, Geometry
+from bookgen.model.geometry import Geometry
+from bookgen.model.lengths import BP_PER_MM
 
 DEFAULT_ICC = Path("/usr/share/color/icc/ghostscript/default_cmyk.icc")  # Debian libgs-common: Artifex CMYK SWOP
 

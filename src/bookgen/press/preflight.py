@@ -11,16 +11,19 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import subprocess
 import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import pikepdf
 
+from bookgen.errors import ToolError
 from bookgen.model.book import Book
-from bookgen.press.figures import BP_PER_MM, Geometry, spine_width
-from bookgen.tools import require
+from bookgen.model.geometry import Geometry
+from bookgen.model.lengths import BP_PER_MM
+from bookgen.press.figures import spine_width
+from bookgen.tools import run_tool
 from bookgen.verify import pdf_fonts
 
 TOLERANCE_BP = 0.6
@@ -38,25 +41,38 @@ class Check:
 
 @dataclass
 class PreflightReport:
+    """The checks with their evidence. ``screen_pdf``: the interior has no TrimBox and no OutputIntent at
+    all — a PDF made to read, not a print interior — and the text report says only that."""
+
     checks: list[Check]
+    screen_pdf: bool = False
 
     @property
     def passed(self) -> bool:
-        return all(check.passed for check in self.checks)
+        return all(check.passed for check in self.checks) and not self.screen_pdf
 
     def text(self) -> str:
+        if self.screen_pdf:
+            return ("preflight: this is a screen PDF (no TrimBox, no OutputIntent), not a print interior; the press gets "
+                    "build/<slug>-print.pdf from `bookgen build --profile print` (--format json lists every check)\n")
         lines = [f"{'PASS' if c.passed else 'FAIL'}  {c.subject:8} {c.name}: {c.evidence}" for c in self.checks]
         failed = sum(not c.passed for c in self.checks)
         lines.append(f"preflight: {len(self.checks) - failed} passed, {failed} failed")
         return "\n".join(lines) + "\n"
 
     def json(self) -> str:
-        return json.dumps({"passed": self.passed, "checks": [asdict(c) for c in self.checks]}, ensure_ascii=False, indent=2) + "\n"
+        return json.dumps({"passed": self.passed, "screen_pdf": self.screen_pdf, "checks": [asdict(c) for c in self.checks]},
+                          ensure_ascii=False, indent=2) + "\n"
 
 
 def _box(page: pikepdf.Page, name: str) -> list[float] | None:
     value = page.obj.get(name)
     return [float(v) for v in value] if value is not None else None
+
+
+def _media(page: pikepdf.Page) -> list[float]:
+    """The page's MediaBox (every PDF page has one) in bp."""
+    return [float(v) for v in page.mediabox]
 
 
 def _inside(inner: list[float], outer: list[float]) -> bool:
@@ -73,7 +89,7 @@ def _common(pdf_path: Path, pdf: pikepdf.Pdf, subject: str) -> list[Check]:
     checks.append(Check(subject, "fonts embedded and subset, no Type 3", not bad and not unsubset,
                         f"{len(fonts)} fonts" + (f"; not embedded or Type 3: {', '.join(bad)}" if bad else "")
                         + (f"; not subset: {', '.join(unsubset)}" if unsubset else "")))
-    images = subprocess.run([require("pdfimages", "poppler-utils"), "-list", str(pdf_path)], capture_output=True, text=True).stdout.splitlines()[2:]
+    images = run_tool(["pdfimages", "-list", str(pdf_path)], pdf_path, timeout=120, package="poppler-utils").stdout.splitlines()[2:]
     low = []
     for line in images:
         cols = line.split()
@@ -88,12 +104,13 @@ def _common(pdf_path: Path, pdf: pikepdf.Pdf, subject: str) -> list[Check]:
                         "used: " + (", ".join(sorted(spaces)) or "none")))
     intents = pdf.Root.get("/OutputIntents")
     intent = intents[0] if intents is not None and len(intents) else None
+    condition = str(intent.get("/OutputConditionIdentifier")) if intent is not None else ""
     ok = intent is not None and intent.get("/S") == "/GTS_PDFX" and "/DestOutputProfile" in intent
-    checks.append(Check(subject, "OutputIntent (GTS_PDFX) with an ICC profile", ok,
-                        str(intent.get("/OutputConditionIdentifier")) if ok else "missing"))
+    checks.append(Check(subject, "OutputIntent (GTS_PDFX) with an ICC profile", ok, condition if ok else "missing"))
     version = str(pdf.docinfo.get("/GTS_PDFXVersion", ""))
     trapped = str(pdf.docinfo.get("/Trapped", ""))
-    with pdf.open_metadata() as xmp:
+    title = str(pdf.docinfo.get("/Title", ""))
+    with pdf.open_metadata(set_pikepdf_as_editor=False, update_docinfo=False) as xmp:  # read only: never rewrites the Info
         xmp_version = xmp.get("pdfxid:GTS_PDFXVersion", "")
     has_id = "/ID" in pdf.trailer
     checks.append(Check(subject, "PDF/X keys: GTS_PDFXVersion, Trapped, XMP, document ID",
@@ -105,13 +122,12 @@ def _common(pdf_path: Path, pdf: pikepdf.Pdf, subject: str) -> list[Check]:
                         f"encrypted={'yes' if pdf.is_encrypted else 'no'}, JavaScript={'yes' if javascript else 'no'}"))
     inside = []
     for number, page in enumerate(pdf.pages, 1):
-        trim = _box(page, "/TrimBox") or _box(page, "/MediaBox")
+        trim = _box(page, "/TrimBox") or _media(page)
         for annotation in page.obj.get("/Annots", []):
             rect = [float(v) for v in annotation.Rect]
             if rect[0] < trim[2] and rect[2] > trim[0] and rect[1] < trim[3] and rect[3] > trim[1]:
                 inside.append(f"page {number}: {annotation.get('/Subtype')}")
     checks.append(Check(subject, "no annotations inside the trim", not inside, "; ".join(inside[:5]) or "none"))
-    title = str(pdf.docinfo.get("/Title", ""))
     checks.append(Check(subject, "PDF metadata (Title)", bool(title), f"Title={title or '-'}, Author={pdf.docinfo.get('/Author', '-')}"))
     return checks
 
@@ -119,18 +135,18 @@ def _common(pdf_path: Path, pdf: pikepdf.Pdf, subject: str) -> list[Check]:
 def _colour_spaces(pdf: pikepdf.Pdf) -> set[str]:
     spaces: set[str] = set()
     for page in pdf.pages:
-        for operands, operator in pikepdf.parse_content_stream(page):
-            name = DEVICE_OPERATORS.get(str(operator))
+        for instruction in pikepdf.parse_content_stream(page):
+            name = DEVICE_OPERATORS.get(str(instruction.operator))
             if name:
                 spaces.add(name)
-        resources = page.obj.get("/Resources", {})
+        resources: Any = page.obj.get("/Resources", {})
         for xobject in resources.get("/XObject", {}).values():
             if xobject.get("/Subtype") == "/Image":
                 space = xobject.get("/ColorSpace")
                 spaces.add(str(space[0] if isinstance(space, pikepdf.Array) else space).lstrip("/"))
             elif xobject.get("/Subtype") == "/Form":
-                for operands, operator in pikepdf.parse_content_stream(xobject):
-                    name = DEVICE_OPERATORS.get(str(operator))
+                for instruction in pikepdf.parse_content_stream(xobject):
+                    name = DEVICE_OPERATORS.get(str(instruction.operator))
                     if name:
                         spaces.add(name)
         for space in resources.get("/ColorSpace", {}).values():
@@ -146,11 +162,11 @@ def preflight_interior(pdf_path: Path, book: Book) -> list[Check]:
         pages = len(pdf.pages)
         wrong_trim, wrong_bleed, not_nested = [], [], []
         for number, page in enumerate(pdf.pages, 1):
-            media, trim, bleed_box = _box(page, "/MediaBox"), _box(page, "/TrimBox"), _box(page, "/BleedBox")
+            media, trim, bleed_box = _media(page), _box(page, "/TrimBox"), _box(page, "/BleedBox")
             if trim is None or abs(trim[2] - trim[0] - trim_w) > TOLERANCE_BP or abs(trim[3] - trim[1] - trim_h) > TOLERANCE_BP:
                 wrong_trim.append(number)
             if trim is None or bleed_box is None or any(abs(a - b) > TOLERANCE_BP for a, b in
-                                                        zip(bleed_box, (trim[0] - bleed, trim[1] - bleed, trim[2] + bleed, trim[3] + bleed))):
+                                                        zip(bleed_box, (trim[0] - bleed, trim[1] - bleed, trim[2] + bleed, trim[3] + bleed), strict=False)):
                 wrong_bleed.append(number)
             if trim is None or bleed_box is None or not (_inside(trim, bleed_box) and _inside(bleed_box, media)):
                 not_nested.append(number)
@@ -175,7 +191,7 @@ def preflight_cover(cover_path: Path, book: Book, interior_pages: int) -> list[C
     want_h = geometry.trim_height + 2 * geometry.bleed
     checks = []
     with pikepdf.open(cover_path) as pdf:
-        media = _box(pdf.pages[0], "/MediaBox")
+        media = _media(pdf.pages[0])
         width, height = (media[2] - media[0]) / BP_PER_MM, (media[3] - media[1]) / BP_PER_MM
         checks.append(Check("cover", "width = 2 × trim + spine + 2 × bleed", abs(width - want_w) < 0.3 and abs(height - want_h) < 0.3,
                             f"{width:.1f}×{height:.1f} mm; expected {want_w:.1f}×{want_h:.1f} mm "
@@ -196,16 +212,21 @@ def _barcode(cover_path: Path, book: Book) -> Check:
     if not zbarimg:
         return Check("cover", "ISBN barcode", False, "zbarimg not installed (Debian zbar-tools): cannot read the barcode")
     with tempfile.TemporaryDirectory() as tmp:
-        subprocess.run([require("pdftoppm", "poppler-utils"), "-r", "400", "-gray", "-png", str(cover_path), f"{tmp}/cover"], check=True)
-        image = next(Path(tmp).glob("cover*.png"))
-        found = subprocess.run([zbarimg, "--quiet", "--raw", str(image)], capture_output=True, text=True).stdout.split()
+        run_tool(["pdftoppm", "-r", "400", "-gray", "-png", str(cover_path), f"{tmp}/cover"], cover_path, timeout=120, package="poppler-utils")
+        image = next(Path(tmp).glob("cover*.png"), None)
+        if image is None:
+            raise ToolError(f"pdftoppm rendered no page of {cover_path}")
+        # zbarimg exits 4 when it finds no barcode: that is the check's answer, not a failure
+        found = run_tool([zbarimg, "--quiet", "--raw", str(image)], cover_path, timeout=120, check=False).stdout.split()
     return Check("cover", "ISBN barcode decodes to the ISBN", expected in found, f"decoded {found or 'nothing'}; ISBN {expected}")
 
 
 def preflight(interior: Path, book: Book, cover: Path | None = None) -> PreflightReport:
+    """Preflight an interior (and its cover, checked against the interior's page count)."""
     checks = preflight_interior(interior, book)
+    with pikepdf.open(interior) as pdf:
+        pages = len(pdf.pages)
+        screen = "/OutputIntents" not in pdf.Root and not any("/TrimBox" in page.obj for page in pdf.pages)
     if cover is not None:
-        with pikepdf.open(interior) as pdf:
-            pages = len(pdf.pages)
         checks += preflight_cover(cover, book, pages)
-    return PreflightReport(checks)
+    return PreflightReport(checks, screen_pdf=screen)

@@ -11,6 +11,7 @@ import concurrent.futures
 import hashlib
 import json
 import subprocess
+import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -20,10 +21,12 @@ from bookgen.fsutil import write_atomic
 from bookgen.model.book import Book, Node
 from bookgen.sources.reading import Source
 from bookgen.tools import PANDOC_DATA_DIR, pandoc_env, pandoc_identity, pandoc_path
+from bookgen.xref.kinds import RefKind
 
 # Pandoc's Markdown; "smart" off so “” stay CJK quotes, "latex_macros" off so raw TeX reaches TeX untouched.
 READER = "markdown-smart-latex_macros+east_asian_line_breaks"
 LUA_SCRIPT = PANDOC_DATA_DIR / "convert.lua"
+REFS_SCRIPT = PANDOC_DATA_DIR / "refs.lua"  # loaded by convert.lua
 PANDOC_TIMEOUT = 300
 
 
@@ -35,6 +38,7 @@ class Converted:
     ast: dict
     plain: str
     images: tuple[str, ...]
+    xref: dict  # refs.lua's summary: {"targets": [...], "references": [...]} in document order (bookgen.xref)
 
 
 @dataclass
@@ -51,15 +55,17 @@ def _request_item(node: Node, source: Source) -> dict:
         "text": source.text,
         "base": "" if base == "." else base,
         # A section file's "#" is the level below its section (1.1.1); other files keep their levels.
-        "shift": 1 if node.kind in ("section", "appendix-section") else 0,
-        "unnumbered": node.kind not in ("section", "appendix-section"),
+        "shift": 1 if node.kind.is_section else 0,
+        "unnumbered": not node.kind.is_section,
         "prefix": node.id + "-",
+        "xref_prefixes": [kind.value for kind in RefKind],
     }
 
 
 def cache_key(item: dict) -> str:
     digest = hashlib.sha256()
-    for part in (__version__, pandoc_identity(), READER, LUA_SCRIPT.read_text(encoding="utf-8")):
+    scripts = [LUA_SCRIPT.read_text(encoding="utf-8"), REFS_SCRIPT.read_text(encoding="utf-8")]
+    for part in (__version__, pandoc_identity(), READER, *scripts):
         digest.update(part.encode("utf-8") + b"\0")
     digest.update(json.dumps(item, sort_keys=True, ensure_ascii=False).encode("utf-8"))
     return digest.hexdigest()
@@ -88,11 +94,12 @@ def convert_sources(book: Book, sources: dict[str, Source], cache_dir: Path, job
                 for key, converted in chunk_result.items():
                     if isinstance(converted, str):
                         node = sources[key].node
-                        raise ManuscriptError(f"pandoc cannot convert this section: {converted}", Location(Path(book.root.name) / (node.file or "")))
+                        raise ManuscriptError(f"pandoc cannot convert this section: {converted}", Location(book.display(node.file or "")))
                     results[key] = converted
         for item, entry_path in pending:
             converted = results[item["key"]]
-            entry = {"latex": converted.latex, "ast": converted.ast, "plain": converted.plain, "images": converted.images}
+            entry = {"latex": converted.latex, "ast": converted.ast, "plain": converted.plain, "images": converted.images,
+                     "xref": converted.xref}
             write_atomic(entry_path, json.dumps(entry, ensure_ascii=False))  # not asdict(): it deep-copies the AST
             stats.converted += 1
     return results, stats
@@ -101,7 +108,7 @@ def convert_sources(book: Book, sources: dict[str, Source], cache_dir: Path, job
 def _read_cache(path: Path) -> Converted | None:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        return Converted(data["latex"], data["ast"], data["plain"], tuple(data["images"]))
+        return Converted(data["latex"], data["ast"], data["plain"], tuple(data["images"]), data["xref"])
     except (OSError, ValueError, KeyError, TypeError):
         return None  # missing or damaged entry: convert again
 
@@ -127,17 +134,17 @@ def _run_pandoc(items: list[dict]) -> dict[str, Converted | str]:
         if "error" in result:
             out[key] = result["error"].strip().splitlines()[0]
             continue
-        out[key] = Converted(result["latex"], json.loads(result["ast"]), result["plain"], tuple(result["images"]))
+        out[key] = Converted(result["latex"], json.loads(result["ast"]), result["plain"], tuple(result["images"]), result["xref"])
     return out
 
 
 def image_problems(book: Book, source: Source, converted: Converted) -> list[tuple[str, Location]]:
     """Images a section shows that are not files inside the manuscript: (message, where)."""
-    display = Path(book.root.name) / (source.node.file or "")
+    display = book.display(source.node.file or "")
     root = book.root.resolve()
     problems = []
     for src in converted.images:
-        where = Location(display, line_of(source.text, PurePosixPath(src).name))
+        where = Location(display, image_line(source.text, src))
         if "://" in src:
             problems.append((f"image '{src}' is a URL; put the file into the manuscript (books are built offline)", where))
         elif src.startswith("/") or src.startswith(".."):
@@ -147,6 +154,17 @@ def image_problems(book: Book, source: Source, converted: Converted) -> list[tup
         elif not (book.root / src).is_file():
             problems.append((f"image '{src}' not found", where))
     return problems
+
+
+def image_line(text: str, src: str) -> int | None:
+    """The line of ``text`` that shows the image ``src`` (a manuscript path): its file name as typed,
+    percent-encoded (示意%20图.png) or inside <…> — every spelling CommonMark allows."""
+    name = PurePosixPath(src).name
+    for spelling in (name, urllib.parse.quote(name), name.replace(" ", "%20")):
+        line = line_of(text, spelling)
+        if line:
+            return line
+    return None
 
 
 def line_of(text: str, needle: str) -> int | None:

@@ -42,7 +42,7 @@ def read_sources(book: Book) -> dict[str, Source]:
 def read_source(book: Book, node: Node) -> Source:
     assert node.file is not None
     path = book.root / node.file
-    display = Path(book.root.name) / node.file
+    display = book.display(node.file)
     try:
         data = path.read_bytes()
     except FileNotFoundError:
@@ -58,7 +58,7 @@ def read_source(book: Book, node: Node) -> Source:
     return Source(node, path, text, bool(text.strip()))
 
 
-def decode_markdown(data: bytes, display: Path) -> str:
+def decode_markdown(data: bytes, display: Path | str) -> str:
     """UTF-8 (with or without BOM), newlines normalised. GBK and binary data are reported, not mangled."""
     if b"\x00" in data:
         raise ManuscriptError("binary data, not Markdown text (it contains NUL bytes)", Location(display))

@@ -1,16 +1,20 @@
 -- Convert many Markdown sections in one pandoc process, each parsed on its own.
--- stdin:  {"reader": "...", "items": [{"key", "text", "base", "shift", "unnumbered", "prefix"}]}
--- stdout: {"api": "1.23.1", "items": {key: {"latex", "ast" (pandoc JSON), "plain" (text), "images"}}}
+-- stdin:  {"reader": "...", "items": [{"key", "text", "base", "shift", "unnumbered", "prefix", "xref_prefixes"}]}
+-- stdout: {"api": "1.23.1", "items": {key: {"latex", "ast" (pandoc JSON), "plain" (text), "images", "xref" (refs.lua)}}}
 -- Run by bookgen.sources.convert as `pandoc lua convert.lua`; it reads and writes nothing else.
 
 local request = pandoc.json.decode(io.read("a"), false)
+local refs = dofile(pandoc.path.join({ pandoc.path.directory(arg[0]), "refs.lua" }))  -- cross-references
 
 -- Join a relative image path to the section's directory and drop "." and ".." steps.
--- A path that climbs out stays with its ".." so that bookgen can refuse it.
+-- A path that climbs out stays with its ".." so that bookgen can refuse it. pandoc percent-encodes
+-- a destination's spaces (示意 图.png, <示意 图.png> and 示意%20图.png all arrive as 示意%20图.png):
+-- a file path is decoded back to the file's name.
 local function manuscript_path(base, src)
   if src:match("^%a[%w+.-]*:") or src:sub(1, 1) == "/" then
     return src
   end
+  src = src:gsub("%%(%x%x)", function(hex) return string.char(tonumber(hex, 16)) end)
   local parts = {}
   for piece in ((base ~= "" and base .. "/" or "") .. src):gmatch("[^/]+") do
     if piece == ".." and #parts > 0 and parts[#parts] ~= ".." then
@@ -47,6 +51,202 @@ local function drop_east_asian_breaks(inlines)
   return inlines
 end
 
+-- Curly quotes take the script of the text they stand in (house style: full-width CJK punctuation in
+-- Chinese, compressed by ctex; Latin quotes around Latin-only text). A pair is CJK when it encloses a
+-- wide character or touches one from outside (他说“OK”了); a lone ’ (an apostrophe) when a neighbour is
+-- wide. Latin ones are wrapped in a Span of class "latin" (the EPUB's CSS gives it a Latin face; the
+-- LaTeX output prints them as \textquote… commands, which xeCJK sets in the Latin face); the typed
+-- characters stay in the text. Runs over each block's inlines, not into notes (a note is its own text).
+local OPENING = { ["“"] = "”", ["‘"] = "’" }
+local CLOSING = { ["”"] = "“", ["’"] = "‘" }
+local NESTED = { Emph = true, Strong = true, Underline = true, Strikeout = true, Superscript = true,
+  Subscript = true, SmallCaps = true, Span = true, Link = true, Quoted = true, Cite = true }
+
+-- The block's text as a list of characters: {char, wide, str, at}: the str-th Str element of the
+-- block (in reading order) holds it as its at-th character; code, math and spaces count as Latin.
+local function characters(inlines, out, count)
+  for _, inline in ipairs(inlines) do
+    if inline.t == "Str" then
+      count[1] = count[1] + 1
+      local at = 0
+      for _, code in utf8.codes(inline.text) do
+        at = at + 1
+        table.insert(out, { char = utf8.char(code), wide = wide(code), str = count[1], at = at })
+      end
+    elseif NESTED[inline.t] then
+      characters(inline.content, out, count)
+    elseif inline.t ~= "Note" then
+      table.insert(out, { char = inline.t == "Space" and " " or "x", wide = false })
+    end
+  end
+  return out
+end
+
+local function wide_neighbour(chars, from, step)
+  local i = from + step
+  while chars[i] and chars[i].char == " " do
+    i = i + step
+  end
+  return chars[i] ~= nil and chars[i].wide
+end
+
+-- The Latin quotes of a block: {Str ordinal → {character position → true}}.
+local function latin_quotes(inlines)
+  local chars = characters(inlines, {}, { 0 })
+  local script, open = {}, {}
+  for i, c in ipairs(chars) do
+    if OPENING[c.char] then
+      table.insert(open, i)
+    elseif CLOSING[c.char] then
+      local o = nil
+      for k = #open, 1, -1 do
+        if chars[open[k]].char == CLOSING[c.char] then
+          o = table.remove(open, k)
+          break
+        end
+      end
+      if o then
+        local cjk = wide_neighbour(chars, o, -1) or wide_neighbour(chars, i, 1)
+        for k = o + 1, i - 1 do
+          cjk = cjk or chars[k].wide
+        end
+        script[o], script[i] = cjk, cjk
+      else
+        script[i] = wide_neighbour(chars, i, -1) or wide_neighbour(chars, i, 1)
+      end
+    end
+  end
+  for _, i in ipairs(open) do
+    script[i] = wide_neighbour(chars, i, -1) or wide_neighbour(chars, i, 1)
+  end
+  local latin = {}
+  for i, cjk in pairs(script) do
+    if not cjk then
+      latin[chars[i].str] = latin[chars[i].str] or {}
+      latin[chars[i].str][chars[i].at] = true
+    end
+  end
+  return latin
+end
+
+-- Split each Str holding a Latin quote into Str pieces and Span.latin quotes.
+local function mark_latin_quotes(inlines)
+  local latin, count = latin_quotes(inlines), 0
+  local function rewrite(list)
+    local result = pandoc.Inlines({})
+    for _, inline in ipairs(list) do
+      count = count + (inline.t == "Str" and 1 or 0)
+      if inline.t == "Str" and latin[count] then
+        local run, at = "", 0
+        for _, code in utf8.codes(inline.text) do
+          at = at + 1
+          if latin[count][at] then
+            if run ~= "" then result:insert(pandoc.Str(run)) end
+            result:insert(pandoc.Span({ pandoc.Str(utf8.char(code)) }, { class = "latin" }))
+            run = ""
+          else
+            run = run .. utf8.char(code)
+          end
+        end
+        if run ~= "" then result:insert(pandoc.Str(run)) end
+      else
+        if NESTED[inline.t] then
+          inline.content = rewrite(inline.content)
+        end
+        result:insert(inline)
+      end
+    end
+    return result
+  end
+  return rewrite(inlines)
+end
+
+local function mark_block(block)
+  block.content = mark_latin_quotes(block.content)
+  return block
+end
+
+-- For LaTeX only: a Latin quote as xeCJK's Latin command; a typed straight " as itself (TeX's
+-- ligatures would print it as ”).
+local LATIN_QUOTE = { ["“"] = "\\textquotedblleft{}", ["”"] = "\\textquotedblright{}",
+  ["‘"] = "\\textquoteleft{}", ["’"] = "\\textquoteright{}" }
+local latex_quotes = {
+  Span = function(span)
+    if span.classes:includes("latin") and #span.content == 1 and span.content[1].t == "Str" then
+      return pandoc.RawInline("latex", LATIN_QUOTE[span.content[1].text])
+    end
+  end,
+  Str = function(str)
+    if str.text:find('"', 1, true) then
+      local pieces = pandoc.Inlines({})
+      for piece, quote in str.text:gmatch('([^"]*)("?)') do
+        if piece ~= "" then pieces:insert(pandoc.Str(piece)) end
+        if quote ~= "" then pieces:insert(pandoc.RawInline("latex", "\\textquotedbl{}")) end
+      end
+      return pieces
+    end
+  end,
+}
+
+-- The printed page of each paragraph, for the EPUB's page list: the LaTeX (only) gets
+-- \bookgenpara{s}{KEY:N} at the start and \bookgenpara{e}{KEY:N} at the end of the N-th paragraph
+-- (Para or Plain, in document order, leaving out notes, tables and figures), which writes the page
+-- where it lands to <unit>.tex.pages (templates/latex/preamble/pagemap.tex_t). bookgen.epub.pagemap
+-- counts the paragraphs of the same AST in the same order.
+local skip = function(element) return element, false end
+local function mark_paragraphs(doc, key)
+  local count = 0
+  local function mark(block)
+    count = count + 1
+    local id = key .. ":" .. count
+    block.content:insert(1, pandoc.RawInline("latex", "\\bookgenpara{s}{" .. id .. "}"))
+    block.content:insert(pandoc.RawInline("latex", "\\bookgenpara{e}{" .. id .. "}"))
+    return block, false
+  end
+  return doc:walk({ traverse = "topdown", Para = mark, Plain = mark, Note = skip, Table = skip, Figure = skip })
+end
+
+-- Stranded lines (issue 13, item 2), for LaTeX only. A paragraph's last two CJK characters are tied
+-- (xeCJK's \xeCJKnobreak), so its last line never holds a single character and its punctuation (孤字,
+-- a line "程。"). A short paragraph that is a bold label (**教训二：快速迭代**, **教训二**：人才招募策略: it
+-- starts bold and ends without 。！？) is followed by \bookgenleadin (preamble), which keeps it on the
+-- page of the text after it.
+local function ideograph(code)
+  return (code >= 0x3400 and code <= 0x9FFF) or (code >= 0xF900 and code <= 0xFAFF) or code >= 0x20000
+end
+local function tie_last_characters(inlines)
+  local i = #inlines
+  while i > 0 and (inlines[i].t == "Space" or inlines[i].t == "SoftBreak") do i = i - 1 end
+  if i == 0 or inlines[i].t ~= "Str" then return nil end
+  local codes = { utf8.codepoint(inlines[i].text, 1, -1) }
+  local last = #codes
+  while last > 0 and not ideograph(codes[last]) and wide(codes[last]) do last = last - 1 end
+  if last < 2 or not (ideograph(codes[last]) and ideograph(codes[last - 1])) then return nil end
+  local text = inlines[i].text
+  local cut = utf8.offset(text, last)
+  inlines[i] = pandoc.Str(text:sub(1, cut - 1))
+  inlines:insert(i + 1, pandoc.RawInline("latex", "\\xeCJKnobreak{}"))
+  inlines:insert(i + 2, pandoc.Str(text:sub(cut)))
+  return inlines
+end
+local SENTENCE_END = { ["。"] = true, ["！"] = true, ["？"] = true }
+local stranded_lines = {
+  Plain = function(block)
+    block.content = tie_last_characters(block.content) or block.content
+    return block
+  end,
+  Para = function(block)
+    local text = pandoc.utils.stringify(block)
+    local label = block.content[1] and block.content[1].t == "Strong" and text ~= "" and utf8.len(text) <= 60
+        and not SENTENCE_END[utf8.char(utf8.codepoint(text, utf8.offset(text, -1)))]
+    block.content = tie_last_characters(block.content) or block.content
+    if label then
+      return { block, pandoc.RawBlock("latex", "\\bookgenleadin") }
+    end
+    return block
+  end,
+}
+
 local function convert(item)
   local doc = pandoc.read(item.text, request.reader)
   local images = {}
@@ -75,14 +275,26 @@ local function convert(item)
       return img
     end,
   })
-  local latex = pandoc.write(doc, "latex", { wrap_text = "preserve" })
+  doc = doc:walk({ Para = mark_block, Plain = mark_block, Header = mark_block })
+  doc = refs.mark(doc, item, request.reader)
+  local xref = refs.summary(doc, item.xref_prefixes)
+  local ast = pandoc.write(doc, "json")
+  -- The LaTeX has no babel: a passage marked [text]{lang=en} keeps its language in the AST (the EPUB's
+  -- lang attribute) and is plain text to LaTeX, which would otherwise call an undefined \foreignlanguage.
+  local for_latex = refs.latex(doc):walk({ Span = function(span) span.attributes.lang = nil return span end })
+  -- stranded lines before the page marks: the tie looks at a paragraph's last text, the lead-in at its first
+  for_latex = mark_paragraphs(for_latex:walk(latex_quotes):walk(stranded_lines), item.key)
+  -- "-smart": the marks print as typed (pandoc's smart output would turn “” into ``'' and —— into ------).
+  local latex = refs.anchors(pandoc.write(for_latex, "latex-smart", { wrap_text = "preserve" }), xref)
+  -- A captioned long table's header as repeated on the following pages gets its 续表 line (preamble).
+  latex = latex:gsub("\\endfirsthead\n", "\\endfirsthead\n\\bookgentablecontinued\n")
   -- Plain text (the abstract, as PDF subject and EPUB description): each block's text on a line.
   -- stringify, not the plain writer, which would cost a third of the whole conversion.
   local plain = {}
   for _, block in ipairs(doc.blocks) do
     table.insert(plain, pandoc.utils.stringify(block))
   end
-  return { latex = latex, ast = pandoc.write(doc, "json"), plain = table.concat(plain, "\n"), images = images }
+  return { latex = latex, ast = ast, plain = table.concat(plain, "\n"), images = images, xref = xref }
 end
 
 local out = {}

@@ -9,52 +9,26 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
-from typing import Any, Iterator
 
 from bookgen.model.book import Book, Node
+from bookgen.sources.ast import Block, attr, text_inlines, walk_blocks
 from bookgen.sources.convert import Converted
 from bookgen.sources.reading import Source
+from bookgen.xref.ast import insert_after_front, resolve_sections
 
 TRUNCATED_MARKER = "本节未完"
-
-
-Block = dict[str, Any]
-
-
-def _attr(identifier: str = "", classes: list[str] | None = None) -> list:
-    return [identifier, classes or [], []]
-
-
-def text_inlines(text: str) -> list[dict]:
-    inlines: list[dict] = []
-    for word in text.split():
-        if inlines:
-            inlines.append({"t": "Space"})
-        inlines.append({"t": "Str", "c": word})
-    return inlines
 
 
 def heading(level: int, node_id: str, number: str, title: str, kind: str) -> Block:
     inlines = text_inlines(title)
     if number:
-        inlines = [{"t": "Span", "c": [_attr("", ["number"]), [{"t": "Str", "c": number}]]}, {"t": "Space"}] + inlines
-    return {"t": "Header", "c": [level, _attr(node_id, [kind]), inlines]}
+        number_span: Block = {"t": "Span", "c": [attr("", ["number"]), [{"t": "Str", "c": number}]]}
+        inlines = [number_span, {"t": "Space"}, *inlines]
+    return {"t": "Header", "c": [level, attr(node_id, [kind]), inlines]}
 
 
 def note_block(css_class: str, text: str) -> Block:
-    return {"t": "Div", "c": [_attr("", [css_class]), [{"t": "Para", "c": [{"t": "Str", "c": text}]}]]}
-
-
-def walk_blocks(value: Any) -> Iterator[dict]:
-    """Every AST element (dict with "t") inside ``value``, depth first."""
-    if isinstance(value, dict):
-        if "t" in value:
-            yield value
-        for child in value.values():
-            yield from walk_blocks(child)
-    elif isinstance(value, list):
-        for child in value:
-            yield from walk_blocks(child)
+    return {"t": "Div", "c": [attr("", [css_class]), [{"t": "Para", "c": [{"t": "Str", "c": text}]}]]}
 
 
 class _Assembler:
@@ -71,13 +45,12 @@ class _Assembler:
         """The node's own text (or its placeholder), headings shifted to sit below ``level``."""
         source = self.sources.get(node.id)
         if source is None or not source.written:
-            if node.file is not None or not node.children:
-                if node.kind != "part":
-                    self.blocks.append(note_block("unwritten", f"「{self.book.layout.placeholder}」"))
+            if node.has_own_text:
+                self.blocks.append(note_block("unwritten", f"「{self.book.layout.placeholder}」"))
             return
         body = copy.deepcopy(self.converted[node.id].ast["blocks"])
         # AST heading level 1 is LaTeX's \section: put it one below the enclosing chapter-like entry.
-        offset = level - 1 if node.kind in ("section", "appendix-section") else level
+        offset = level - 1 if node.kind.is_section else level
         subsection = 0
         for element in walk_blocks(body):
             kind = element["t"]
@@ -87,7 +60,7 @@ class _Assembler:
                 if section_number and element["c"][0] == level + 1 and "unnumbered" not in classes:
                     subsection += 1
                     element["c"][2][:0] = [
-                        {"t": "Span", "c": [_attr("", ["number"]), [{"t": "Str", "c": f"{section_number}.{subsection}"}]]},
+                        {"t": "Span", "c": [attr("", ["number"]), [{"t": "Str", "c": f"{section_number}.{subsection}"}]]},
                         {"t": "Space"},
                     ]
             elif kind in ("Figure", "Table") and float_prefix:
@@ -96,15 +69,14 @@ class _Assembler:
         if source.truncated:
             self.blocks.append(note_block("truncated", f"〔{TRUNCATED_MARKER}〕"))
 
-    @staticmethod
-    def _number_caption(element: dict, prefix: str, counters: dict[str, int]) -> None:
-        """图1.1 / 表1.1 before a caption, as LaTeX numbers them (uncaptioned ones stay unnumbered)."""
+    def _number_caption(self, element: dict, prefix: str, counters: dict[str, int]) -> None:
+        """图1.1 / 表1.1 before a caption, as LaTeX numbers and labels them (uncaptioned ones stay unnumbered)."""
         caption_blocks = element["c"][1][1]
         if not caption_blocks:
             return
         name = "图" if element["t"] == "Figure" else "表"
         counters[name] = counters.get(name, 0) + 1
-        label = {"t": "Span", "c": [_attr("", ["caption-label"]), [{"t": "Str", "c": f"{name}{prefix}.{counters[name]}"}]]}
+        label = {"t": "Span", "c": [attr("", ["caption-label"]), [{"t": "Str", "c": self.book.layout.caption(name, f"{prefix}.{counters[name]}")}]]}
         first = caption_blocks[0]
         if first["t"] in ("Plain", "Para"):
             first["c"][:0] = [label, {"t": "Str", "c": "\u3000"}]
@@ -151,7 +123,10 @@ class BookDocument:
 
 
 def assemble_book(book: Book, sources: dict[str, Source], converted: dict[str, Converted]) -> BookDocument:
-    """Front matter, parts and chapters, appendices (under 附录) and back matter as one document;
-    the converted ASTs are copied, never changed."""
-    assembler = _Assembler(book, sources, converted)
-    return BookDocument(assembler.assemble(), assembler.chapter_level)
+    """Front matter, 图目录/表目录 (crossref.lists), parts and chapters, appendices (under 附录) and back
+    matter as one document, every cross-reference resolved from the book's one label table, so the
+    EPUB and the web edition print what the PDF prints. The converted ASTs are copied, never changed.
+    Raises ManuscriptError at a reference to an unknown label (file:line:col)."""
+    resolved = resolve_sections(book, sources, converted)
+    assembler = _Assembler(book, sources, resolved.converted)
+    return BookDocument(insert_after_front(assembler.assemble(), resolved.lists), assembler.chapter_level)
