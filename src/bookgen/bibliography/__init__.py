@@ -2,8 +2,9 @@
 
 One formatter gives the same entry text to the PDF, the EPUB and the HTML edition, as pandoc AST
 inlines. Entry points: :func:`load_bibliography`, :meth:`Bibliography.cite`,
-:meth:`Bibliography.entries_in_order`, :meth:`Bibliography.check`; :func:`find_citations` finds
-``@key`` citations in Markdown (also between Chinese characters).
+:meth:`Bibliography.entries_in_order`, :meth:`Bibliography.check`. Citations are recognised in the
+conversion (sources/pandoc/refs.lua, beside cross-references) as placeholders; ``citing`` numbers
+them book-wide, ``latex`` and ``ast`` print them and the list into the PDF and the EPUB/HTML.
 """
 
 from bookgen.bibliography.entry import DateValue, Entry, Kind, Name
@@ -11,19 +12,13 @@ from bookgen.bibliography.findings import Code, Finding, Severity
 from bookgen.bibliography.library import (
     Bibliography,
     CiteItem,
+    Mode,
     anchor,
     inlines,
     load_bibliography,
 )
-from bookgen.bibliography.syntax import (
-    CROSSREF_PREFIXES,
-    Mode,
-    Reference,
-    find_citations,
-    scan_references,
-)
 
 __all__ = [
-    "CROSSREF_PREFIXES", "Bibliography", "CiteItem", "Code", "DateValue", "Entry", "Finding", "Kind", "Mode", "Name",
-    "Reference", "Severity", "anchor", "find_citations", "inlines", "load_bibliography", "scan_references",
+    "Bibliography", "CiteItem", "Code", "DateValue", "Entry", "Finding", "Kind", "Mode", "Name",
+    "Severity", "anchor", "inlines", "load_bibliography",
 ]

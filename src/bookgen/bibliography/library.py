@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import enum
+import functools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -26,12 +28,20 @@ from bookgen.bibliography.gbt7714 import (
     short_author,
     year_label,
 )
-from bookgen.bibliography.reading import read_file
-from bookgen.bibliography.syntax import Mode, Reference
+from bookgen.bibliography.reading import FileContents, read_file
 from bookgen.errors import ManuscriptError
+from bookgen.fsutil import file_stamp
 from bookgen.model.settings import BibliographySettings
 
 Inline = dict
+
+
+class Mode(enum.Enum):
+    """How a citation is written: ``[@a]`` PAREN, ``@a`` NARRATIVE, ``[-@a]`` SUPPRESS_AUTHOR (refs.lua's modes)."""
+
+    PAREN = "paren"
+    NARRATIVE = "narrative"
+    SUPPRESS_AUTHOR = "suppress-author"
 
 
 @dataclass(frozen=True)
@@ -66,9 +76,9 @@ def inlines(run: Run | Sequence[Seg]) -> list[Inline]:
     return out
 
 
-def anchor(key: str) -> str:
-    """The id of an entry in every output (``ref-KEY``)."""
-    return "ref-" + key
+def anchor(key: str, scope: str = "") -> str:
+    """The id of an entry in every output: ``ref-KEY``, or ``ref-SCOPE-KEY`` in a chapter's own list."""
+    return f"ref-{scope}-{key}" if scope else "ref-" + key
 
 
 # what each type needs (GB/T 7714—2025 §8: the required elements of each type's format)
@@ -97,6 +107,7 @@ class Bibliography:
     entries: dict[str, Entry]
     findings: list[Finding] = field(default_factory=list)
     order: list[str] = field(default_factory=list)  # cited keys, in order of first citation
+    scope: str = ""  # a chapter's own list (bibliography.place: chapter): its node id, in the anchors
 
     @property
     def style(self) -> Style:
@@ -175,7 +186,7 @@ class Bibliography:
         if any(c.locator for c in cites):
             segs = []
             for c in cites:
-                segs += [Seg("["), Seg(str(self.number(c.key)), "#" + anchor(c.key)), Seg("]" + c.locator)]
+                segs += [Seg("["), Seg(str(self.number(c.key)), "#" + anchor(c.key, self.scope)), Seg("]" + c.locator)]
         else:
             runs: list[list[tuple[int, str]]] = []
             for number, key in numbered:
@@ -190,7 +201,7 @@ class Bibliography:
                 for j, (number, key) in enumerate(parts):
                     if j:
                         segs.append(Seg("-" if len(run) >= 3 else ","))
-                    segs.append(Seg(str(number), "#" + anchor(key)))
+                    segs.append(Seg(str(number), "#" + anchor(key, self.scope)))
             segs.append(Seg("]"))
         if mode == Mode.SUPPRESS_AUTHOR:
             return segs
@@ -207,7 +218,7 @@ class Bibliography:
         for index, c in enumerate(cites):
             entry = self.entries[c.key]
             year = year_label(entry, suffixes.get(c.key, ""))
-            target = "#" + anchor(c.key)
+            target = "#" + anchor(c.key, self.scope)
             if mode == Mode.NARRATIVE:
                 if index:
                     segs.append(Seg("、" if entry.is_cjk else ", "))
@@ -235,18 +246,19 @@ class Bibliography:
             out.append((key, label, inlines(run)))
         return out
 
-    def check(self, uses: Iterable[tuple[str, Reference]]) -> list[Finding]:
-        """Findings for the book's citations (``uses``: (manuscript-relative file, Reference) pairs).
+    def check(self, uses: Iterable[tuple[str, str, int, int]]) -> list[Finding]:
+        """Findings for the book's citations (``uses``: (key, manuscript-relative file, line, column) of
+        each cited key).
 
         C001 for unknown keys (with did-you-mean), C004 for entries lacking a required field, C005
         for entries neither cited nor in nocite; plus the findings of reading the files.
         """
         findings = list(self.findings)
         cited = set()
-        for file, ref in uses:
-            cited.add(ref.key)
-            if ref.key not in self.entries:
-                findings.append(Finding(Code.UNKNOWN_KEY, self.unknown_message(ref.key), file, ref.line, ref.column))
+        for key, file, line, column in uses:
+            cited.add(key)
+            if key not in self.entries:
+                findings.append(Finding(Code.UNKNOWN_KEY, self.unknown_message(key), file, line, column))
         listed = cited | set(self.settings.nocite)
         for key, entry in self.entries.items():
             for name in REQUIRED.get(entry.kind, ()):
@@ -259,6 +271,13 @@ class Bibliography:
         return findings
 
 
+@functools.lru_cache(maxsize=32)
+def _read(root: Path, relative: str, stamp: object) -> FileContents:
+    """A file read once per version (``stamp``: its size and time): the checks, the PDF, the EPUB and
+    the web edition of one build share it. Its entries are frozen; callers copy the lists."""
+    return read_file(root, relative)
+
+
 def load_bibliography(book_root: Path, settings: BibliographySettings) -> Bibliography:
     """Read every file of ``settings.files`` (manuscript-relative) into one Bibliography.
 
@@ -269,7 +288,7 @@ def load_bibliography(book_root: Path, settings: BibliographySettings) -> Biblio
     entries: dict[str, Entry] = {}
     findings: list[Finding] = []
     for relative in settings.files:
-        contents = read_file(book_root, relative)
+        contents = _read(book_root, relative, tuple(file_stamp(book_root / relative) or ()))
         findings += contents.findings
         for entry in contents.entries:
             if entry.key in entries:
