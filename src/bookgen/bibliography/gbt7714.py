@@ -219,7 +219,7 @@ def _scale(scale: str) -> str:
     if not match:
         return scale
     digits = re.sub(r"\s", "", match.group(1))
-    groups = []
+    groups: list[str] = []
     while digits:
         groups.insert(0, digits[-3:])
         digits = digits[:-3]

@@ -32,7 +32,7 @@ def latex_inlines(inlines: list[Inline]) -> str:
     ``#anchor`` as ``\\bookgenlink``, URLs printed by ``\\url`` (line breaks at their slashes)."""
     out = []
     for inline in inlines:
-        kind, content = inline["t"], inline.get("c")
+        kind, content = inline["t"], inline.get("c", [])
         if kind == "Str":
             out.append(tex_escape(content))  # brackets come out braced ({[}): never an optional argument
         elif kind == "Space":
