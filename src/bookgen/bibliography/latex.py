@@ -29,7 +29,8 @@ def _url(target: str) -> str:
 
 def latex_inlines(inlines: list[Inline]) -> str:
     """Pandoc inlines of the formatter (Str, Space, Emph, Superscript, Link) as LaTeX: links to
-    ``#anchor`` as ``\\bookgenlink``, URLs printed by ``\\url`` (line breaks at their slashes)."""
+    ``#anchor`` as ``\\bookgenlink``, URLs and DOIs printed as ``\\url`` prints them (line breaks at
+    their slashes and dots)."""
     out = []
     for inline in inlines:
         kind, content = inline["t"], inline.get("c", [])
@@ -47,6 +48,8 @@ def latex_inlines(inlines: list[Inline]) -> str:
                 out.append(f"\\bookgenlink{{{target[1:]}}}{{{latex_inlines(text)}}}")
             elif [i.get("c") for i in text] == [target]:
                 out.append(f"\\url{{{_url(target)}}}")
+            elif len(text) == 1 and text[0]["t"] == "Str":  # a DOI: breakable at its slashes and dots, as a URL
+                out.append(f"\\href{{{_url(target)}}}{{\\nolinkurl{{{_url(text[0]['c'])}}}}}")
             else:
                 out.append(f"\\href{{{_url(target)}}}{{{latex_inlines(text)}}}")
         else:
