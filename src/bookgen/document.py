@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass
 
+from bookgen.bibliography.ast import CitedSections, cited_sections
 from bookgen.model.book import Book, Node
 from bookgen.sources.ast import Block, attr, text_inlines, walk_blocks
 from bookgen.sources.convert import Converted
@@ -34,10 +35,11 @@ def note_block(css_class: str, text: str) -> Block:
 class _Assembler:
     """Builds the document's block list in reading order, numbering what LaTeX numbers."""
 
-    def __init__(self, book: Book, sources: dict[str, Source], converted: dict[str, Converted]):
+    def __init__(self, book: Book, sources: dict[str, Source], cited: CitedSections):
         self.book = book
         self.sources = sources
-        self.converted = converted
+        self.cited = cited
+        self.converted = cited.converted
         self.blocks: list[Block] = []
         self.chapter_level = 2 if book.has_parts or book.appendices else 1
 
@@ -89,12 +91,14 @@ class _Assembler:
         for section in node.children:
             self.blocks.append(heading(level + 1, section.id, section.number, section.title, section.kind))
             self.entry_text(section, level + 1, section.number, prefix, counters)
+        self.blocks.extend(self.cited.chapter_list(node.id, level + 1))  # bibliography.place: chapter
 
     def assemble(self) -> list[Block]:
         book = self.book
         for node in book.front:
             self.blocks.append(heading(1, node.id, "", node.title, "front"))
             self.entry_text(node, 1, "", "", {})
+            self.blocks.extend(self.cited.chapter_list(node.id, 2))
         for top in book.body:
             if top.kind == "part":
                 self.blocks.append(heading(1, top.id, top.number, top.title, "part"))
@@ -107,9 +111,11 @@ class _Assembler:
             self.blocks.append(heading(1, "appendices", "", "附录", "appendix-group"))
             for node in book.appendices:
                 self.chapter(node, 2)
+        self.blocks.extend(self.cited.book)  # 参考文献, before the index and 后记
         for node in book.back:
             self.blocks.append(heading(1, node.id, "", node.title, "back"))
             self.entry_text(node, 1, "", "", {})
+            self.blocks.extend(self.cited.chapter_list(node.id, 2))
         return self.blocks
 
 
@@ -123,10 +129,11 @@ class BookDocument:
 
 
 def assemble_book(book: Book, sources: dict[str, Source], converted: dict[str, Converted]) -> BookDocument:
-    """Front matter, 图目录/表目录 (crossref.lists), parts and chapters, appendices (under 附录) and back
-    matter as one document, every cross-reference resolved from the book's one label table, so the
-    EPUB and the web edition print what the PDF prints. The converted ASTs are copied, never changed.
-    Raises ManuscriptError at a reference to an unknown label (file:line:col)."""
+    """Front matter, 图目录/表目录 (crossref.lists), parts and chapters, appendices (under 附录), 参考文献 and
+    back matter as one document, every cross-reference resolved from the book's one label table and
+    every citation from its one numbering, so the EPUB and the web edition print what the PDF prints.
+    The converted ASTs are copied, never changed. Raises ManuscriptError at a reference to an unknown
+    label or a citation of an unknown key (file:line:col)."""
     resolved = resolve_sections(book, sources, converted)
-    assembler = _Assembler(book, sources, resolved.converted)
+    assembler = _Assembler(book, sources, cited_sections(book, sources, resolved.converted))
     return BookDocument(insert_after_front(assembler.assemble(), resolved.lists), assembler.chapter_level)

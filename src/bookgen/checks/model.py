@@ -90,6 +90,12 @@ RULES = {rule.code: rule for rule in [
     Rule("X004", Severity.ERROR, "label of the wrong kind for its prefix"),
     Rule("X005", Severity.ERROR, "label with a space or a character a label cannot hold"),
     Rule("X006", Severity.ERROR, "label on something that has no number"),
+    # Citations (bookgen.bibliography)
+    Rule("C001", Severity.ERROR, "citation of a key no bibliography file holds"),
+    Rule("C002", Severity.ERROR, "bibliography file or entry that cannot be read"),
+    Rule("C003", Severity.ERROR, "the same citation key twice"),
+    Rule("C004", Severity.WARNING, "entry without a field GB/T 7714 requires for its type"),
+    Rule("C005", Severity.INFO, "entry never cited and not in nocite"),
     Rule("M007", Severity.WARNING, "image without alternative text (build --strict refuses it)"),
     Rule("M008", Severity.WARNING, "raw HTML the PDF cannot render (its text prints, the tag's meaning is lost)"),
     Rule("M009", Severity.WARNING, "raw LaTeX the EPUB cannot render (it prints in the PDF only)"),

@@ -22,6 +22,7 @@ from pathlib import Path, PurePosixPath
 import jinja2
 from lxml import etree
 
+from bookgen.bibliography.citing import LIST_ID
 from bookgen.epub.accessibility import CONFORMS_TO, Declaration
 from bookgen.model.book import Book
 from bookgen.press.imprint import ImprintLine
@@ -173,8 +174,10 @@ def finish_package(tree: etree._ElementTree, declaration: Declaration, body_file
         reference.set("title", {"cover": "封面", "toc": "目录"}.get(reference.get("type", ""), reference.get("title", "")))
 
 
-def finish_nav(tree: etree._ElementTree, has_cover: bool, body_href: str, pages: list[tuple[int, str, str]]) -> None:
-    """nav.xhtml: <title> 目录, the landmarks in Chinese, and the page list (physical, folio, href) when given."""
+def finish_nav(tree: etree._ElementTree, has_cover: bool, body_href: str, pages: list[tuple[int, str, str]],
+               bibliography_href: str = "") -> None:
+    """nav.xhtml: <title> 目录, the landmarks in Chinese (参考文献 at ``bibliography_href`` when the book has
+    its list), and the page list (physical, folio, href) when given."""
     _set_title(tree, "目录")
     for spacer in list(tree.iterfind(".//x:span[@class='autospace']", NS)):  # nav labels are text only (EPUBCheck)
         _remove(spacer)
@@ -185,6 +188,7 @@ def finish_nav(tree: etree._ElementTree, has_cover: bool, body_href: str, pages:
     entries = ([("text/cover.xhtml", "cover", "封面")] if has_cover else []) + [
         (TITLE_PAGE, "titlepage", "书名页"), (COPYRIGHT, "copyright-page", "版权页"),
         ("nav.xhtml#toc", "toc", "目录"), (body_href, "bodymatter", "正文")]
+    entries += [(bibliography_href, "bibliography", "参考文献")] if bibliography_href else []
     body.append(_nav_list("landmarks", "landmarks", "导航标记", [(href, label, {EPUB_TYPE: kind}) for href, kind, label in entries]))
     if pages:
         body.append(_nav_list("page-list", "page-list", "页码", [(href, folio, {}) for _, folio, href in pages], role="doc-pagelist"))
@@ -208,7 +212,7 @@ def finish_epub(source: Path, target: Path, book: Book, finish: Finish) -> None:
         infos = zin.infolist()
         data = {info.filename: zin.read(info) for info in infos}
     root = PurePosixPath(next(name for name in data if name.endswith(".opf"))).parent
-    body_file, pages = "", []
+    body_file, bibliography_href, pages = "", "", []
     for name in sorted(data):
         relative = PurePosixPath(name).relative_to(root).as_posix() if name.startswith(f"{root}/") else ""
         if not relative.startswith("text/") or not relative.endswith(".xhtml") or relative in (TITLE_PAGE, "text/cover.xhtml"):
@@ -217,6 +221,8 @@ def finish_epub(source: Path, target: Path, book: Book, finish: Finish) -> None:
         finish_document(tree, book.layout.footnote_style)
         if tree.find(f".//*[@id='{finish.first_body_id}']") is not None:
             body_file = relative
+        if tree.find(f".//*[@id='{LIST_ID}']") is not None:
+            bibliography_href = f"{relative}#{LIST_ID}"
         for element in tree.iterfind(".//x:span[@role='doc-pagebreak']", NS):
             match = _PAGE_ID.match(element.get("id", ""))
             if match:
@@ -243,7 +249,7 @@ def finish_epub(source: Path, target: Path, book: Book, finish: Finish) -> None:
     nav_name = f"{root}/nav.xhtml"
     nav = _parse(data[nav_name])
     body_href = f"{body_file}#{finish.first_body_id}" if body_file else "nav.xhtml#toc"
-    finish_nav(nav, cover_name in data, body_href, sorted(pages))
+    finish_nav(nav, cover_name in data, body_href, sorted(pages), bibliography_href)
     data[nav_name] = _serialise(nav)
     template = next(info for info in infos if info.filename == f"{root}/{TITLE_PAGE}")
     with zipfile.ZipFile(target, "w") as zout:

@@ -57,8 +57,10 @@ def latex_environment(manuscript: Path) -> jinja2.Environment:
     return env
 
 
-def entry_context(book: Book, node: Node, sources: dict[str, Source], converted: dict[str, Converted]) -> dict:
-    """One outline entry as the templates see it."""
+def entry_context(book: Book, node: Node, sources: dict[str, Source], converted: dict[str, Converted],
+                  references: dict[str, dict] | None = None) -> dict:
+    """One outline entry as the templates see it; ``references``: the reference lists of chapters and
+    entries by node id (bibliography.place: chapter), printed at their end."""
     source = sources.get(node.id)
     written = bool(source and source.written)
     return {
@@ -71,7 +73,8 @@ def entry_context(book: Book, node: Node, sources: dict[str, Source], converted:
         "unwritten": node.has_own_text and not written,
         "truncated": bool(source and source.truncated),
         "opens_appendices": False,
-        "children": [entry_context(book, child, sources, converted) for child in node.children],
+        "references": (references or {}).get(node.id),
+        "children": [entry_context(book, child, sources, converted, references) for child in node.children],
     }
 
 
@@ -93,8 +96,9 @@ def press_context(book: Book) -> dict:
 
 
 
-def _unit_plan(outline: dict[str, list[dict]]) -> dict[str, list[tuple[str, str, dict]]]:
-    """The units of each book division: (file stem, template, template variables)."""
+def _unit_plan(outline: dict[str, list[dict]], references: dict | None) -> dict[str, list[tuple[str, str, dict]]]:
+    """The units of each book division: (file stem, template, template variables); ``references``:
+    the book's 参考文献 (bibliography.latex.list_context), a back-matter unit before the others."""
     def unit(node_context: dict, template: str, name: str) -> tuple[str, str, dict]:
         return UNIT_PREFIX + node_context["id"], f"units/{template}.tex_t", {name: node_context}
 
@@ -111,8 +115,9 @@ def _unit_plan(outline: dict[str, list[dict]]) -> dict[str, list[tuple[str, str,
     appendices = [unit(chapter, "chapter", "chapter") for chapter in outline["appendices"]]
     if appendices:
         appendices[0][2]["chapter"]["opens_appendices"] = True
+    back = [("bibliography", "units/bibliography.tex_t", {"references": references})] if references else []
     return {"front": front, "body": body, "appendices": appendices,
-            "back": [unit(entry, "front-entry", "entry") for entry in outline["back"]]}
+            "back": back + [unit(entry, "front-entry", "entry") for entry in outline["back"]]}
 
 
 def toc_numbers(book: Book) -> dict[str, list[str]]:
@@ -155,12 +160,15 @@ def book_context(book: Book, converted: dict[str, Converted], profile: str = "sc
 
 def render_latex(book: Book, sources: dict[str, Source], converted: dict[str, Converted], profile: str = "screen") -> LatexDocument:
     """The book as LaTeX: ``book.tex`` (class, preamble, one ``\\include`` per unit), the units and the seeded contents."""
-    from bookgen.xref.latex import resolved_latex  # imports this module's tex_escape
+    from bookgen.bibliography.latex import cited_latex  # both import this module's tex_escape
+    from bookgen.xref.latex import resolved_latex
 
     converted = resolved_latex(book, sources, converted)  # cross-references printed from the book's label table
-    outline = {division: [entry_context(book, node, sources, converted) for node in nodes]
+    cited = cited_latex(book, sources, converted)  # citations printed from the book-wide numbering
+    converted = cited.converted
+    outline = {division: [entry_context(book, node, sources, converted, cited.by_scope) for node in nodes]
                for division, nodes in (("front", book.front), ("body", book.body), ("appendices", book.appendices), ("back", book.back))}
-    plan = _unit_plan(outline)
+    plan = _unit_plan(outline, cited.book)
     context = {
         **book_context(book, converted, profile),
         "units": {division: [stem for stem, _, _ in units] for division, units in plan.items()},

@@ -21,6 +21,7 @@ from bookgen.model.settings import (
     FONT_SIZES,
     SECTIONS,
     Accessibility,
+    BibliographySettings,
     BuildSettings,
     CheckOptions,
     CrossRef,
@@ -36,7 +37,7 @@ from bookgen.model.yamlpos import DataPath, PositionedYaml, load_yaml
 BOOK_FILE = "book.yaml"
 TOP_LEVEL_KEYS = [*declared(Metadata), *SECTIONS, *OUTLINE_KEYS]
 
-__all__ = ["BOOK_FILE", "FONT_SIZES", "Book", "EntryKind", "Metadata", "Node", "load_book"]
+__all__ = ["BOOK_FILE", "FONT_SIZES", "BibliographySettings", "Book", "EntryKind", "Metadata", "Node", "load_book"]
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,7 @@ class Book:
     crossref: CrossRef = field(default_factory=CrossRef)
     html: HtmlSettings = field(default_factory=HtmlSettings)
     accessibility: Accessibility = field(default_factory=Accessibility)
+    bibliography: BibliographySettings = field(default_factory=BibliographySettings)
 
     @cached_property
     def geometry(self) -> Geometry:
@@ -126,4 +128,5 @@ def load_book(manuscript_dir: Path) -> Book:
                 sections.get("build", BuildSettings()), sections.get("print", PrintSettings()),
                 lists["front"], lists.get("parts") or lists.get("chapters", ()), lists["appendices"], lists["back"], doc,
                 sections.get("check", CheckOptions()), digest, sections.get("crossref", CrossRef()),
-                sections.get("html", HtmlSettings()), sections.get("accessibility", Accessibility()))
+                sections.get("html", HtmlSettings()), sections.get("accessibility", Accessibility()),
+                sections.get("bibliography", BibliographySettings()))

@@ -238,6 +238,29 @@ def manuscript_path(raw: str, name: str, root: Path) -> str:
     return str(posix)
 
 
+class ManuscriptPaths(TextList):
+    """A list of files inside the manuscript directory, relative to it, each ending in one of ``suffixes``
+    (checked when the files are read, not at load time); a single path is a list of one."""
+
+    def __init__(self, description: str, suffixes: tuple[str, ...], kinds: str):
+        super().__init__(description)
+        self.suffixes = suffixes
+        self.kinds = kinds
+
+    def validate(self, value: Any, name: str, problems: Problems, at: DataPath) -> tuple[str, ...]:
+        paths = []
+        for index, raw in enumerate(super().validate(value, name, problems, at)):
+            item = (index,) if isinstance(value, list) else ()
+            try:
+                path = manuscript_path(raw, f"{name} file", problems.root)
+            except Invalid as invalid:
+                raise Invalid(invalid.message, item) from None
+            if not path.lower().endswith(self.suffixes):
+                raise Invalid(f"{name} file '{path}' must be {self.kinds}", item)
+            paths.append(path)
+        return tuple(paths)
+
+
 class ManuscriptPath(Text):
     """A file inside the manuscript directory, relative to it; ``must_exist``: checked at load time.
     Empty: not set."""
@@ -271,15 +294,20 @@ class TextOrMarkdown(ManuscriptPath):
 
 
 class Section(Option):
-    """A nested mapping whose keys are the ``setting()`` fields of a frozen dataclass."""
+    """A nested mapping whose keys are the ``setting()`` fields of a frozen dataclass. With ``shorthand``,
+    a value that is not a mapping is that key's value (``bibliography: refs.bib``)."""
 
-    def __init__(self, settings: type, description: str):
+    def __init__(self, settings: type, description: str, shorthand: str = ""):
         super().__init__(None, description)
         self.settings = settings
+        self.shorthand = shorthand
 
     def validate(self, value: Any, name: str, problems: Problems, at: DataPath) -> Any:
         if value is None:
             return self.settings()
+        if self.shorthand and not isinstance(value, dict):
+            option = declared(self.settings)[self.shorthand]
+            return self.settings(**{self.shorthand: option.validate(value, self.shorthand, problems, at)})
         if not isinstance(value, dict):
             raise Invalid(f"{name} must be a mapping (key: value lines), not {describe(value)}")
         options = declared(self.settings)

@@ -20,6 +20,7 @@ from bookgen.model.options import (
     ChoiceMap,
     LengthOption,
     ManuscriptPath,
+    ManuscriptPaths,
     Number,
     Option,
     Record,
@@ -214,6 +215,19 @@ class HtmlSettings:
 
 
 @dataclass(frozen=True)
+class BibliographySettings:
+    """The reference list (book.yaml ``bibliography:``): GB/T 7714 entries, the same text in every output."""
+
+    files: tuple[str, ...] = setting(ManuscriptPaths("BibTeX/BibLaTeX (.bib) and CSL-JSON (.json) files in the manuscript",
+                                                     (".bib", ".json"), "BibTeX (.bib) or CSL-JSON (.json)"))
+    style: str = setting(Choice("numeric", ("numeric", "author-date"), "numeric (顺序编码制) | author-date (著者-出版年制)"))
+    standard: str = setting(Choice("2025", ("2025", "2015"), "GB/T 7714—2025 or its 2015 edition"))
+    place: str = setting(Choice("book", ("book", "chapter"), "book: one list before the index | chapter: one per chapter"))
+    punctuation: str = setting(Choice("standard", ("standard", "fullwidth"), "standard (half-width) | fullwidth (Chinese entries)"))
+    nocite: tuple[str, ...] = setting(TextList("keys listed but not cited; '*' lists every entry"))
+
+
+@dataclass(frozen=True)
 class Cip:
     """图书在版编目（CIP）数据 as the CIP centre issued it (GB/T 12451); the 版权页 prints it only when given."""
 
@@ -267,6 +281,7 @@ SECTIONS: dict[str, Option] = {
     "numbering": Section(Numbering, "numbering styles"),
     "crossref": Section(CrossRef, "how cross-references print"),
     "html": Section(HtmlSettings, "the web edition"),
+    "bibliography": Section(BibliographySettings, "参考文献 by GB/T 7714 (a file name alone: its files)", shorthand="files"),
     "accessibility": Section(Accessibility, "what the EPUB's accessibility metadata declares"),
     "layout": Section(Layout, "the page grid"),
     "fonts": Section(Fonts, "fontconfig family names"),

@@ -40,7 +40,7 @@ class Converted:
     ast: dict
     plain: str
     images: tuple[str, ...]
-    xref: dict  # refs.lua's summary: {"targets": [...], "references": [...]} in document order (bookgen.xref)
+    xref: dict  # refs.lua's summary: {"targets", "references", "citations": [...]} in document order (bookgen.xref)
     unprinted: tuple[str, ...] = ()  # raw HTML tags the PDF cannot render, as typed (the EPUB has them)
 
 
@@ -50,7 +50,7 @@ class ConvertStats:
     cached: int = 0
 
 
-def _request_item(node: Node, source: Source) -> dict:
+def _request_item(book: Book, node: Node, source: Source) -> dict:
     """What pandoc needs to convert one section; also the cache key's content."""
     base = str(PurePosixPath(node.file).parent) if node.file else ""
     return {
@@ -62,6 +62,7 @@ def _request_item(node: Node, source: Source) -> dict:
         "unnumbered": not node.kind.is_section,
         "prefix": node.id + "-",
         "xref_prefixes": [kind.value for kind in RefKind],
+        "citations": bool(book.bibliography.files),  # @key is a citation only in a book with a bibliography
     }
 
 
@@ -82,7 +83,7 @@ def convert_sources(book: Book, sources: dict[str, Source], cache_dir: Path, job
     for node_id, source in sources.items():
         if not source.written:
             continue
-        item = _request_item(source.node, source)
+        item = _request_item(book, source.node, source)
         entry_path = cache_dir / "convert" / f"{cache_key(item)}.json"
         cached = _read_cache(entry_path)
         if cached is not None:

@@ -1,5 +1,5 @@
 -- Convert many Markdown sections in one pandoc process, each parsed on its own.
--- stdin:  {"reader": "...", "items": [{"key", "text", "base", "shift", "unnumbered", "prefix", "xref_prefixes"}]}
+-- stdin:  {"reader": "...", "items": [{"key", "text", "base", "shift", "unnumbered", "prefix", "xref_prefixes", "citations"}]}
 -- stdout: {"api": "1.23.1", "items": {key: {"latex", "ast" (pandoc JSON), "plain" (text), "images", "xref" (refs.lua)}}}
 -- Run by bookgen.sources.convert as `pandoc lua convert.lua`; it reads and writes nothing else.
 

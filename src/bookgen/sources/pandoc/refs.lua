@@ -13,10 +13,21 @@
 -- becomes Span("eq-x", {"equation"}) around the Math; a code block with a caption becomes
 -- Div(label, {"listing"}, {Plain(caption), CodeBlock}). summary() lists targets and references in
 -- document order for bookgen's book-wide numbering.
+--
+-- Citations (issue 17), when the book has a bibliography (item.citations): a Cite whose ids have no
+-- cross-reference prefix, or `@key` inside a Str (张伯伟@zhang2002认为), becomes
+--   AST:   Span("", {"cite"}, {n = "3", keys = "a b", mode = "paren" | "narrative" | "suppress-author",
+--          locators = JSON list, one per key ("288" or "")}) with no content
+--   LaTeX: \bookgencite{3}, n numbering the section's citations; bookgen (bookgen.bibliography.citing)
+--          prints the citation there from the book-wide numbering.
+-- A key is ASCII letters, digits and '_' with internal punctuation (:.#$%&+?<>~/-), as pandoc's; a
+-- Chinese character ends it.
 
 local M = {}
 
 local LABEL_CHAR = "[%w_:%-]"
+local KEY_PUNCTUATION = "[:%.#%$%%&%+%?<>~/%-]"
+local MODES = { AuthorInText = "narrative", SuppressAuthor = "suppress-author", NormalCitation = "paren" }
 
 -- prefixes: list of reference prefixes ("fig", …) → a set.
 local function prefix_set(prefixes)
@@ -45,6 +56,23 @@ local function placeholder(labels, form)
   return pandoc.Span({}, pandoc.Attr("", { "xref" }, { ref = table.concat(labels, " "), form = form }))
 end
 
+-- The citation key at the start of `text` and its length, or nil.
+local function key_at(text)
+  local run = text:match("^[%w_][%w_:%.#%$%%&%+%?<>~/%-]*")
+  if not run then
+    return nil
+  end
+  local key = run:gsub(KEY_PUNCTUATION .. "+$", "")
+  return key, #key
+end
+
+-- state: {citations = whether to recognise them, count = citations so far in this section}.
+local function cite_placeholder(state, keys, mode, locators)
+  state.count = state.count + 1
+  return pandoc.Span({}, pandoc.Attr("", { "cite" }, {
+    n = tostring(state.count), keys = table.concat(keys, " "), mode = mode, locators = pandoc.json.encode(locators) }))
+end
+
 -- The labels of a placeholder Span, in order.
 local function placeholder_labels(span)
   local labels = {}
@@ -54,8 +82,8 @@ local function placeholder_labels(span)
   return labels
 end
 
--- A Str split at its references: a list of inlines, or nil when it holds none.
-local function split_str(text, prefixes)
+-- A Str split at its references (and citations): a list of inlines, or nil when it holds none.
+local function split_str(text, prefixes, state)
   local out, start, position, found = pandoc.Inlines({}), 1, 1, false
   while true do
     local at = text:find("@", position, true)
@@ -63,15 +91,18 @@ local function split_str(text, prefixes)
       break
     end
     local before = at > 1 and text:sub(at - 1, at - 1) or ""
-    local label, length = nil, 0
+    local label, length, key = nil, 0, nil
     if not before:match("[%w%._%%%+%-]") then
       label, length = label_at(text:sub(at + 1), prefixes)
+      if not label and state.citations then
+        key, length = key_at(text:sub(at + 1))
+      end
     end
-    if label then
+    if label or key then
       if at > start then
         out:insert(pandoc.Str(text:sub(start, at - 1)))
       end
-      out:insert(placeholder({ label }, "normal"))
+      out:insert(label and placeholder({ label }, "normal") or cite_placeholder(state, { key }, "narrative", { "" }))
       found = true
       start = at + 1 + length
       position = start
@@ -88,14 +119,26 @@ local function split_str(text, prefixes)
   return out
 end
 
--- A Cite whose ids are cross-references: the placeholder (with prefix and suffix text kept), and a
--- Cite of the remaining ids (citations) if any.
-local function cite(element, prefixes)
+-- A Cite split into a cross-reference placeholder (its ids with a known prefix, prefix and suffix
+-- text kept) and a citation placeholder (the other ids, their suffixes as locators), or, when the
+-- book has no bibliography, a Cite of the other ids.
+local function cite(element, prefixes, state)
   local labels, rest, tail = {}, {}, pandoc.Inlines({})
+  local keys, locators = {}, {}
   local form = "normal"
   for _, citation in ipairs(element.citations) do
     local label, length = label_at(citation.id, prefixes)
-    if label then
+    local key, key_length = nil, 0
+    if not label and state.citations then
+      key, key_length = key_at(citation.id)
+    end
+    if key then
+      table.insert(keys, key)
+      table.insert(locators, (pandoc.utils.stringify(citation.suffix):gsub("^[%s,]+", ""):gsub("%s+$", "")))
+      if key_length < #citation.id then
+        tail:insert(pandoc.Str(citation.id:sub(key_length + 1)))
+      end
+    elseif label then
       table.insert(labels, label)
       if citation.mode == "SuppressAuthor" then
         form = "bare"
@@ -108,11 +151,16 @@ local function cite(element, prefixes)
       table.insert(rest, citation)
     end
   end
-  if #labels == 0 then
+  if #labels == 0 and #keys == 0 then
     return nil
   end
   local out = pandoc.Inlines(element.citations[1].prefix)
-  out:insert(placeholder(labels, form))
+  if #labels > 0 then
+    out:insert(placeholder(labels, form))
+  end
+  if #keys > 0 then
+    out:insert(cite_placeholder(state, keys, MODES[element.citations[1].mode] or "paren", locators))
+  end
   out:extend(tail)
   if #rest > 0 then
     local ids = {}
@@ -158,6 +206,7 @@ end
 -- xref_prefixes: the reference kinds). Returns the document with placeholders and labelled objects.
 function M.mark(doc, item, reader)
   local prefixes = prefix_set(item.xref_prefixes)
+  local state = { citations = item.citations == true, count = 0 }
   local function unprefixed(id)
     local bare = id:sub(1, #item.prefix) == item.prefix and id:sub(#item.prefix + 1) or nil
     if bare and bare:match("^(%a+)%-") and prefixes[bare:match("^(%a+)%-")] then
@@ -167,10 +216,10 @@ function M.mark(doc, item, reader)
   end
   return doc:walk({
     Str = function(str)
-      return split_str(str.text, prefixes)
+      return split_str(str.text, prefixes, state)
     end,
     Cite = function(element)
-      return cite(element, prefixes)
+      return cite(element, prefixes, state)
     end,
     Inlines = equations,
     Header = function(header)
@@ -194,8 +243,8 @@ function M.mark(doc, item, reader)
       local parsed = pandoc.read(caption, reader).blocks[1]
       local inlines = parsed and parsed.content or pandoc.Inlines({})
       local marked = pandoc.Pandoc({ pandoc.Plain(inlines) }):walk({
-        Str = function(str) return split_str(str.text, prefixes) end,
-        Cite = function(element) return cite(element, prefixes) end,
+        Str = function(str) return split_str(str.text, prefixes, state) end,
+        Cite = function(element) return cite(element, prefixes, state) end,
       })
       return pandoc.Div({ marked.blocks[1], code }, pandoc.Attr(label, { "listing" }))
     end,
@@ -203,10 +252,11 @@ function M.mark(doc, item, reader)
 end
 
 -- What bookgen numbers, in document order: targets {kind, label, caption, level, numbered; "other":
--- element, a labelled element bookgen does not number} and references {labels, form}.
+-- element, a labelled element bookgen does not number}, references {labels, form} and citations
+-- {n, keys, mode, locators}.
 function M.summary(doc, prefixes_list)
   local prefixes = prefix_set(prefixes_list)
-  local targets, references = {}, {}
+  local targets, references, citations = {}, {}, {}
   local function labelled(id)
     local prefix = id:match("^(%a+)%-")
     return prefix ~= nil and prefixes[prefix] == true
@@ -243,6 +293,13 @@ function M.summary(doc, prefixes_list)
     Span = function(span)
       if span.classes:includes("xref") then
         table.insert(references, { labels = placeholder_labels(span), form = span.attributes.form })
+      elseif span.classes:includes("cite") then
+        local keys = {}
+        for key in span.attributes.keys:gmatch("%S+") do
+          table.insert(keys, key)
+        end
+        table.insert(citations, { n = tonumber(span.attributes.n), keys = keys, mode = span.attributes.mode,
+                                  locators = pandoc.json.decode(span.attributes.locators) })
       elseif span.classes:includes("equation") then
         add("equation", span.identifier)
       else
@@ -252,7 +309,7 @@ function M.summary(doc, prefixes_list)
     CodeBlock = other,
     Image = other,
   })
-  return { targets = targets, references = references }
+  return { targets = targets, references = references, citations = citations }
 end
 
 -- The document as the LaTeX writer should see it: placeholders and equations as raw TeX, listings
@@ -260,7 +317,9 @@ end
 function M.latex(doc)
   return doc:walk({
     Span = function(span)
-      if span.classes:includes("xref") then
+      if span.classes:includes("cite") then
+        return pandoc.RawInline("latex", "\\bookgencite{" .. span.attributes.n .. "}")
+      elseif span.classes:includes("xref") then
         local labels = table.concat(placeholder_labels(span), ",")
         return pandoc.RawInline("latex", "\\bookgenref{" .. labels .. "}{" .. span.attributes.form .. "}")
       elseif span.classes:includes("equation") then
