@@ -54,3 +54,19 @@ def write_book(root: Path, yaml_text: str, files: dict[str, str] | None = None) 
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
     return root
+
+
+CHROMIUM = "/usr/bin/chromium"  # Debian's chromium (make deps installs it); Playwright never downloads a browser
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium for the whole session, driven by Playwright's sync API (one sync_playwright
+    per process: a second one inside the first's event loop fails)."""
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Debian's chromium is missing: run `make deps`")
+    with playwright_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield chromium
+        chromium.close()

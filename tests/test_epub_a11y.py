@@ -273,17 +273,6 @@ def test_check_warns_and_strict_refuses_an_image_without_alt(tmp_path):
 
 # ---------------------------------------------------------------- a real browser
 
-@pytest.fixture(scope="module")
-def browser():
-    playwright = pytest.importorskip("playwright.sync_api")
-    if not CHROMIUM.exists():
-        pytest.skip("Debian's chromium is not installed")
-    with playwright.sync_playwright() as driver:
-        launched = driver.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
-        yield launched
-        launched.close()
-
-
 @pytest.mark.integration
 def test_browser_layout(a11y_build, browser, tmp_path):
     with zipfile.ZipFile(a11y_build.outputs["epub"].path) as archive:

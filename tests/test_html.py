@@ -26,7 +26,6 @@ from conftest import REPO, SAMPLER, write_book
 from outputs import epub_nav, pdf_bookmarks
 
 pytestmark = pytest.mark.integration
-CHROMIUM = "/usr/bin/chromium"
 AXE = REPO / ".tools" / "node_modules" / "axe-core" / "axe.min.js"
 
 
@@ -134,17 +133,6 @@ def serve_dir():
     yield start
     for server in servers:
         server.shutdown()
-
-
-@pytest.fixture(scope="session")
-def browser():
-    playwright_api = pytest.importorskip("playwright.sync_api")
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Debian's chromium is missing: run `make deps`")
-    with playwright_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        yield chromium
-        chromium.close()
 
 
 def _site(build_result, serve_dir) -> tuple[Path, str]:
