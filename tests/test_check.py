@@ -221,8 +221,8 @@ def test_json_output_and_exit_codes(tmp_path):
 def test_build_runs_the_error_rules_first(tmp_path):
     root = write_book(tmp_path / "m", BOOK, {"s.md": "正文<|im_end|>\n", "t.md": "正文。\n"})
     result = CliRunner().invoke(main, ["build", "--manuscript", str(root), "--output", str(tmp_path / "b")])
-    assert result.exit_code == 1
-    assert "1 check errors" in result.output and "m/s.md:1:3: R001 chat token <|im_end|>" in result.output
+    assert result.exit_code == 2  # a manuscript error
+    assert "1 check error;" in result.output and "m/s.md:1:3: R001 chat token <|im_end|>" in result.output
     assert not list((tmp_path / "b").glob("*.pdf"))
 
 
@@ -272,7 +272,7 @@ def test_m005_leaves_closed_formulas_alone(tmp_path):
 def test_unclosed_formula_stops_the_build_at_its_line_with_or_without_the_check(tmp_path):
     manuscript = write_book(tmp_path / "m", BOOK, {"s.md": "第一段。\n\n公式 $x^2 + \\frac{1}{2$ 在这里。\n\n后面的段落。\n", "t.md": "乙。\n"})
     checked = CliRunner().invoke(main, ["build", "--format", "pdf", "--manuscript", str(manuscript), "--output", str(tmp_path / "b")])
-    assert checked.exit_code == 1 and "m/s.md:3:5: M005" in checked.output
+    assert checked.exit_code == 2 and "m/s.md:3:5: M005" in checked.output
     unchecked = CliRunner().invoke(main, ["build", "--format", "pdf", "--no-check", "--manuscript", str(manuscript), "--output", str(tmp_path / "b")])
     assert unchecked.exit_code == 1
     assert "bookgen: error: m/s.md:3:11: File ended while scanning use of \\frac" in unchecked.output  # not book.tex:NNN

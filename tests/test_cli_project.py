@@ -108,3 +108,22 @@ def test_paths_in_messages_are_the_same_in_every_command(tmp_path, monkeypatch, 
         output = CliRunner().invoke(main, [*command, "--manuscript", str(root), "--output", str(tmp_path / "b")]).output
         assert f"{expected}: " in output, (command, output)
         assert f" {expected}" in output or output.startswith(expected) or f"error: {expected}" in output
+
+
+def test_build_reports_every_check_error_at_once_missing_images_included(tmp_path):
+    root = write_book(tmp_path / "m", TYPO_BOOK.replace("到来.md", "a.md").replace("其他.md", "b.md"),
+                      {"chapters/a.md": "正文<|im_end|>\n\n![图](nothere.png)\n", "chapters/b.md": "正文。\n"})
+    with contextlib.chdir(tmp_path):
+        result = CliRunner().invoke(main, ["build", "--format", "epub", "--manuscript", str(root), "--output", str(tmp_path / "b")])
+    assert result.exit_code == 2 and "2 check errors" in result.output
+    assert "m/chapters/a.md:1:3: R001" in result.output and "m/chapters/a.md:3:1: M003" in result.output
+
+
+def test_a_cover_without_isbn_is_refused_before_anything_is_typeset(tmp_path, monkeypatch):
+    root = write_book(tmp_path / "m", TYPO_BOOK.replace("到来.md", "a.md"), {"chapters/a.md": "正文。\n"})
+    started = []
+    monkeypatch.setattr("subprocess.Popen.__init__", lambda self, *a, **k: started.append(a) or (_ for _ in ()).throw(OSError("no")))
+    with contextlib.chdir(tmp_path):
+        result = CliRunner().invoke(main, ["build", "--format", "cover", "--allow-incomplete", "--manuscript", str(root),
+                                           "--output", str(tmp_path / "b")])
+    assert result.exit_code == 2 and "m/book.yaml: a cover needs the book's ISBN" in result.output and not started

@@ -202,3 +202,10 @@ def test_preflight_reads_the_title_without_rewriting_it(sampler_build):
     report = preflight(screen, load_book(SAMPLER))
     title = next(check for check in report.checks if check.name == "PDF metadata (Title)")
     assert title.passed and "Title=排版样书" in title.evidence
+
+
+def test_preflight_of_a_file_that_is_no_pdf_is_one_line(tmp_path):
+    book_yaml = write_book(tmp_path / "m", "title: 书\n") / "book.yaml"
+    result = CliRunner().invoke(main, ["preflight", str(book_yaml), "--manuscript", str(tmp_path / "m")])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert result.output.count("\n") == 1 and "book.yaml: not a PDF pikepdf can read" in result.output

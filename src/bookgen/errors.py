@@ -79,7 +79,10 @@ class BuildLockedError(BookgenError):
 
 
 class CheckFailedError(BookgenError):
-    """The manuscript has check errors; ``detail`` lists them. The build stops before typesetting."""
+    """The manuscript has check errors; ``detail`` lists them. The build stops before typesetting. Exit code 2,
+    as for every manuscript error."""
+
+    exit_code = 2
 
 
 class PreflightError(BookgenError):

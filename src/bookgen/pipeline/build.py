@@ -60,6 +60,10 @@ def build(options: BuildOptions, progress: Progress = lambda message: None) -> B
         raise ManuscriptError(f"{reason}: {len(result.unwritten)} unwritten and {len(result.truncated)} truncated sections:{listing}",
                               Location(display_path(options.manuscript / BOOK_FILE)))
 
+    if Format.COVER in options.formats and not book.metadata.isbn:  # before anything is typeset
+        raise ManuscriptError("a cover needs the book's ISBN for its EAN-13 barcode: give 'isbn' in book.yaml",
+                              Location(display_path(options.manuscript / BOOK_FILE)))
+
     output_dir = options.output
     with build_lock(output_dir):
         state_path = output_dir / ".work" / STATE_FILE
@@ -98,7 +102,18 @@ def _prepare(options: BuildOptions, book: Book, sources: dict[str, Source], resu
     progress(f"converting {sum(s.written for s in sources.values())} sections with pandoc")
     started = time.monotonic()
     converted, stats = convert_sources(book, sources, options.output / ".cache", options.jobs)
-    for node_id, section in converted.items():
+    result.timings["convert"] = time.monotonic() - started
+    progress(f"converted {stats.converted}, reused {stats.cached} from the cache")
+    result.converted, result.reused = stats.converted, stats.cached
+    if options.check:  # every error at once (missing images are M003), before any TeX runs
+        started = time.monotonic()
+        errors = check_book(book, sources, converted, fast=True, errors_only=True).errors
+        result.timings["check"] = time.monotonic() - started
+        if errors:
+            count = f"{len(errors)} check error{'s' if len(errors) > 1 else ''}"
+            raise CheckFailedError(f"{count}; fix them (bookgen check --fix fixes some) or build with --no-check",
+                                   detail="\n".join(str(finding) for finding in errors))
+    for node_id, section in converted.items():  # with --no-check too: an image that is not there cannot print
         for message, where in image_problems(book, sources[node_id], section):
             raise ManuscriptError(message, where)
     if options.strict:  # an EPUB's image without alt text: a warning of `check`, an error of --strict
@@ -108,16 +123,6 @@ def _prepare(options: BuildOptions, book: Book, sources: dict[str, Source], resu
         for node_id, section in converted.items():
             for message, where in images_without_alt(book, sources[node_id], list(walk_blocks(section.ast["blocks"]))):
                 raise ManuscriptError(f"{message} (--strict)", where)
-    result.timings["convert"] = time.monotonic() - started
-    progress(f"converted {stats.converted}, reused {stats.cached} from the cache")
-    result.converted, result.reused = stats.converted, stats.cached
-    if options.check:
-        started = time.monotonic()
-        errors = check_book(book, sources, converted, fast=True, errors_only=True).errors
-        result.timings["check"] = time.monotonic() - started
-        if errors:
-            raise CheckFailedError(f"{len(errors)} check errors; fix them (bookgen check --fix fixes some) or build with --no-check",
-                                   detail="\n".join(str(finding) for finding in errors))
     return BuildContext(options, book, sources, converted, progress, threading.Event(), source_date_epoch(book))
 
 

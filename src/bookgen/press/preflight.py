@@ -18,7 +18,7 @@ from typing import Any
 
 import pikepdf
 
-from bookgen.errors import ToolError
+from bookgen.errors import Location, ManuscriptError, ToolError, display_path
 from bookgen.model.book import Book
 from bookgen.model.geometry import Geometry
 from bookgen.model.lengths import BP_PER_MM
@@ -222,7 +222,15 @@ def _barcode(cover_path: Path, book: Book) -> Check:
 
 
 def preflight(interior: Path, book: Book, cover: Path | None = None) -> PreflightReport:
-    """Preflight an interior (and its cover, checked against the interior's page count)."""
+    """Preflight an interior (and its cover, checked against the interior's page count). Raises
+    ManuscriptError, naming the file, for a file that is no readable PDF."""
+    for path in (interior, cover):
+        if path is None:
+            continue
+        try:
+            pikepdf.open(path).close()
+        except pikepdf.PdfError as error:
+            raise ManuscriptError(f"not a PDF pikepdf can read ({str(error).split(': ')[-1]})", Location(display_path(path))) from None
     checks = preflight_interior(interior, book)
     with pikepdf.open(interior) as pdf:
         pages = len(pdf.pages)
