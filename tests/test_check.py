@@ -294,3 +294,12 @@ def test_m006_underscore_emphasis_beside_chinese_and_its_fix(tmp_path, text, col
 def test_m006_leaves_identifiers_and_latin_emphasis_alone(tmp_path):
     text = "变量 max_length 和 __init__ 方法，`a__b__c` 与 $x_1 + y_2$，英文 __bold__ here，[链接](http://a.b/c__d__e)。\n"
     assert findings(tmp_path, text, "M006")[0] == []
+
+
+def test_s004_abstract_file_is_used(tmp_path):
+    """The file book.yaml's `abstract:` names is the book's text, not a stray file, and the rules read it."""
+    root = write_book(tmp_path / "m", "abstract: front/摘要.md\n" + BOOK,
+                      {"s.md": "正文。\n", "t.md": "正文二。\n", "front/摘要.md": "本书讲述排版,\n"})
+    report = run_checks(root, tmp_path / "c", fast=True)
+    assert [f for f in report.findings if f.code == "S004"] == []
+    assert ("m/front/摘要.md", 1) in [(f.path, f.line) for f in report.findings if f.code.startswith("T")]

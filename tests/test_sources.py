@@ -32,3 +32,17 @@ def test_binary_garbage_is_refused(tmp_path):
     (tmp_path / "a.md").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00")
     with pytest.raises(ManuscriptError, match="binary data"):
         read_sources(book)
+
+
+def test_abstract_file_is_read_and_converted_without_a_front_entry(tmp_path):
+    """`abstract: front/摘要.md` that no outline entry names: its text reaches every output (all of them
+    take it from abstract_text), whether or not it is also a front entry."""
+    from bookgen.sources.convert import abstract_text, convert_sources
+
+    for yaml_text in (YAML, "front:\n  - title: 摘要\n    file: front/摘要.md\n" + YAML):
+        root = write_book(tmp_path / str(len(yaml_text)), "abstract: front/摘要.md\n" + yaml_text,
+                          {"a.md": "正文。\n", "front/摘要.md": "本书**讲述**排版。\n\n第二段。\n"})
+        book = load_book(root)
+        sources = read_sources(book)
+        converted, _ = convert_sources(book, sources, tmp_path / "cache")
+        assert abstract_text(book, converted) == "本书讲述排版。 第二段。"

@@ -9,7 +9,7 @@ from pathlib import Path
 from bookgen.errors import Location, ManuscriptError, display_path
 from bookgen.model.book import BOOK_FILE, Book, load_book
 from bookgen.sources.convert import Converted, convert_sources
-from bookgen.sources.reading import Source, read_source
+from bookgen.sources.reading import Source, read_source, source_nodes
 from bookgen.tools import OVERRIDES_DIR
 
 from .context import CheckContext, CheckSettings, SourceFile
@@ -53,7 +53,7 @@ def run_checks(manuscript: Path, cache_dir: Path, fast: bool = False) -> CheckRe
     except ManuscriptError as error:
         return _schema_findings(error, manuscript)
     sources, unreadable = {}, []
-    for node in book.files():
+    for node in source_nodes(book):
         try:
             sources[node.id] = read_source(book, node)
         except ManuscriptError as error:
@@ -76,14 +76,15 @@ def check_book(book: Book, sources: dict[str, Source], converted: dict[str, Conv
     except ManuscriptError as error:
         return _schema_findings(error, book.root)
     files = []
-    for node in book.files():
+    nodes = source_nodes(book)  # the abstract's file too: its text prints (cover, EPUB, web home page)
+    for node in nodes:
         source = sources.get(node.id)
         if source is None:
             continue  # unreadable: reported by the caller
         display = book.display(node.file or "")
         report.files[display] = source.path
         files.append(SourceFile(node, source.path, display, source.text if source.written else ""))
-    used = {node.file for node in book.files()}
+    used = {node.file for node in nodes}
     for path in sorted(book.root.rglob("*.md")):
         relative = path.relative_to(book.root).as_posix()
         parts = path.relative_to(book.root).parts  # hidden files and template overrides are not the book's text

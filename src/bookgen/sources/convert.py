@@ -19,7 +19,7 @@ from bookgen import __version__
 from bookgen.errors import Location, ManuscriptError, ToolError
 from bookgen.fsutil import write_atomic
 from bookgen.model.book import Book, Node
-from bookgen.sources.reading import Source
+from bookgen.sources.reading import Source, source_nodes
 from bookgen.tools import PANDOC_DATA_DIR, pandoc_env, pandoc_identity, pandoc_path
 from bookgen.xref.kinds import RefKind
 
@@ -181,9 +181,10 @@ def line_of(text: str, needle: str) -> int | None:
 
 
 def abstract_text(book: Book, converted: dict[str, Converted]) -> str:
-    """The abstract as plain text: inline in book.yaml, or its Markdown file as converted."""
+    """The abstract as plain text: inline in book.yaml, or its Markdown file as converted (an outline
+    entry's or a file of its own: sources.reading.source_nodes); '' for an unwritten file."""
     abstract = book.metadata.abstract
-    for node in book.files():
+    for node in source_nodes(book):
         if node.file == abstract and node.id in converted:
             return " ".join(converted[node.id].plain.split())
     return "" if abstract.endswith(".md") else abstract

@@ -11,9 +11,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bookgen.errors import Location, ManuscriptError
-from bookgen.model.book import Book, Node
+from bookgen.model.book import Book, EntryKind, Node
 
 MAX_SECTION_BYTES = 2 * 1024 * 1024  # pandoc's input is bounded: a long real section is ~100 KB
+ABSTRACT_ID = "_abstract"  # no outline id starts with '_' (model.outline): the abstract's file cannot collide
 
 
 @dataclass(frozen=True)
@@ -34,9 +35,21 @@ class Source:
         return self.node.status == "truncated"
 
 
+def source_nodes(book: Book) -> list[Node]:
+    """The nodes whose Markdown is read and converted: the outline's files in reading order, then the
+    abstract's file (book.yaml ``abstract: front/摘要.md``) as a node of its own (id ABSTRACT_ID, at the
+    ``abstract:`` line) when no outline entry names it."""
+    nodes = book.files()
+    abstract = book.metadata.abstract
+    if abstract.endswith(".md") and all(node.file != abstract for node in nodes):
+        line = book.location(("abstract",)).line or 0
+        nodes.append(Node(EntryKind.FRONT, "摘要", ABSTRACT_ID, abstract, "final", "", line))
+    return nodes
+
+
 def read_sources(book: Book) -> dict[str, Source]:
-    """Sources by node id, for every node that names a file."""
-    return {node.id: read_source(book, node) for node in book.files()}
+    """Sources by node id, for every node that names a file (and the abstract's file: see source_nodes)."""
+    return {node.id: read_source(book, node) for node in source_nodes(book)}
 
 
 def read_source(book: Book, node: Node) -> Source:
