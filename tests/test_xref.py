@@ -289,3 +289,22 @@ def test_chapter_update_with_a_cross_chapter_reference(tmp_path, monkeypatch):
     assert "如图1.3所示" in text and "回到正文：图1.3与第1.1节" in text and "图1.2数据流水线的早期草图" in text and "如图1.2所示" not in text
     fresh = build(BuildOptions(manuscript=manuscript, output=tmp_path / "fresh", formats=("pdf",), verify=False))
     assert pages == pdf_pages(fresh.outputs["pdf"].path) and first.outputs["pdf"].pages <= moved.outputs["pdf"].pages
+
+
+def test_check_reports_at_words_that_are_no_reference(tmp_path):
+    """@ch-2, @app-a, @intro: an outline entry's id without the sec- prefix is an error telling the fix;
+    any other @word is a warning in a book without bibliography (with one it is a citation: C001's)."""
+    yaml_text = BOOK.replace("      - title: 甲\n", "      - title: 甲\n        id: intro\n")
+    text = "见@ch-1与@intro，附录@app-a。\n\n`@ch-1` 与 mail@example.com，见@sec-b，@fig-甲。\n\n@todo: 补写。\n"
+    root = write_book(tmp_path / "m", yaml_text, {"a.md": text, "b.md": "乙。\n"})
+    result = CliRunner().invoke(main, ["check", "--manuscript", str(root), "--output", str(tmp_path / "b"), "--format", "json"])
+    found = [(f["line"], f["column"], f["code"], f["severity"]) for f in json.loads(result.output) if f["code"] in ("X007", "X008")]
+    assert found == [(1, 2, "X007", "error"), (1, 8, "X007", "error"), (1, 17, "X007", "error"), (5, 1, "X008", "warning")]
+    messages = [f["message"] for f in json.loads(result.output) if f["code"] in ("X007", "X008")]
+    assert "give the entry `id: sec-intro` to refer to it" in messages[1]
+    assert messages[3] == "@todo is neither a cross-reference nor a citation (no bibliography:); it prints literally"
+    assert result.exit_code != 0
+    with_bibliography = write_book(tmp_path / "n", yaml_text + "bibliography:\n  files: [refs.bib]\n",
+                                   {"a.md": "@todo: 补写。\n", "b.md": "乙。\n", "refs.bib": "@book{k, title={T}, author={A}, year={2000}, publisher={P}, address={X}}\n"})
+    result = CliRunner().invoke(main, ["check", "--manuscript", str(with_bibliography), "--output", str(tmp_path / "c"), "--format", "json"])
+    assert [f["code"] for f in json.loads(result.output) if f["code"] in ("X008", "C001")] == ["C001"]

@@ -90,6 +90,8 @@ RULES = {rule.code: rule for rule in [
     Rule("X004", Severity.ERROR, "label of the wrong kind for its prefix"),
     Rule("X005", Severity.ERROR, "label with a space or a character a label cannot hold"),
     Rule("X006", Severity.ERROR, "label on something that has no number"),
+    Rule("X007", Severity.ERROR, "@id of an outline entry whose id does not start with sec- (prints literally)"),
+    Rule("X008", Severity.WARNING, "@word that is neither a cross-reference nor a citation (a book without bibliography)"),
     # Citations (bookgen.bibliography)
     Rule("C001", Severity.ERROR, "citation of a key no bibliography file holds"),
     Rule("C002", Severity.ERROR, "bibliography file or entry that cannot be read"),

@@ -1,6 +1,7 @@
 """Cross-references (X): unknown references, duplicate labels, unreferenced labels, labels of the wrong
 kind or on unnumbered things (from the book's label table, bookgen.xref), and labels a reference
-cannot reach because of a space or a non-ASCII character (from the Markdown text)."""
+cannot reach because of a space or a non-ASCII character, and ``@words`` that are no reference (from the
+Markdown text)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import re
 
 from bookgen.sources.convert import Converted
 from bookgen.textrules import FENCE, in_fences
-from bookgen.xref.kinds import LABEL_RE, PREFIXES, REFERENCE_START
+from bookgen.xref.kinds import LABEL_CHARS, LABEL_RE, PREFIXES, REFERENCE_START, RefKind
 from bookgen.xref.places import locate
 from bookgen.xref.table import collect_labels
 
@@ -20,6 +21,8 @@ _ATTRIBUTE = re.compile(rf"\{{\s*#((?:{PREFIXES})(?:-[^\s}}]*)?)([^}}]*)\}}")
 # @fig- followed by a character no label holds (a Chinese character): the reference ends before it.
 _CUT_REFERENCE = re.compile(rf"{REFERENCE_START}@(?:{PREFIXES})-(?=[^\x00-\x7f])")
 _LABEL_HINT = "a label is ASCII letters, digits, '-', '_' and ':'"
+# @word as pandoc reads a citation key or refs.lua a label: a letter, then label characters ('-' or ':' at the end is text).
+_AT_WORD = re.compile(rf"{REFERENCE_START}@([A-Za-z][{LABEL_CHARS}]*)")
 
 
 def check_xrefs(ctx: CheckContext, converted: dict[str, Converted]) -> None:
@@ -32,9 +35,31 @@ def check_xrefs(ctx: CheckContext, converted: dict[str, Converted]) -> None:
         if problem.other is not None:
             message = message.replace("{other}", str(locate(book, texts, problem.other)))
         ctx.report(problem.code, str(where.path), where.line or 1, where.column or 1, message)
+    outline_ids = {node.id for node in book.nodes()}
     for source in ctx.files:
         if source.node is not None and source.text:
             _label_characters(ctx, source)
+            _unreferencing_words(ctx, source, outline_ids)
+
+
+def _unreferencing_words(ctx: CheckContext, source: SourceFile, outline_ids: set[str]) -> None:
+    """X007 for ``@ch-2`` / ``@intro`` naming an outline entry whose id lacks the ``sec-`` prefix (only
+    fig-/tbl-/eq-/lst-/sec- labels are cross-references: issue 15), X008 for any other ``@word`` without a
+    cross-reference prefix in a book with no bibliography (nothing makes it a citation): both print literally."""
+    citations = bool(ctx.book.bibliography.files)
+    for number, line, mask in masked_lines(source.text):
+        for match in _AT_WORD.finditer(line):
+            prefix, dash, _ = match.group(1).partition("-")
+            if not mask[match.start()] or (dash and prefix in RefKind._value2member_map_):
+                continue  # a cross-reference (X001, X005 report what is wrong with it)
+            word = match.group(1).rstrip("-:")
+            if word in outline_ids:
+                ctx.report("X007", source.display, number, match.start() + 1,
+                           f"@{word} prints literally: only ids starting with sec- are cross-references; "
+                           f"give the entry `id: sec-{word}` to refer to it as @sec-{word}")
+            elif not citations:
+                ctx.report("X008", source.display, number, match.start() + 1,
+                           f"@{word} is neither a cross-reference nor a citation (no bibliography:); it prints literally")
 
 
 def _label_characters(ctx: CheckContext, source: SourceFile) -> None:
