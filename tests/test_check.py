@@ -303,3 +303,21 @@ def test_s004_abstract_file_is_used(tmp_path):
     report = run_checks(root, tmp_path / "c", fast=True)
     assert [f for f in report.findings if f.code == "S004"] == []
     assert ("m/front/摘要.md", 1) in [(f.path, f.line) for f in report.findings if f.code.startswith("T")]
+
+
+def test_s008_title_with_its_own_number_and_its_fix(tmp_path):
+    """第1章 开篇, 1.1 起点, 附录A 工具 print 第1章 第1章 开篇 …: a warning at the title in book.yaml, and --fix
+    keeps the bare title (the importer's patterns, which strip such numbers from drafts)."""
+    yaml_text = ("title: 书\nchapters:\n  - title: 第1章 开篇\n    sections:\n      - title: '1.1 起点'\n        file: s.md\n"
+                 "      - 1.2：终点\n  - title: 第2章 3.5 倍速之谜\nappendices:\n  - title: 附录A 工具\n    file: a.md\n")
+    root = write_book(tmp_path / "m", yaml_text, {"s.md": "正文。\n", "a.md": "附录。\n"})
+    report = run_checks(root, tmp_path / "c", fast=True)
+    assert [(f.path, f.line, f.column) for f in report.findings if f.code == "S008"] == [
+        ("m/book.yaml", 3, 12), ("m/book.yaml", 5, 17), ("m/book.yaml", 7, 9), ("m/book.yaml", 8, 12), ("m/book.yaml", 10, 12)]
+    assert "bookgen prints 第1章 before it; give 'title: 开篇'" in next(f.message for f in report.findings if f.code == "S008")
+    result = CliRunner().invoke(main, ["check", "--manuscript", str(root), "--output", str(tmp_path / "b"), "--fix"])
+    assert (root / "book.yaml").read_text(encoding="utf-8") == (
+        "title: 书\nchapters:\n  - title: 开篇\n    sections:\n      - title: '起点'\n        file: s.md\n"
+        "      - 终点\n  - title: 3.5 倍速之谜\nappendices:\n  - title: 工具\n    file: a.md\n"), result.output
+    assert [f for f in run_checks(root, tmp_path / "c", fast=True).findings if f.code == "S008"] == []
+    assert [f for f in findings(tmp_path / "ok", "正文。\n", "S008")[1].findings if f.code == "S008"] == []

@@ -61,6 +61,7 @@ RULES = {rule.code: rule for rule in [
     Rule("S005", Severity.WARNING, "duplicate title in the outline"),
     Rule("S006", Severity.WARNING, "heading inside a section file breaks the book's hierarchy"),
     Rule("S007", Severity.INFO, "the imported draft numbered this entry differently"),
+    Rule("S008", Severity.WARNING, "outline title that carries its own number (it prints with two)", fixable=True),
     # Machine-writing residue
     Rule("R001", Severity.ERROR, "chat token", fixable=True),
     Rule("R002", Severity.ERROR, "writing instruction or assistant preamble", fixable=True),

@@ -75,6 +75,7 @@ def check_book(book: Book, sources: dict[str, Source], converted: dict[str, Conv
         settings = CheckSettings.from_book(book)
     except ManuscriptError as error:
         return _schema_findings(error, book.root)
+    report.files[book.display(BOOK_FILE)] = book.root / BOOK_FILE  # S008's fix is in book.yaml
     files = []
     nodes = source_nodes(book)  # the abstract's file too: its text prints (cover, EPUB, web home page)
     for node in nodes:

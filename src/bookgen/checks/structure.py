@@ -1,13 +1,17 @@
-"""Structure: outline entries without text, truncated sections, stray files, duplicates, heading levels."""
+"""Structure: outline entries without text, truncated sections, stray files, duplicates, heading levels,
+titles with their own number."""
 
 from __future__ import annotations
 
 import re
 from collections import defaultdict
 
+from bookgen.importer.draft import classify
+from bookgen.model.book import BOOK_FILE, Node
 from bookgen.textrules import HEADING
 
 from .context import CheckContext
+from .model import Fix
 from .prose import masked_lines
 
 
@@ -26,6 +30,10 @@ def check_structure(ctx: CheckContext) -> None:
     for source in ctx.files:
         if source.node is None:
             ctx.report("S004", source.display, 1, 1, "no outline entry in book.yaml uses this file")
+    yaml_lines = (book.root / BOOK_FILE).read_text(encoding="utf-8").split("\n")
+    for node in book.nodes():
+        if node.number:
+            _check_title_number(ctx, node, yaml_lines)
     titles = defaultdict(list)
     for node in book.nodes():
         titles[(node.kind.is_section, node.title)].append(node)
@@ -35,6 +43,30 @@ def check_structure(ctx: CheckContext) -> None:
     for source in ctx.files:
         if source.node is not None and source.text.strip():
             _check_headings(ctx, source)
+
+
+# The importer's kinds of numbered titles → whether they number a section (else a part, chapter or appendix).
+_NUMBER_KINDS = {"part": False, "chapter": False, "appendix": False, "section": True, "subsection": True}
+
+
+def _check_title_number(ctx: CheckContext, node: Node, yaml_lines: list[str]) -> None:
+    """S008: a numbered entry's title that starts with a number of its own (第1章 开篇, 1.1 起点, 附录A 工具,
+    recognised by the importer's patterns, which strip them from a draft): bookgen prints its number before it.
+    At the title in book.yaml; the fix keeps the bare title (none where the title is not found as typed)."""
+    classified = classify(node.title)
+    if _NUMBER_KINDS.get(classified.kind) != node.kind.is_section or classified.title in ("", node.title):
+        return  # a chapter's '3.5 倍速' is a title, not a section number
+    for number in range(max(node.yaml_line, 1), len(yaml_lines) + 1):
+        line = yaml_lines[number - 1]
+        start = line.find(node.title)
+        if start >= 0 and line[:start].strip(" -'\"").removesuffix("title:").strip() == "":
+            fix = Fix(number, start, start + len(node.title), classified.title)
+            break
+    else:
+        number, start, fix = node.yaml_line or 1, 0, None
+    ctx.report("S008", ctx.yaml_display, number, start + 1,
+               f"the title '{node.title}' carries its own number '{classified.number}': bookgen prints {node.number} before it; "
+               f"give 'title: {classified.title}'", fix)
 
 
 def _check_headings(ctx: CheckContext, source) -> None:
