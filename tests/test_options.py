@@ -187,3 +187,12 @@ def test_every_option_has_a_description():
     options = [*declared(Metadata).values(), *SECTIONS.values(), *ENTRY_OPTIONS.values()]
     options += [option for section in SECTIONS.values() for option in declared(section.settings).values()]
     assert all(option.description and "\n" not in option.description for option in options)
+
+
+@pytest.mark.parametrize("typed, hint", [("五好", " (did you mean '五号'?)"), ("小四号", " (did you mean '小四'?)"),
+                                         ("小5", ""), ("特大", "")])
+def test_chinese_choice_gets_a_did_you_mean_by_characters(tmp_path, typed, hint):
+    """font_size: 五好 → did you mean 五号 (difflib's 0.6 misses one changed character of two; an ambiguous or
+    unrelated value gets no guess)."""
+    error = load_error(tmp_path, BOOK + f"layout:\n  font_size: {typed}\n")
+    assert str(error).endswith(f"'font_size' must be one of 小五, 五号, 小四, 四号, not '{typed}'{hint}")

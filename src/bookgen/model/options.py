@@ -19,6 +19,7 @@ from typing import Any
 from bookgen.errors import Location, ManuscriptError, display_path
 from bookgen.model.lengths import Length
 from bookgen.model.yamlpos import DataPath, PositionedYaml
+from bookgen.textrules import CJK_CHAR
 
 
 class Invalid(Exception):
@@ -56,9 +57,22 @@ class Problems:
 
 
 def did_you_mean(word: str, choices: list[str]) -> str:
-    """" (did you mean 'layout'?)" for the closest of ``choices``, or ''."""
-    close = difflib.get_close_matches(word, choices, n=1)
+    """" (did you mean 'layout'?)" for the closest of ``choices``, or ''. Latin words by difflib's
+    similarity (0.6 and up); a word with Chinese characters by its characters, where one is a word's worth
+    (see _closest_by_characters: 五好 → 五号)."""
+    close = _closest_by_characters(word, choices) if CJK_CHAR.search(word) else difflib.get_close_matches(word, choices, n=1)
     return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def _closest_by_characters(word: str, choices: list[str]) -> list[str]:
+    """[the choice sharing at least half its characters with ``word`` (difflib's ratio ≥ 0.5), the most of
+    them in the same places], or [] when none does or two tie (小5: 小五 or 小四?)."""
+    def score(choice: str) -> tuple[int, float]:
+        return sum(a == b for a, b in zip(word, choice, strict=False)), difflib.SequenceMatcher(None, word, choice).ratio()
+    ranked = sorted(((score(choice), choice) for choice in choices), reverse=True)
+    if not ranked or ranked[0][0][1] < 0.5 or (len(ranked) > 1 and ranked[1][0] == ranked[0][0]):
+        return []
+    return [ranked[0][1]]
 
 
 def describe(value: Any) -> str:
