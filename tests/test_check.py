@@ -321,3 +321,13 @@ def test_s008_title_with_its_own_number_and_its_fix(tmp_path):
         "      - 终点\n  - title: 3.5 倍速之谜\nappendices:\n  - title: 工具\n    file: a.md\n"), result.output
     assert [f for f in run_checks(root, tmp_path / "c", fast=True).findings if f.code == "S008"] == []
     assert [f for f in findings(tmp_path / "ok", "正文。\n", "S008")[1].findings if f.code == "S008"] == []
+
+
+def test_m004_shows_a_resolution_just_below_300_below_it(tmp_path):
+    """1499 px over 127 mm is 299.8 dpi: the message says 299 (floored), never 'prints at 300 dpi … needs 300'."""
+    root = write_book(tmp_path / "m", BOOK, {"s.md": "图：\n\n![低](img/low.png){width=127mm}\n", "t.md": "正文。\n"})
+    (root / "img").mkdir()
+    _png(root / "img/low.png", 1499, 72)
+    report = run_checks(root, tmp_path / "c", fast=True)
+    assert [f.message for f in report.findings if f.code == "M004"] == [
+        "image 'img/low.png' prints at 299 dpi (1499 px over 127 mm); print needs 300"]

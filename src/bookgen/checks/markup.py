@@ -208,7 +208,7 @@ def _image_resolution(ctx: CheckContext, display: str, source: Source, elements:
         dpi = pixels / printed_in
         if dpi < MIN_DPI:
             line = line_of(source.text, Path(src).name) or 1
-            ctx.report("M004", display, line, 1, f"image '{src}' prints at {dpi:.0f} dpi ({pixels} px over {printed_in * 25.4:.0f} mm); print needs {MIN_DPI}")
+            ctx.report("M004", display, line, 1, f"image '{src}' prints at {int(dpi)} dpi ({pixels} px over {printed_in * 25.4:.0f} mm); print needs {MIN_DPI}")
 
 
 def _math(ctx: CheckContext, formulas: list[tuple[str, str, bool, str]], converted: dict[str, Converted]) -> None:
