@@ -331,3 +331,16 @@ def test_m004_shows_a_resolution_just_below_300_below_it(tmp_path):
     report = run_checks(root, tmp_path / "c", fast=True)
     assert [f.message for f in report.findings if f.code == "M004"] == [
         "image 'img/low.png' prints at 299 dpi (1499 px over 127 mm); print needs 300"]
+
+
+def test_counts_in_summaries_are_singular_for_one(tmp_path):
+    """'1 error, 1 warning, 1 info' and 'fixed 1 file', never '1 errors' or '1 files'."""
+    from bookgen.wording import counted
+
+    assert [counted(n, "error") for n in (0, 1, 2)] == ["0 errors", "1 error", "2 errors"]
+    assert counted(1, "appendix", "appendices") == "1 appendix" and counted(3, "appendix", "appendices") == "3 appendices"
+    root = write_book(tmp_path / "m", BOOK + "      - title: 三节\n", {"s.md": "正文,继续。\n\n<|im_end|>\n", "t.md": "另一段。\n"})
+    result = CliRunner().invoke(main, ["check", "--manuscript", str(root), "--output", str(tmp_path / "b")])
+    assert result.output.splitlines()[-1] == "1 error, 1 warning, 1 info", result.output
+    result = CliRunner().invoke(main, ["check", "--manuscript", str(root), "--output", str(tmp_path / "b"), "--fix"])
+    assert "fixed 1 file; checking again" in result.output and result.output.splitlines()[-1] == "0 errors, 0 warnings, 1 info"

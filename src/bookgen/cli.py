@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from bookgen.checks import CheckReport
 from bookgen.pipeline.build import build
 from bookgen.pipeline.options import BuildOptions, Format, Profile, default_jobs
+from bookgen.wording import counted
 
 
 class BookgenGroup(click.Group):
@@ -139,7 +140,7 @@ def build_command(fmt: str, profile: str, allow_incomplete: bool, manuscript: Pa
     result = build(options, _progress(quiet))
     elapsed = time.monotonic() - started
     for name, output_report in result.outputs.items():
-        pages = f", {output_report.pages} pages" if output_report.pages else ""
+        pages = f", {counted(output_report.pages, 'page')}" if output_report.pages else ""
         detail = f", {output_report.detail}" if output_report.detail else ""
         click.echo(f"{name.upper():5} {output_report.path} ({output_report.size / 1024:.0f} KiB{pages}{detail})")
     if result.unwritten:
@@ -164,7 +165,8 @@ def build_command(fmt: str, profile: str, allow_incomplete: bool, manuscript: Pa
     if result.up_to_date:
         click.echo(f"up to date: nothing changed since the last build ({elapsed:.2f} s)")
     else:
-        click.echo(f"built in {elapsed:.1f} s ({result.converted} sections converted, {result.reused} from the cache), {len(result.warnings)} warnings")
+        click.echo(f"built in {elapsed:.1f} s ({counted(result.converted, 'section')} converted, {result.reused} from the cache), "
+                   f"{counted(len(result.warnings), 'warning')}")
 
 
 @main.command("import", short_help="Turn a one-file Markdown draft into a manuscript.")
@@ -178,13 +180,14 @@ def import_command(draft: Path, output: Path, slug: str, force: bool, report_pat
     from bookgen.importer.parse import import_draft
 
     report = import_draft(draft, output, slug=slug, force=force)
-    click.echo(f"imported {draft} → {output}/ ({len(report.files)} files)")
-    click.echo(f"  {report.parts} parts, {report.chapters} chapters, {report.sections} sections, {report.appendices} appendices, "
-               f"{report.front} front and {report.back} back matter entries")
+    click.echo(f"imported {draft} → {output}/ ({counted(len(report.files), 'file')})")
+    entries = "entry" if report.front + report.back == 1 else "entries"
+    click.echo(f"  {counted(report.parts, 'part')}, {counted(report.chapters, 'chapter')}, {counted(report.sections, 'section')}, "
+               f"{counted(report.appendices, 'appendix', 'appendices')}, {report.front} front and {report.back} back matter {entries}")
     click.echo(f"  sections with text: {report.sections_with_text} of {report.sections_total}")
     for heading, count in report.cjk_per_chapter.items():
         if count:
-            click.echo(f"  {heading}: {count} CJK characters")
+            click.echo(f"  {heading}: {counted(count, 'CJK character')}")
     for item in report.removed:
         click.echo(f"  removed {item.reason} at {draft}:{item.line}: {item.text}")
     for note in report.numbering:
@@ -221,7 +224,7 @@ def check_command(manuscript: Path | None, output: Path | None, fmt: str, verbos
         click.echo(fixing.diff(changes, manuscript.resolve()) or "nothing to fix", nl=False)
         if changes and not dry_run:
             fixing.apply(changes)
-            click.echo(f"fixed {len(changes)} files; checking again")
+            click.echo(f"fixed {counted(len(changes), 'file')}; checking again")
             report = run_checks(manuscript, output / ".cache")
     if fmt == "json":
         click.echo(json.dumps([finding.as_dict() for finding in report.findings], ensure_ascii=False, indent=2))
@@ -252,8 +255,8 @@ def _print_findings(report: CheckReport, verbose: bool) -> None:
         for code, count in sorted(folded.items()):
             click.echo(f"{count} × {code} {RULES[code].summary}; --verbose lists them")
     counts = {s: report.count(s) for s in (Severity.ERROR, Severity.WARNING, Severity.INFO)}
-    click.echo(f"{'' if not report.findings else chr(10)}{counts[Severity.ERROR]} errors, {counts[Severity.WARNING]} warnings, "
-               f"{counts[Severity.INFO]} infos")
+    click.echo(f"{'' if not report.findings else chr(10)}{counted(counts[Severity.ERROR], 'error')}, "
+               f"{counted(counts[Severity.WARNING], 'warning')}, {counted(counts[Severity.INFO], 'info')}")
 
 
 @main.command("preflight", short_help="Check a print PDF (and cover) for the press.")
@@ -290,9 +293,10 @@ def handoff_command(manuscript: Path | None, output: Path | None, allow_incomple
     package = handoff(manuscript, output, allow_incomplete, _progress(False))
     click.echo(f"handoff package: {package.path} ({package.path.stat().st_size / 1024:.0f} KiB)")
     for name, digest in package.manifest["files"].items():
-        click.echo(f"  {name}  sha256 {digest['sha256'][:16]}…  {digest['bytes']} bytes")
+        click.echo(f"  {name}  sha256 {digest['sha256'][:16]}…  {counted(digest['bytes'], 'byte')}")
     if package.manifest["incomplete"]:
-        click.echo(f"  incomplete: {len(package.manifest['incomplete'])} unwritten or truncated sections (listed in manifest.json)")
+        incomplete = counted(len(package.manifest["incomplete"]), "unwritten or truncated section")
+        click.echo(f"  incomplete: {incomplete} (listed in manifest.json)")
 
 
 @main.command("serve", short_help="Serve the web edition, rebuilt and reloaded on every save.")

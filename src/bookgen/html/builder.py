@@ -37,6 +37,7 @@ from bookgen.pipeline.options import Format, Profile
 from bookgen.pipeline.results import OutputReport
 from bookgen.sources.convert import abstract_text
 from bookgen.tools import template_dir
+from bookgen.wording import counted
 
 MANIFEST = "manifest.json"
 DOWNLOADS = (("screen", "PDF 版"), ("epub", "EPUB 版"))  # output_path names and their labels on the home page
@@ -195,5 +196,5 @@ class HtmlBuilder(Builder):
         size = sum(path.stat().st_size for path in target.rglob("*") if path.is_file())
         assert self.site is not None
         pages = len(self.keys)
-        detail = f"{pages} pages, {len(self.written)} files rewritten, {copied} updated"
+        detail = f"{counted(pages, 'page')}, {counted(len(self.written), 'file')} rewritten, {copied} updated"
         return OutputReport(target / "index.html", size, detail=detail)
