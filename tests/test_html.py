@@ -325,3 +325,20 @@ def test_serve_reloads_and_shows_problems(small_book, tmp_path, browser):
         server.send_signal(signal.SIGINT)
         output, _ = server.communicate(timeout=30)
     assert server.returncode == 0 and "stopped" in output and "Traceback" not in output
+
+
+def test_serve_prints_the_check_errors_and_ignores_editor_files(tmp_path):
+    """The terminal shows the located check errors the overlay shows, suggests no --no-check (serve has
+    none), and a save's scratch files (sed -i's sed0eqypE, x.md~, .x.md.swp, .git/…) start no build."""
+    from bookgen.html.serve import Hub, Rebuilder, watched
+
+    root = write_book(tmp_path / "m", "title: 书\nchapters:\n  - title: 一\n    file: a.md\n", {"a.md": "正文。\n\n<|im_end|>\n"})
+    lines: list[str] = []
+    hub = Hub()
+    Rebuilder(BuildOptions(manuscript=root, output=tmp_path / "b", formats=(Format.HTML,)), hub, lines.append, pdf=False)()
+    assert lines[0].startswith("error: the check found errors") and "--no-check" not in "\n".join(lines)
+    assert re.fullmatch(r"  \S*m/a\.md:3:1: R001 .*", lines[1]) and len(lines) == 2
+    assert hub.problem == {"message": lines[0].removeprefix("error: "), "detail": lines[1].strip()}
+    assert [name for name in ("a.md", "book.yaml", "images/x.png", "sed0eqypE", "a.md~", ".a.md.swp", "#a.md#", "4913",
+                              "a.md.bak", ".git/index", "sedimentary.md") if watched(root, root / name)] == [
+        "a.md", "book.yaml", "images/x.png", "sedimentary.md"]

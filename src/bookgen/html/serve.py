@@ -19,6 +19,7 @@ import dataclasses
 import http.server
 import json
 import queue
+import re
 import threading
 import time
 import webbrowser
@@ -26,13 +27,16 @@ from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from bookgen.errors import BookgenError
+from bookgen.errors import BookgenError, CheckFailedError
 from bookgen.pipeline.build import build
 from bookgen.pipeline.options import BuildOptions, Format
 from bookgen.tools import template_dir
 
 LIVE = "/__bookgen/"
 Echo = Callable[[str], None]
+# What editors and tools write beside the files they save, never the book: hidden files (.#x.md, .x.md.swp),
+# backups (x.md~, x.md.bak, x.md.orig), temporaries (sed -i's sedAb12Cd, vim's 4913, Emacs's #x.md#, x.tmp).
+_SCRATCH = re.compile(r"^(\..*|.*~|#.*#|sed[A-Za-z0-9]{6}|4913|.*\.(swp|swo|swx|swpx|tmp|temp|bak|orig|rej|part))$", re.IGNORECASE)
 
 
 class Hub:
@@ -145,19 +149,25 @@ class Rebuilder:
         started = time.monotonic()
         try:
             build(self.options)
+        except CheckFailedError as error:  # build's message offers --no-check, which serve has not
+            return self.failed("the check found errors; fix them and save (bookgen check --fix fixes some)", error.detail or "")
         except BookgenError as error:
-            self.hub.publish("problem", {"message": str(error), "detail": error.detail or ""})
-            self.echo(f"error: {error}")
-            return
+            return self.failed(str(error), error.detail or "")
         except Exception as error:
-            self.hub.publish("problem", {"message": f"bookgen failed: {error!r}", "detail": ""})
-            self.echo(f"error: bookgen failed: {error!r}")
-            return
+            return self.failed(f"bookgen failed: {error!r}", "")
         changed = sorted(name for name, stamp in _stamps(self.site).items() if before.get(name) != stamp)
         self.hub.publish("reload", {"pages": changed}) if changed else self.hub.publish("ok", {})
         self.echo(f"built in {time.monotonic() - started:.2f} s: {len(changed)} pages changed" if changed else "nothing changed")
         if self.pdf:
             self.update_pdf()
+
+    def failed(self, message: str, detail: str) -> None:
+        """A failed build: the overlay in the tabs and the terminal both show the message and the located
+        problems (``detail``, one ``file:line:col: …`` a line)."""
+        self.hub.publish("problem", {"message": message, "detail": detail})
+        self.echo(f"error: {message}")
+        for line in detail.splitlines():
+            self.echo(f"  {line}")
 
     def update_pdf(self) -> None:
         """The PDF of the same manuscript (the chapter-level update when it can); says when it is ready."""
@@ -170,6 +180,13 @@ class Rebuilder:
         report = result.outputs["pdf"]
         self.echo(f"PDF ready: {report.path} ({time.monotonic() - started:.1f} s)")
         self.hub.publish("notice", {"message": f"PDF 已更新：{report.path.name}"})
+
+
+def watched(manuscript: Path, path: Path) -> bool:
+    """Whether a change to ``path`` (in ``manuscript``) can change the book: not the scratch files editors and
+    tools write (_SCRATCH), nor anything in a hidden directory (.git)."""
+    folders = path.relative_to(manuscript).parts[:-1] if path.is_relative_to(manuscript) else ()
+    return not _SCRATCH.match(path.name) and not any(folder.startswith(".") for folder in folders)
 
 
 def serve(manuscript: Path, output: Path, port: int = 8000, open_browser: bool = False, pdf: bool = False,
@@ -189,9 +206,12 @@ def serve(manuscript: Path, output: Path, port: int = 8000, open_browser: bool =
     url = f"http://127.0.0.1:{server.server_address[1]}/"
     rebuild = Rebuilder(options, hub, echo, pdf)
 
+    root = manuscript.resolve()  # watchfiles reports absolute paths
+
     def work() -> None:
         rebuild()
-        for changes in watchfiles.watch(manuscript, stop_event=stop, step=20, debounce=400, raise_interrupt=False):
+        for changes in watchfiles.watch(manuscript, watch_filter=lambda _, path: watched(root, Path(path)), stop_event=stop,
+                                        step=20, debounce=400, raise_interrupt=False):
             names = ", ".join(sorted({Path(path).name for _, path in changes}))
             echo(f"changed: {names}")
             rebuild()
