@@ -25,7 +25,9 @@ from bookgen.model.settings import (
     CheckOptions,
     CrossRef,
     Fonts,
+    GlossarySettings,
     HtmlSettings,
+    IndexSettings,
     Layout,
     Metadata,
     Numbering,
@@ -60,6 +62,8 @@ class Book:
     crossref: CrossRef = field(default_factory=CrossRef)
     html: HtmlSettings = field(default_factory=HtmlSettings)
     accessibility: Accessibility = field(default_factory=Accessibility)
+    index: IndexSettings = field(default_factory=IndexSettings)
+    glossary: GlossarySettings = field(default_factory=GlossarySettings)
 
     @cached_property
     def geometry(self) -> Geometry:
@@ -126,4 +130,5 @@ def load_book(manuscript_dir: Path) -> Book:
                 sections.get("build", BuildSettings()), sections.get("print", PrintSettings()),
                 lists["front"], lists.get("parts") or lists.get("chapters", ()), lists["appendices"], lists["back"], doc,
                 sections.get("check", CheckOptions()), digest, sections.get("crossref", CrossRef()),
-                sections.get("html", HtmlSettings()), sections.get("accessibility", Accessibility()))
+                sections.get("html", HtmlSettings()), sections.get("accessibility", Accessibility()),
+                sections.get("index", IndexSettings()), sections.get("glossary", GlossarySettings()))

@@ -1,10 +1,12 @@
 -- Convert many Markdown sections in one pandoc process, each parsed on its own.
 -- stdin:  {"reader": "...", "items": [{"key", "text", "base", "shift", "unnumbered", "prefix", "xref_prefixes"}]}
--- stdout: {"api": "1.23.1", "items": {key: {"latex", "ast" (pandoc JSON), "plain" (text), "images", "xref" (refs.lua)}}}
+-- stdout: {"api": "1.23.1", "items": {key: {"latex", "ast" (pandoc JSON), "plain" (text), "images", "xref" (refs.lua,
+--          with "index": index.lua's marks and terms)}}}
 -- Run by bookgen.sources.convert as `pandoc lua convert.lua`; it reads and writes nothing else.
 
 local request = pandoc.json.decode(io.read("a"), false)
 local refs = dofile(pandoc.path.join({ pandoc.path.directory(arg[0]), "refs.lua" }))  -- cross-references
+local index = dofile(pandoc.path.join({ pandoc.path.directory(arg[0]), "index.lua" }))  -- index marks, glossary terms
 
 -- Join a relative image path to the section's directory and drop "." and ".." steps.
 -- A path that climbs out stays with its ".." so that bookgen can refuse it. pandoc percent-encodes
@@ -237,10 +239,11 @@ local function convert(item)
   doc = doc:walk({ Para = mark_block, Plain = mark_block, Header = mark_block })
   doc = refs.mark(doc, item, request.reader)
   local xref = refs.summary(doc, item.xref_prefixes)
+  doc, xref.index = index.mark(doc, item.key)
   local ast = pandoc.write(doc, "json")
   -- The LaTeX has no babel: a passage marked [text]{lang=en} keeps its language in the AST (the EPUB's
   -- lang attribute) and is plain text to LaTeX, which would otherwise call an undefined \foreignlanguage.
-  local for_latex = refs.latex(doc):walk({ Span = function(span) span.attributes.lang = nil return span end })
+  local for_latex = index.latex(refs.latex(doc)):walk({ Span = function(span) span.attributes.lang = nil return span end })
   for_latex = mark_paragraphs(for_latex, item.key):walk(latex_quotes)
   -- "-smart": the marks print as typed (pandoc's smart output would turn “” into ``'' and —— into ------).
   local latex = refs.anchors(pandoc.write(for_latex, "latex-smart", { wrap_text = "preserve" }), xref)
