@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass
 
+from bookgen.index.ast import index_blocks
 from bookgen.model.book import Book, Node
 from bookgen.sources.ast import Block, attr, text_inlines, walk_blocks
 from bookgen.sources.convert import Converted
@@ -120,13 +121,16 @@ class BookDocument:
 
     blocks: list[Block]
     chapter_level: int
+    pages: tuple[str, ...] = ()  # ids of headings bookgen adds that open a web page of their own (术语表, 索引)
 
 
 def assemble_book(book: Book, sources: dict[str, Source], converted: dict[str, Converted]) -> BookDocument:
-    """Front matter, 图目录/表目录 (crossref.lists), parts and chapters, appendices (under 附录) and back
-    matter as one document, every cross-reference resolved from the book's one label table, so the
+    """Front matter, 图目录/表目录 (crossref.lists), parts and chapters, appendices (under 附录), the
+    术语表 and the 索引, and back matter as one document, every cross-reference resolved from the book's one label table, so the
     EPUB and the web edition print what the PDF prints. The converted ASTs are copied, never changed.
     Raises ManuscriptError at a reference to an unknown label (file:line:col)."""
     resolved = resolve_sections(book, sources, converted)
-    assembler = _Assembler(book, sources, resolved.converted)
-    return BookDocument(insert_after_front(assembler.assemble(), resolved.lists), assembler.chapter_level)
+    indexed = index_blocks(book, resolved.converted)  # glossary terms linked; the 术语表 and 索引 (bookgen.index.ast)
+    assembler = _Assembler(book, sources, indexed.converted)
+    blocks = indexed.place(insert_after_front(assembler.assemble(), resolved.lists), bool(book.appendices))
+    return BookDocument(blocks, assembler.chapter_level, indexed.pages)

@@ -91,4 +91,11 @@ RULES = {rule.code: rule for rule in [
     Rule("X005", Severity.ERROR, "label with a space or a character a label cannot hold"),
     Rule("X006", Severity.ERROR, "label on something that has no number"),
     Rule("M007", Severity.WARNING, "image without alternative text (build --strict refuses it)"),
+    # Index and glossary (bookgen.index)
+    Rule("I001", Severity.ERROR, "term used in the text but missing from the glossary"),
+    Rule("I002", Severity.INFO, "glossary term never used in the text"),
+    Rule("I003", Severity.ERROR, "two glossary entries with the same key"),
+    Rule("I004", Severity.ERROR, "index range without its start or its end"),
+    Rule("I005", Severity.ERROR, "index entry without text or with more than three levels"),
+    Rule("I006", Severity.ERROR, "glossary file that cannot be read"),
 ]}

@@ -43,8 +43,17 @@ function M.mark(doc, key)
       return pandoc.Span(element.content, pandoc.Attr("", { "term" }, { key = attributes.key or text, n = tostring(#terms) }))
     end
   end
+  -- An image's description repeats its figure's caption: its marks are text there, not marks.
+  local function plain_marks(element)
+    if element.classes:includes("index") or element.classes:includes("term") then
+      return element.content
+    end
+  end
   -- Document order (notes, captions and table cells where they stand): a topdown walk.
-  doc = doc:walk({ traverse = "topdown", Span = function(element)
+  doc = doc:walk({ traverse = "topdown", Image = function(image)
+    image.caption = image.caption:walk({ Span = plain_marks })
+    return image, false
+  end, Span = function(element)
     local replaced = span(element)
     if replaced then
       replaced.content = pandoc.Inlines(replaced.content):walk({ Span = span })
