@@ -100,13 +100,13 @@ def load_glossary(book: Book) -> Glossary:
             if name not in TERM_KEYS:
                 raise ManuscriptError(f"glossary: unknown key '{name}'; an entry has: {', '.join(TERM_KEYS)}",
                                       doc.location((index, name, "__key__")))
-        term = _text(item.get("term"), "term", doc, (index, "term"))
-        if not term:
+        name_of = _text(item.get("term"), "term", doc, (index, "term"))
+        if not name_of:
             raise ManuscriptError("glossary: an entry needs a 'term'", doc.location((index,)))
         see = item.get("see_also") or []
         see_also = tuple(str(s).strip() for s in (see if isinstance(see, list) else [see]))
         values = {name: _text(item.get(name), name, doc, (index, name)) for name in ("english", "abbreviation", "definition", "key")}
-        terms.append(Term(values["key"] or term, term, values["english"], values["abbreviation"], values["definition"], see_also, index))
+        terms.append(Term(values["key"] or name_of, name_of, values["english"], values["abbreviation"], values["definition"], see_also, index))
     by_key: dict[str, Term] = {}
     duplicates = []
     for term in terms:
