@@ -19,9 +19,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-
-import opencc
-from pypinyin import Style, pinyin
+from typing import Any
 
 _TOKEN = re.compile(r"[A-Za-z]+|[0-9]+|[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003fffd]+|\S")
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003fffd]")
@@ -40,7 +38,9 @@ class SortKey:
 
 
 @lru_cache(maxsize=1)
-def _simplified() -> opencc.OpenCC:
+def _simplified() -> Any:
+    import opencc  # here, as pypinyin below: a book without index marks never loads them
+
     return opencc.OpenCC("t2s")
 
 
@@ -48,6 +48,8 @@ def _simplified() -> opencc.OpenCC:
 def _readings(text: str) -> tuple[tuple[str, int], ...]:
     """(syllable without tone, tone) per token of ``text``: pinyin for Chinese characters (read as a phrase),
     the lower-cased run for Latin letters and digits, the character itself for a symbol."""
+    from pypinyin import Style, pinyin
+
     out: list[tuple[str, int]] = []
     for token in _TOKEN.findall(_simplified().convert(text)):
         if _HAN.match(token):
