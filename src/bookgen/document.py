@@ -11,6 +11,7 @@ import copy
 from dataclasses import dataclass
 
 from bookgen.bibliography.ast import CitedSections, cited_sections
+from bookgen.index.ast import index_blocks
 from bookgen.model.book import Book, Node
 from bookgen.sources.ast import Block, attr, text_inlines, walk_blocks
 from bookgen.sources.convert import Converted
@@ -126,14 +127,18 @@ class BookDocument:
 
     blocks: list[Block]
     chapter_level: int
+    pages: tuple[str, ...] = ()  # ids of headings bookgen adds that open a web page of their own (术语表, 索引)
 
 
 def assemble_book(book: Book, sources: dict[str, Source], converted: dict[str, Converted]) -> BookDocument:
-    """Front matter, 图目录/表目录 (crossref.lists), parts and chapters, appendices (under 附录), 参考文献 and
-    back matter as one document, every cross-reference resolved from the book's one label table and
-    every citation from its one numbering, so the EPUB and the web edition print what the PDF prints.
-    The converted ASTs are copied, never changed. Raises ManuscriptError at a reference to an unknown
-    label or a citation of an unknown key (file:line:col)."""
+    """Front matter, 图目录/表目录 (crossref.lists), parts and chapters, appendices (under 附录), the 术语表,
+    参考文献, the 索引 and back matter as one document, every cross-reference resolved from the book's one
+    label table, every citation from its one numbering and every index locator and glossary term from the
+    one index table, so the EPUB and the web edition print what the PDF prints. The converted ASTs are
+    copied, never changed. Raises ManuscriptError at a reference to an unknown label or a citation of an
+    unknown key (file:line:col)."""
     resolved = resolve_sections(book, sources, converted)
-    assembler = _Assembler(book, sources, cited_sections(book, sources, resolved.converted))
-    return BookDocument(insert_after_front(assembler.assemble(), resolved.lists), assembler.chapter_level)
+    indexed = index_blocks(book, resolved.converted)  # glossary terms linked; the 术语表 and 索引 (bookgen.index.ast)
+    assembler = _Assembler(book, sources, cited_sections(book, sources, indexed.converted))
+    blocks = indexed.place(insert_after_front(assembler.assemble(), resolved.lists), bool(book.appendices))
+    return BookDocument(blocks, assembler.chapter_level, indexed.pages)

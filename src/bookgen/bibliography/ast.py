@@ -66,5 +66,5 @@ def cited_sections(book: Book, sources: dict[str, Source], converted: dict[str, 
         _fill(ast["blocks"], node_id, citations)
         out[node_id] = replace(converted[node_id], ast=ast)
     lists = {scope: bib for scope, bib in citations.lists.items() if bib.listed_keys()}
-    whole = list_blocks(lists.pop(""), 1, LIST_ID, ["back"]) if "" in lists else []
+    whole = list_blocks(lists.pop(""), 1, LIST_ID, ["back", "bibliography"]) if "" in lists else []
     return CitedSections(out, whole, lists)

@@ -16,8 +16,6 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from pypinyin.pinyin_dict import pinyin_dict
-
 from bookgen.bibliography.entry import Entry, Kind, Name, has_cjk
 
 
@@ -93,6 +91,8 @@ def _syllables() -> frozenset[str]:
     """The syllables of Hanyu Pinyin (toneless, ü as v), from pypinyin's character readings; the
     interjection-only ones (m, ng, hm, yo, lo, ne…) and the bare vowels a, o never make up a given name."""
     found = set()
+    from pypinyin.pinyin_dict import pinyin_dict  # here: imported only when a book cites
+
     for readings in pinyin_dict.values():
         for reading in readings.split(","):
             decomposed = unicodedata.normalize("NFD", reading).replace("u\u0308", "v")

@@ -102,4 +102,11 @@ RULES = {rule.code: rule for rule in [
     Rule("M007", Severity.WARNING, "image without alternative text (build --strict refuses it)"),
     Rule("M008", Severity.WARNING, "raw HTML the PDF cannot render (its text prints, the tag's meaning is lost)"),
     Rule("M009", Severity.WARNING, "raw LaTeX the EPUB cannot render (it prints in the PDF only)"),
+    # Index and glossary (bookgen.index)
+    Rule("I001", Severity.ERROR, "term used in the text but missing from the glossary"),
+    Rule("I002", Severity.INFO, "glossary term never used in the text"),
+    Rule("I003", Severity.ERROR, "two glossary entries with the same key"),
+    Rule("I004", Severity.ERROR, "index range without its start or its end"),
+    Rule("I005", Severity.ERROR, "index entry without text or with more than three levels"),
+    Rule("I006", Severity.ERROR, "glossary file that cannot be read"),
 ]}

@@ -117,6 +117,9 @@ def check_book(book: Book, sources: dict[str, Source], converted: dict[str, Conv
     if wanted("C"):
         from .citations import check_citations
         check_citations(ctx, converted)
+    if wanted("I"):
+        from .index import check_index
+        check_index(ctx, converted)
     report.findings += _apply_settings(ctx.findings, settings, files, fast)
     report.findings.sort(key=lambda f: (f.path != ctx.yaml_display, f.path, f.line, f.column, f.code))
     return report

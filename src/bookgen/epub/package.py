@@ -3,7 +3,7 @@
 - the 书名页 and a 版权页 (``templates/epub/titlepage.xhtml``, ``copyright.xhtml``), the contents
   (nav) in the reading order after the front matter, as in the PDF;
 - every document's ``<title>`` its numbered heading (第1章 …), not its file name;
-- landmarks in Chinese (书名页, 版权页, 目录, 正文) and, with a PDF, the ``page-list`` nav;
+- landmarks in Chinese (书名页, 版权页, 目录, 正文, and the 索引 when the book has one) and, with a PDF, the ``page-list`` nav;
 - footnote references as superscripts, each note numbered (per chapter, in the book's footnote style)
   with a back-link to its reference;
 - table header cells with ``scope``, MathML with ``alttext`` (its TeX);
@@ -24,6 +24,7 @@ from lxml import etree
 
 from bookgen.bibliography.citing import LIST_ID
 from bookgen.epub.accessibility import CONFORMS_TO, Declaration
+from bookgen.index.ast import INDEX_ID
 from bookgen.model.book import Book
 from bookgen.press.imprint import ImprintLine
 from bookgen.tools import template_dir
@@ -175,9 +176,9 @@ def finish_package(tree: etree._ElementTree, declaration: Declaration, body_file
 
 
 def finish_nav(tree: etree._ElementTree, has_cover: bool, body_href: str, pages: list[tuple[int, str, str]],
-               bibliography_href: str = "") -> None:
+               bibliography_href: str = "", index: tuple[str, str] | None = None) -> None:
     """nav.xhtml: <title> 目录, the landmarks in Chinese (参考文献 at ``bibliography_href`` when the book has
-    its list), and the page list (physical, folio, href) when given."""
+    its list, the index as ``index``: (href, title)), and the page list (physical, folio, href) when given."""
     _set_title(tree, "目录")
     for spacer in list(tree.iterfind(".//x:span[@class='autospace']", NS)):  # nav labels are text only (EPUBCheck)
         _remove(spacer)
@@ -189,6 +190,7 @@ def finish_nav(tree: etree._ElementTree, has_cover: bool, body_href: str, pages:
         (TITLE_PAGE, "titlepage", "书名页"), (COPYRIGHT, "copyright-page", "版权页"),
         ("nav.xhtml#toc", "toc", "目录"), (body_href, "bodymatter", "正文")]
     entries += [(bibliography_href, "bibliography", "参考文献")] if bibliography_href else []
+    entries += [(index[0], "index", index[1])] if index else []
     body.append(_nav_list("landmarks", "landmarks", "导航标记", [(href, label, {EPUB_TYPE: kind}) for href, kind, label in entries]))
     if pages:
         body.append(_nav_list("page-list", "page-list", "页码", [(href, folio, {}) for _, folio, href in pages], role="doc-pagelist"))
@@ -212,7 +214,7 @@ def finish_epub(source: Path, target: Path, book: Book, finish: Finish) -> None:
         infos = zin.infolist()
         data = {info.filename: zin.read(info) for info in infos}
     root = PurePosixPath(next(name for name in data if name.endswith(".opf"))).parent
-    body_file, bibliography_href, pages = "", "", []
+    body_file, bibliography_href, pages, index = "", "", [], None
     for name in sorted(data):
         relative = PurePosixPath(name).relative_to(root).as_posix() if name.startswith(f"{root}/") else ""
         if not relative.startswith("text/") or not relative.endswith(".xhtml") or relative in (TITLE_PAGE, "text/cover.xhtml"):
@@ -223,6 +225,8 @@ def finish_epub(source: Path, target: Path, book: Book, finish: Finish) -> None:
             body_file = relative
         if tree.find(f".//*[@id='{LIST_ID}']") is not None:
             bibliography_href = f"{relative}#{LIST_ID}"
+        if tree.find(f".//*[@id='{INDEX_ID}']") is not None:
+            index = (f"{relative}#{INDEX_ID}", book.index.title)
         for element in tree.iterfind(".//x:span[@role='doc-pagebreak']", NS):
             match = _PAGE_ID.match(element.get("id", ""))
             if match:
@@ -249,7 +253,7 @@ def finish_epub(source: Path, target: Path, book: Book, finish: Finish) -> None:
     nav_name = f"{root}/nav.xhtml"
     nav = _parse(data[nav_name])
     body_href = f"{body_file}#{finish.first_body_id}" if body_file else "nav.xhtml#toc"
-    finish_nav(nav, cover_name in data, body_href, sorted(pages), bibliography_href)
+    finish_nav(nav, cover_name in data, body_href, sorted(pages), bibliography_href, index)
     data[nav_name] = _serialise(nav)
     template = next(info for info in infos if info.filename == f"{root}/{TITLE_PAGE}")
     with zipfile.ZipFile(target, "w") as zout:

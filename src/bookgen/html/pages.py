@@ -121,7 +121,7 @@ def split_pages(book: Book, document: BookDocument) -> Site:
     headings are raised so that its first is level 1; ``#id`` links to another page become
     ``page.html#id``; images point into ``media/``.
     """
-    opening = _page_names(book, book.html.split)
+    opening = _page_names(book, book.html.split) | {page: page for page in document.pages}
     nodes = {node.id: node for node in book.nodes()}
     pages: list[Page] = []
     for block in document.blocks:

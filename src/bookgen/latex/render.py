@@ -160,15 +160,18 @@ def book_context(book: Book, converted: dict[str, Converted], profile: str = "sc
 
 def render_latex(book: Book, sources: dict[str, Source], converted: dict[str, Converted], profile: str = "screen") -> LatexDocument:
     """The book as LaTeX: ``book.tex`` (class, preamble, one ``\\include`` per unit), the units and the seeded contents."""
-    from bookgen.bibliography.latex import cited_latex  # both import this module's tex_escape
+    from bookgen.bibliography.latex import cited_latex  # these import this module's tex_escape
+    from bookgen.index.latex import with_index
     from bookgen.xref.latex import resolved_latex
 
     converted = resolved_latex(book, sources, converted)  # cross-references printed from the book's label table
+    converted, index_units = with_index(book, converted)  # glossary terms linked; the 术语表 and 索引 units
     cited = cited_latex(book, sources, converted)  # citations printed from the book-wide numbering
     converted = cited.converted
     outline = {division: [entry_context(book, node, sources, converted, cited.by_scope) for node in nodes]
                for division, nodes in (("front", book.front), ("body", book.body), ("appendices", book.appendices), ("back", book.back))}
     plan = _unit_plan(outline, cited.book)
+    index_units.place(plan)
     context = {
         **book_context(book, converted, profile),
         "units": {division: [stem for stem, _, _ in units] for division, units in plan.items()},

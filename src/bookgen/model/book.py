@@ -26,7 +26,9 @@ from bookgen.model.settings import (
     CheckOptions,
     CrossRef,
     Fonts,
+    GlossarySettings,
     HtmlSettings,
+    IndexSettings,
     Layout,
     Metadata,
     Numbering,
@@ -62,6 +64,8 @@ class Book:
     html: HtmlSettings = field(default_factory=HtmlSettings)
     accessibility: Accessibility = field(default_factory=Accessibility)
     bibliography: BibliographySettings = field(default_factory=BibliographySettings)
+    index: IndexSettings = field(default_factory=IndexSettings)
+    glossary: GlossarySettings = field(default_factory=GlossarySettings)
 
     @cached_property
     def geometry(self) -> Geometry:
@@ -129,4 +133,5 @@ def load_book(manuscript_dir: Path) -> Book:
                 lists["front"], lists.get("parts") or lists.get("chapters", ()), lists["appendices"], lists["back"], doc,
                 sections.get("check", CheckOptions()), digest, sections.get("crossref", CrossRef()),
                 sections.get("html", HtmlSettings()), sections.get("accessibility", Accessibility()),
-                sections.get("bibliography", BibliographySettings()))
+                sections.get("bibliography", BibliographySettings()),
+                sections.get("index", IndexSettings()), sections.get("glossary", GlossarySettings()))

@@ -202,6 +202,17 @@ class Number(Option):
         return value if self.whole else float(value)
 
 
+class Flag(Option):
+    """true or false."""
+
+    def validate(self, value: Any, name: str, problems: Problems, at: DataPath) -> bool:
+        if value is None:
+            return self.default
+        if not isinstance(value, bool):
+            raise Invalid(f"'{name}' must be true or false, not {describe(value)}")
+        return value
+
+
 class Choice(Option):
     """One of a fixed set of texts."""
 
@@ -354,6 +365,20 @@ class Record(Section):
 
     def yaml_default(self) -> Any:
         return None
+
+
+class SectionOrFile(Section):
+    """A Section whose ``file`` key may be given alone: ``glossary: terms.yaml`` is ``glossary: {file: terms.yaml}``."""
+
+    def validate(self, value: Any, name: str, problems: Problems, at: DataPath) -> Any:
+        if isinstance(value, str):
+            options = declared(self.settings)
+            try:
+                return self.settings(file=options["file"].validate(value, name, problems, at))
+            except Invalid as invalid:
+                problems.error(invalid.message, at)
+                return self.settings()
+        return super().validate(value, name, problems, at)
 
 
 def setting(option: Option) -> Any:

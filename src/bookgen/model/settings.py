@@ -18,6 +18,7 @@ from bookgen.model.options import (
     Choice,
     ChoiceList,
     ChoiceMap,
+    Flag,
     LengthOption,
     ManuscriptPath,
     ManuscriptPaths,
@@ -25,6 +26,7 @@ from bookgen.model.options import (
     Option,
     Record,
     Section,
+    SectionOrFile,
     Text,
     TextList,
     TextOrMarkdown,
@@ -200,6 +202,32 @@ class CrossRef:
 
 
 @dataclass(frozen=True)
+class IndexSettings:
+    """The index (book.yaml ``index:``; issue 18): a back-matter unit, the same entries in every output."""
+
+    title: str = setting(_word("索引", "the index's title"))
+    columns: int = setting(Number(2, "columns of the PDF's index", whole=True))
+    latin: str = setting(Choice("letters", ("letters", "symbols"), "entries starting with a Latin letter: under their "
+                                "letter among the pinyin, or in the leading group with digits and symbols"))
+    symbols: str = setting(_word("符号与数字", "the leading group's heading (entries starting with a digit or a symbol)"))
+    see: str = setting(_word("见", "before a see reference: 见多版本并发控制"))
+    see_also: str = setting(_word("另见", "before a see-also reference"))
+    locators: str = setting(Choice("number", ("number", "section"), "EPUB and web edition: links numbered 1, 2, 3 per "
+                                   "entry, or labelled with the section number"))
+
+
+@dataclass(frozen=True)
+class GlossarySettings:
+    """The glossary (book.yaml ``glossary:``, or ``glossary: FILE``; issue 18)."""
+
+    file: str = setting(ManuscriptPath("a YAML list of terms in the manuscript: term, english, abbreviation, "
+                                       "definition (Markdown), see_also, key"))
+    title: str = setting(_word("术语表", "the glossary's title"))
+    place: str = setting(Choice("back", ("back", "appendix"), "back matter (before the index), or the last appendix"))
+    bold_first: bool = setting(Flag(True, "a term's first use in each chapter in bold"))
+
+
+@dataclass(frozen=True)
 class Accessibility:
     """What the publisher declares about the EPUB's accessibility (book.yaml ``accessibility:``)."""
 
@@ -282,6 +310,8 @@ SECTIONS: dict[str, Option] = {
     "crossref": Section(CrossRef, "how cross-references print"),
     "html": Section(HtmlSettings, "the web edition"),
     "bibliography": Section(BibliographySettings, "参考文献 by GB/T 7714 (a file name alone: its files)", shorthand="files"),
+    "index": Section(IndexSettings, "the index"),
+    "glossary": SectionOrFile(GlossarySettings, "the glossary"),
     "accessibility": Section(Accessibility, "what the EPUB's accessibility metadata declares"),
     "layout": Section(Layout, "the page grid"),
     "fonts": Section(Fonts, "fontconfig family names"),

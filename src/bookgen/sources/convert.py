@@ -29,6 +29,7 @@ from bookgen.xref.kinds import RefKind
 READER = "markdown-smart-latex_macros-pandoc_title_block-yaml_metadata_block+east_asian_line_breaks+mark"
 LUA_SCRIPT = PANDOC_DATA_DIR / "convert.lua"
 REFS_SCRIPT = PANDOC_DATA_DIR / "refs.lua"  # loaded by convert.lua
+INDEX_SCRIPT = PANDOC_DATA_DIR / "index.lua"  # loaded by convert.lua
 PANDOC_TIMEOUT = 300
 
 
@@ -40,7 +41,8 @@ class Converted:
     ast: dict
     plain: str
     images: tuple[str, ...]
-    xref: dict  # refs.lua's summary: {"targets", "references", "citations": [...]} in document order (bookgen.xref)
+    xref: dict  # refs.lua's summary: {"targets", "references", "citations": [...]} in document order (bookgen.xref),
+    # and "index": index.lua's {"marks": [...], "terms": [...]} (bookgen.index)
     unprinted: tuple[str, ...] = ()  # raw HTML tags the PDF cannot render, as typed (the EPUB has them)
 
 
@@ -68,7 +70,7 @@ def _request_item(book: Book, node: Node, source: Source) -> dict:
 
 def cache_key(item: dict) -> str:
     digest = hashlib.sha256()
-    scripts = [LUA_SCRIPT.read_text(encoding="utf-8"), REFS_SCRIPT.read_text(encoding="utf-8")]
+    scripts = [script.read_text(encoding="utf-8") for script in (LUA_SCRIPT, REFS_SCRIPT, INDEX_SCRIPT)]
     for part in (__version__, pandoc_identity(), READER, *scripts):
         digest.update(part.encode("utf-8") + b"\0")
     digest.update(json.dumps(item, sort_keys=True, ensure_ascii=False).encode("utf-8"))

@@ -1,10 +1,12 @@
 -- Convert many Markdown sections in one pandoc process, each parsed on its own.
 -- stdin:  {"reader": "...", "items": [{"key", "text", "base", "shift", "unnumbered", "prefix", "xref_prefixes", "citations"}]}
--- stdout: {"api": "1.23.1", "items": {key: {"latex", "ast" (pandoc JSON), "plain" (text), "images", "xref" (refs.lua)}}}
+-- stdout: {"api": "1.23.1", "items": {key: {"latex", "ast" (pandoc JSON), "plain" (text), "images", "xref" (refs.lua,
+--          with "index": index.lua's marks and terms)}}}
 -- Run by bookgen.sources.convert as `pandoc lua convert.lua`; it reads and writes nothing else.
 
 local request = pandoc.json.decode(io.read("a"), false)
 local refs = dofile(pandoc.path.join({ pandoc.path.directory(arg[0]), "refs.lua" }))  -- cross-references
+local index = dofile(pandoc.path.join({ pandoc.path.directory(arg[0]), "index.lua" }))  -- index marks, glossary terms
 
 -- Join a relative image path to the section's directory and drop "." and ".." steps.
 -- A path that climbs out stays with its ".." so that bookgen can refuse it. pandoc percent-encodes
@@ -544,10 +546,11 @@ local function convert(item)
   doc = doc:walk({ Math = text_in_math, Link = percent_encode }):walk(html_inlines(nil))
   doc = refs.mark(doc, item, request.reader)
   local xref = refs.summary(doc, item.xref_prefixes)
+  doc, xref.index = index.mark(doc, item.key)
   local ast = pandoc.write(doc, "json")
   -- The LaTeX has no babel: a passage marked [text]{lang=en} keeps its language in the AST (the EPUB's
   -- lang attribute) and is plain text to LaTeX, which would otherwise call an undefined \foreignlanguage.
-  local for_latex = refs.latex(doc):walk({ Span = function(span) span.attributes.lang = nil return span end })
+  local for_latex = index.latex(refs.latex(doc)):walk({ Span = function(span) span.attributes.lang = nil return span end })
   -- stranded lines before the page marks: the tie looks at a paragraph's last text, the lead-in at its first
   local unprinted = {}
   for_latex = for_latex:walk(html_inlines(unprinted)):walk(ruled_marks):walk(task_boxes)
