@@ -12,6 +12,7 @@ from bookgen.pipeline.builder import BuildContext, Builder, Outdated
 from bookgen.pipeline.options import Profile
 from bookgen.pipeline.results import OutputReport
 from bookgen.verify import EpubReport, check_epub
+from bookgen.wording import counted
 
 
 class EpubBuilder(Builder):
@@ -74,5 +75,5 @@ class EpubBuilder(Builder):
         detail = f"EPUBCheck: {self.check.errors} errors, {self.check.warnings} warnings" if self.check else ""
         assert self.assembly is not None, "prepare() runs before report()"
         if self.assembly.page_breaks:
-            detail = ", ".join(filter(None, [detail, f"page list of {self.assembly.page_breaks} printed pages"]))
+            detail = ", ".join(filter(None, [detail, f"page list of {counted(self.assembly.page_breaks, 'printed page')}"]))
         return OutputReport(target, target.stat().st_size, detail=detail, epubcheck=self.check)
