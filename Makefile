@@ -34,6 +34,7 @@ test: deps lint
 
 lint: deps
 	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
 
 check: deps

@@ -28,11 +28,54 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 OUT = REPO / "build" / "bench"
 BOOKGEN = [sys.executable, "-m", "bookgen"]
-WORDS = ["大模型", "创业者", "市场", "团队", "资金", "风险", "产品", "用户", "数据", "算法", "训练", "推理", "成本", "增长", "竞争", "策略", "品牌", "渠道", "融资", "估值", "技术", "工程", "质量", "迭代", "反馈", "需求", "场景", "价值", "壁垒", "生态", "合作", "监管", "安全", "隐私", "算力", "模型", "应用", "平台", "服务", "组织"]
+WORDS = [
+    "大模型",
+    "创业者",
+    "市场",
+    "团队",
+    "资金",
+    "风险",
+    "产品",
+    "用户",
+    "数据",
+    "算法",
+    "训练",
+    "推理",
+    "成本",
+    "增长",
+    "竞争",
+    "策略",
+    "品牌",
+    "渠道",
+    "融资",
+    "估值",
+    "技术",
+    "工程",
+    "质量",
+    "迭代",
+    "反馈",
+    "需求",
+    "场景",
+    "价值",
+    "壁垒",
+    "生态",
+    "合作",
+    "监管",
+    "安全",
+    "隐私",
+    "算力",
+    "模型",
+    "应用",
+    "平台",
+    "服务",
+    "组织",
+]
 
 
 def sentence(rng: random.Random) -> str:
-    return "".join(rng.choice(WORDS) + rng.choice(["的", "与", "在", "对", "和", "把", ""]) for _ in range(rng.randint(6, 12))) + rng.choice("。。。；，")
+    return "".join(
+        rng.choice(WORDS) + rng.choice(["的", "与", "在", "对", "和", "把", ""]) for _ in range(rng.randint(6, 12))
+    ) + rng.choice("。。。；，")
 
 
 def paragraph(rng: random.Random, chars: int) -> str:
@@ -89,7 +132,10 @@ def run(command: list[str], cwd: Path | None = None) -> tuple[float, str]:
 
 
 def bookgen(manuscript: Path, output: Path, fmt: str) -> tuple[float, str]:
-    return run(BOOKGEN + ["build", "--format", fmt, "--no-verify", "--quiet", "--timings", "--manuscript", str(manuscript), "--output", str(output)])
+    return run(
+        BOOKGEN
+        + ["build", "--format", fmt, "--no-verify", "--quiet", "--timings", "--manuscript", str(manuscript), "--output", str(output)]
+    )
 
 
 def median(values: list[float]) -> float:
@@ -112,12 +158,21 @@ def pandoc_one_shot(manuscript: Path, work: Path) -> float:
     """The same content the way a user would do it with plain pandoc: one Markdown file, one command."""
     book = yaml.safe_load((manuscript / "book.yaml").read_text(encoding="utf-8"))
     chunks = []
+
     def add(entry, level):
         chunks.append("#" * level + " " + entry["title"])
         if entry.get("file") and (manuscript / entry["file"]).exists():
-            chunks.append(re.sub(r"^(#+)", lambda m: "#" * (len(m.group(1)) + level), (manuscript / entry["file"]).read_text(encoding="utf-8"), flags=re.M))
+            chunks.append(
+                re.sub(
+                    r"^(#+)",
+                    lambda m: "#" * (len(m.group(1)) + level),
+                    (manuscript / entry["file"]).read_text(encoding="utf-8"),
+                    flags=re.M,
+                )
+            )
         for child in entry.get("chapters", []) + entry.get("sections", []):
             add(child, level + 1)
+
     for entry in book.get("front", []):
         add(entry, 2)
     for part in book.get("parts", []):
@@ -127,8 +182,23 @@ def pandoc_one_shot(manuscript: Path, work: Path) -> float:
     work.mkdir(parents=True, exist_ok=True)
     (work / "book.md").write_text("\n\n".join(chunks) + "\n", encoding="utf-8")
     import pypandoc
-    elapsed, _ = run([pypandoc.get_pandoc_path(), "book.md", "-o", "book.pdf", "--pdf-engine=xelatex", "--toc",
-                      "--top-level-division=part", "-V", "documentclass=ctexbook", "-V", "CJKmainfont=Noto Serif CJK SC"], cwd=work)
+
+    elapsed, _ = run(
+        [
+            pypandoc.get_pandoc_path(),
+            "book.md",
+            "-o",
+            "book.pdf",
+            "--pdf-engine=xelatex",
+            "--toc",
+            "--top-level-division=part",
+            "-V",
+            "documentclass=ctexbook",
+            "-V",
+            "CJKmainfont=Noto Serif CJK SC",
+        ],
+        cwd=work,
+    )
     return elapsed
 
 
@@ -146,7 +216,10 @@ def chapter_floor(work_dir: Path, scratch: Path, marker: str) -> float:
     shutil.copytree(work_dir, scratch)
     unit = next(p.stem for p in sorted(scratch.glob("unit-*.tex")) if marker in p.read_text(encoding="utf-8"))
     shutil.copyfile(scratch / "book.aux", scratch / "floor.aux")
-    elapsed, _ = run(["xelatex", "-interaction=nonstopmode", "-no-shell-escape", "-jobname=floor", f"\\includeonly{{{unit}}}\\input{{book.tex}}"], cwd=scratch)
+    elapsed, _ = run(
+        ["xelatex", "-interaction=nonstopmode", "-no-shell-escape", "-jobname=floor", f"\\includeonly{{{unit}}}\\input{{book.tex}}"],
+        cwd=scratch,
+    )
     return elapsed
 
 
@@ -155,9 +228,14 @@ def parse_timings(output: str) -> dict:
     memory = re.search(r"peak memory\s+bookgen (\d+) MB, largest tool process (\d+) MB", output)
     passes = re.search(r"(\d+) XeLaTeX pass", output)
     pages = re.search(r"(\d+) pages", output)
-    return {"stages": stages, "bookgen_mb": int(memory.group(1)) if memory else None, "tool_mb": int(memory.group(2)) if memory else None,
-            "passes": int(passes.group(1)) if passes else None, "pages": int(pages.group(1)) if pages else None,
-            "chapter_update": "chapter update" in output}
+    return {
+        "stages": stages,
+        "bookgen_mb": int(memory.group(1)) if memory else None,
+        "tool_mb": int(memory.group(2)) if memory else None,
+        "passes": int(passes.group(1)) if passes else None,
+        "pages": int(pages.group(1)) if pages else None,
+        "chapter_update": "chapter update" in output,
+    }
 
 
 def measure(name: str, manuscript: Path, runs: int) -> dict:
@@ -248,8 +326,9 @@ def serve_reload(manuscript: Path, out: Path, runs: int) -> float | str:
         from playwright.sync_api import sync_playwright
     except ImportError:
         return "n/a"
-    server = subprocess.Popen(BOOKGEN + ["serve", "--port", "0", "--manuscript", str(manuscript), "--output", str(out)],
-                              stdout=subprocess.PIPE, text=True)
+    server = subprocess.Popen(
+        BOOKGEN + ["serve", "--port", "0", "--manuscript", str(manuscript), "--output", str(out)], stdout=subprocess.PIPE, text=True
+    )
     try:
         url = server.stdout.readline().split()[1]
         server.stdout.readline()  # the first build
@@ -292,17 +371,32 @@ def main() -> None:
         books["large"] = generate_large(OUT / "large-src")
     results = [measure(name, manuscript, args.runs) for name, manuscript in books.items()]
     rows = [("", *[r["book"] for r in results])]
-    for key, label in [("pdf_cold_s", "PDF cold build (s)"), ("overhead_s", "  bookgen's own share (s)"), ("noop_s", "PDF no-op rebuild (s)"),
-                       ("pdf_edit_s", "PDF one-section edit (s)"), ("edits_spliced", "  of them chapter updates"),
-                       ("chapter_floor_s", "  xelatex pass, that chapter alone (s)"), ("edit_target_s", "  target: 1.2 × that + 2 s"),
-                       ("pdf_edit_add_page_s", "PDF edit adding a page (s)"),
-                       ("epub_cold_s", "EPUB cold, no EPUBCheck (s)"), ("epub_noop_s", "EPUB no-op (s)"), ("epub_edit_s", "EPUB edit, no EPUBCheck (s)"),
-                       ("html_cold_s", "HTML cold build (s)"), ("html_noop_s", "HTML no-op (s)"), ("html_edit_s", "HTML one-section edit (s)"),
-                       ("html_edit_pages", "  pages it rewrote"), ("html_pages", "  pages in the site"),
-                       ("serve_reload_s", "serve: save → page reloaded (s)"),
-                       ("pandoc_one_shot_s", "pandoc one-shot PDF (s)"), ("tex_floor_s", "one xelatex pass (s)"),
-                       ("cold_s_per_page", "cold s/page"), ("ratio_cold_vs_pandoc", "cold / pandoc"), ("ratio_cold_vs_tex_pass", "cold / TeX pass"),
-                       ("ratio_edit_vs_tex_pass", "edit / TeX pass"), ("overhead_share", "overhead share")]:
+    for key, label in [
+        ("pdf_cold_s", "PDF cold build (s)"),
+        ("overhead_s", "  bookgen's own share (s)"),
+        ("noop_s", "PDF no-op rebuild (s)"),
+        ("pdf_edit_s", "PDF one-section edit (s)"),
+        ("edits_spliced", "  of them chapter updates"),
+        ("chapter_floor_s", "  xelatex pass, that chapter alone (s)"),
+        ("edit_target_s", "  target: 1.2 × that + 2 s"),
+        ("pdf_edit_add_page_s", "PDF edit adding a page (s)"),
+        ("epub_cold_s", "EPUB cold, no EPUBCheck (s)"),
+        ("epub_noop_s", "EPUB no-op (s)"),
+        ("epub_edit_s", "EPUB edit, no EPUBCheck (s)"),
+        ("html_cold_s", "HTML cold build (s)"),
+        ("html_noop_s", "HTML no-op (s)"),
+        ("html_edit_s", "HTML one-section edit (s)"),
+        ("html_edit_pages", "  pages it rewrote"),
+        ("html_pages", "  pages in the site"),
+        ("serve_reload_s", "serve: save → page reloaded (s)"),
+        ("pandoc_one_shot_s", "pandoc one-shot PDF (s)"),
+        ("tex_floor_s", "one xelatex pass (s)"),
+        ("cold_s_per_page", "cold s/page"),
+        ("ratio_cold_vs_pandoc", "cold / pandoc"),
+        ("ratio_cold_vs_tex_pass", "cold / TeX pass"),
+        ("ratio_edit_vs_tex_pass", "edit / TeX pass"),
+        ("overhead_share", "overhead share"),
+    ]:
         rows.append((label, *[str(r[key]) for r in results]))
     rows.append(("pages", *[str(r["pdf_cold"]["pages"]) for r in results]))
     rows.append(("XeLaTeX passes cold / edit", *[f"{r['pdf_cold']['passes']} / {r['pdf_edit']['passes']}" for r in results]))

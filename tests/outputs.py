@@ -20,10 +20,12 @@ def squash(text: str) -> str:
 def pdf_bookmarks(pdf: Path) -> list[str]:
     titles: list[str] = []
     with pikepdf.open(pdf) as document, document.open_outline() as outline:
+
         def walk(items):
             for item in items:
                 titles.append(squash(item.title))
                 walk(item.children)
+
         walk(outline.root)
     return titles
 
@@ -38,8 +40,9 @@ def epub_nav(epub: Path) -> list[str]:
 
 def epub_texts(epub: Path) -> dict[str, str]:
     with zipfile.ZipFile(epub) as archive:
-        return {name: archive.read(name).decode("utf-8") for name in archive.namelist()
-                if name.endswith((".xhtml", ".opf", ".css", ".ncx"))}
+        return {
+            name: archive.read(name).decode("utf-8") for name in archive.namelist() if name.endswith((".xhtml", ".opf", ".css", ".ncx"))
+        }
 
 
 def pdf_pages(pdf: Path) -> list[str]:
@@ -65,10 +68,12 @@ def pdf_link_problems(pdf: Path) -> list[str]:
                 if action is not None and action.get("/S") == "/GoTo" and str(action.D) not in dests:
                     problems.append(f"page {number}: link to missing destination {action.D}")
         with document.open_outline() as outline:
+
             def walk(items):
                 for item in items:
                     if item.action is not None and str(item.action.D) not in dests:
                         problems.append(f"bookmark {item.title} goes to missing destination {item.action.D}")
                     walk(item.children)
+
             walk(outline.root)
     return problems

@@ -30,18 +30,16 @@ FIXTURES = Path(__file__).parent / "fixtures" / "bibliography"
 
 EXPECTED = {
     "zhang2002": "张伯伟. 全唐五代诗格汇考[M]. 南京: 江苏古籍出版社, 2002: 288.",
-    "peebles2001": "Peebles P Z Jr. Probability, random variables, and random signal principles[M]. 4th ed. "
-                   "New York: McGraw-Hill, 2001.",
+    "peebles2001": "Peebles P Z Jr. Probability, random variables, and random signal principles[M]. 4th ed. New York: McGraw-Hill, 2001.",
     "bobo2023": "博伯尔. 银行业的未来与人工智能[M]. 徐超, 译. 2版. 北京: 清华大学出版社, 2023: 35.",
-    "cheng1999": "程根伟. 1998年长江洪水的成因与减灾对策[M]//许厚泽, 赵其国. 长江流域洪涝灾害与科技对策. "
-                 "北京: 科学出版社, 1999: 32-36.",
+    "cheng1999": "程根伟. 1998年长江洪水的成因与减灾对策[M]//许厚泽, 赵其国. 长江流域洪涝灾害与科技对策. 北京: 科学出版社, 1999: 32-36.",
     "niu2012": "牛志明, Swingland I R, 雷光春. 综合湿地管理：综合湿地管理国际研讨会论文集[C]. 北京: 海洋出版社, 2012.",
     "fourney1971": "Fourney M E. Advances in holographic photoelasticity[C]//Gottenberg W G. Symposium on applications "
-                   "of holography in mechanics. New York: ASME, 1971: 17-38.",
+    "of holography in mechanics. New York: ASME, 1971: 17-38.",
     "yu2012": "于潇, 刘义, 柴跃廷, 等. 互联网药品可信交易环境中主体资质审核备案模式[J]. 清华大学学报（自然科学版）, "
-              "2012, 52(11): 1518-1523.",
+    "2012, 52(11): 1518-1523.",
     "myburg2014": "Myburg A A, Grattapaglia D, Tuskan G A, et al. The genome of Eucalyptus grandis[J/OL]. Nature, 2014, "
-                  "510: 356-362. https://www.nature.com/articles/nature13308. DOI:10.1038/nature13308.",
+    "510: 356-362. https://www.nature.com/articles/nature13308. DOI:10.1038/nature13308.",
     "caplan1993": "Caplan P. Cataloging internet resources[J]. The Public-Access Computer Systems Review, 1993, 4(2): 61-66.",
     "ding2000": "丁文详. 数字革命与竞争国际化[N]. 中国青年报, 2000-11-20(15).",
     "wang2022": "王琦. 融合星载GNSS-R和SAR数据的高时空分辨率土壤湿度反演方法研究[D]. 武汉: 武汉大学, 2022: 87.",
@@ -51,11 +49,11 @@ EXPECTED = {
     "loc": "Library of Congress. Library of Congress[EB/OL]. [2020-06-12]. https://www.loc.gov.",
     "zotero": "Zotero. [Zotero download][CP/OL]. [2024-04-08]. https://www.zotero.org/download/.",
     "zhou2023": "周壮, 李盛阳, 吴薇, 等. 天宫二号遥感图像自然景物分类科学数据[DS/OL]. V1.0. "
-                "国家基础学科公共科学数据中心(2023-09-10)[2025-07-15]. https://www.nbsdc.cn/data.",
+    "国家基础学科公共科学数据中心(2023-09-10)[2025-07-15]. https://www.nbsdc.cn/data.",
     "li1887": "李鸿章. 奏请上海道库洋务外销要款无款可筹仍拨药厘接济事:04-01-35-0399-039[A]. 北京: 中国第一历史档案馆, 1887.",
     "hu2021": "胡健民. 东南极拉斯曼丘陵地区地质图.1∶25 000[CM]. 北京: 科学出版社, 2021. 128cm×84cm.",
     "jenkins2012": "Jenkins S D, Ruostekoski J. Controlled manipulation of light by cooperative response of atoms in an "
-                   "optical lattice[PP/OL]. V2. arXiv(2012-03-18)[2020-06-24]. https://doi.org/10.48550/arXiv.1112.6136.",
+    "optical lattice[PP/OL]. V2. arXiv(2012-03-18)[2020-06-24]. https://doi.org/10.48550/arXiv.1112.6136.",
 }
 
 
@@ -127,8 +125,7 @@ def test_numeric_citations_number_by_first_citation():
     bare = bib.cite(["zhang2002"], Mode.SUPPRESS_AUTHOR)
     assert stringify(bare) == "[2]" and all(i["t"] != "Superscript" for i in bare)
     assert stringify(bib.cite(["myburg2014"], Mode.NARRATIVE)) == "Myburg et al.[6]"
-    assert [key for key, _, _ in bib.entries_in_order()][:6] == ["caplan1993", "zhang2002", "yu2012", "wang2022",
-                                                                 "ding2000", "myburg2014"]
+    assert [key for key, _, _ in bib.entries_in_order()][:6] == ["caplan1993", "zhang2002", "yu2012", "wang2022", "ding2000", "myburg2014"]
 
 
 def test_nocite_entries_follow_the_cited_ones():
@@ -150,8 +147,9 @@ def test_author_date_citations_and_order():
     assert all(label == "" for _, label, _ in listed)
     texts = {key: stringify(inl) for key, _, inl in listed}
     assert texts["zhang2002"] == "张伯伟, 2002b. 全唐五代诗格汇考[M]. 南京: 江苏古籍出版社: 288."
-    assert texts["caplan1993"] == "Caplan P, 1993. Cataloging internet resources[J]. " \
-                                  "The Public-Access Computer Systems Review, 4(2): 61-66."
+    assert (
+        texts["caplan1993"] == "Caplan P, 1993. Cataloging internet resources[J]. The Public-Access Computer Systems Review, 4(2): 61-66."
+    )
 
 
 def test_fullwidth_punctuation_only_in_chinese_entries():
@@ -164,9 +162,13 @@ def test_fullwidth_punctuation_only_in_chinese_entries():
 def test_2015_edition_forms(from_bib):
     style = Style(standard="2015")
     assert plain(format_entry(from_bib.entries["deng2008"], style)) == "邓一刚. 全智能节电器:CN200610171314.3[P]. 2008-01-16."
-    assert plain(format_entry(from_bib.entries["gbt3792"], style)) == \
-        "全国信息与文献标准化技术委员会. 信息与文献 资源描述:GB/T 3792-2021[S]. 2021."
-    assert plain(format_entry(from_bib.entries["zhou2023"], style)).startswith("周壮, 李盛阳, 吴薇, 等. 天宫二号遥感图像自然景物分类科学数据[DB/OL]")
+    assert (
+        plain(format_entry(from_bib.entries["gbt3792"], style))
+        == "全国信息与文献标准化技术委员会. 信息与文献 资源描述:GB/T 3792-2021[S]. 2021."
+    )
+    assert plain(format_entry(from_bib.entries["zhou2023"], style)).startswith(
+        "周壮, 李盛阳, 吴薇, 等. 天宫二号遥感图像自然景物分类科学数据[DB/OL]"
+    )
 
 
 def test_unknown_key_raises_with_a_suggestion(from_bib):
@@ -175,11 +177,14 @@ def test_unknown_key_raises_with_a_suggestion(from_bib):
 
 
 def test_findings_unknown_missing_unused(tmp_path):
-    (tmp_path / "refs.bib").write_text(textwrap.dedent("""\
+    (tmp_path / "refs.bib").write_text(
+        textwrap.dedent("""\
         @book{zhang2002, author = {张伯伟}, title = {全唐五代诗格汇考}, publisher = {江苏古籍出版社}, year = {2002}}
         @article{noyear, author = {李四}, title = {无年份}, journal = {某刊}}
         @book{spare, title = {备用}, publisher = {某社}, year = {2000}}
-        """), encoding="utf-8")
+        """),
+        encoding="utf-8",
+    )
     bib = load_bibliography(tmp_path, BibliographySettings(files=("refs.bib",)))
     uses = [("zhang2020", "chapters/x.md", 2, 6), ("zhang2002", "chapters/x.md", 2, 20), ("noyear", "chapters/x.md", 2, 31)]
     found = {(f.code, str(f)) for f in bib.check(uses)}
@@ -192,14 +197,17 @@ def test_findings_unknown_missing_unused(tmp_path):
 
 
 def test_malformed_bib_entry_has_its_line_and_the_rest_is_read(tmp_path):
-    (tmp_path / "refs.bib").write_text(textwrap.dedent("""\
+    (tmp_path / "refs.bib").write_text(
+        textwrap.dedent("""\
         @book{good1, title = {甲}, publisher = {社}, year = {2001}}
 
         @book{broken, title = {乙, year = {2002}
 
         @book{good2, title = {丙}, publisher = {社}, year = {2003}}
         @article{nokey title = {丁}}
-        """), encoding="utf-8")
+        """),
+        encoding="utf-8",
+    )
     bib = load_bibliography(tmp_path, BibliographySettings(files=("refs.bib",)))
     assert sorted(bib.entries) == ["good1", "good2"]
     messages = [str(f) for f in bib.findings]
@@ -209,17 +217,23 @@ def test_malformed_bib_entry_has_its_line_and_the_rest_is_read(tmp_path):
 
 def test_duplicate_key_across_files_names_both_places(tmp_path):
     (tmp_path / "a.bib").write_text("@book{same, title = {甲}, publisher = {社}, year = {2001}}\n", encoding="utf-8")
-    (tmp_path / "b.json").write_text(json.dumps([{"id": "x"}, {"id": "same", "type": "book", "title": "乙"}], indent=1),
-                                     encoding="utf-8")
+    (tmp_path / "b.json").write_text(json.dumps([{"id": "x"}, {"id": "same", "type": "book", "title": "乙"}], indent=1), encoding="utf-8")
     bib = load_bibliography(tmp_path, BibliographySettings(files=("a.bib", "b.json")))
     assert bib.entries["same"].title == "甲"
     assert [str(f) for f in bib.findings] == ["b.json:6: C003 duplicate citation key 'same' (first in a.bib:1)"]
 
 
 def test_zotero_extra_field_is_read_like_citeproc_js(tmp_path):
-    item = {"id": "p1", "type": "patent", "title": "光折变自适应光外差探测方法", "language": "zh-CN",
-            "author": [{"literal": "石顺祥"}], "number": "CN01128777.2", "issued": {"date-parts": [[2002, 3, 6]]},
-            "note": "tex.holder: 西安电子科技大学\npage: 3\nDOI: 10.1000/xyz\n随便一行备注"}
+    item = {
+        "id": "p1",
+        "type": "patent",
+        "title": "光折变自适应光外差探测方法",
+        "language": "zh-CN",
+        "author": [{"literal": "石顺祥"}],
+        "number": "CN01128777.2",
+        "issued": {"date-parts": [[2002, 3, 6]]},
+        "note": "tex.holder: 西安电子科技大学\npage: 3\nDOI: 10.1000/xyz\n随便一行备注",
+    }
     (tmp_path / "z.json").write_text(json.dumps([item]), encoding="utf-8")
     entry = load_bibliography(tmp_path, BibliographySettings(files=("z.json",))).entries["p1"]
     assert entry.pages == "3" and entry.doi == "10.1000/xyz" and entry.note == "随便一行备注"
@@ -227,7 +241,7 @@ def test_zotero_extra_field_is_read_like_citeproc_js(tmp_path):
 
 
 def test_scan_bib_never_raises_on_garbage():
-    entries, _problems = scan_bib("@book{x, title = {a}}\n@@@ {{{ \n@misc(y, note = \"q\")")
+    entries, _problems = scan_bib('@book{x, title = {a}}\n@@@ {{{ \n@misc(y, note = "q")')
     assert [e.key for e in entries] == ["x", "y"] and entries[1].fields == {"note": "q"}
 
 
@@ -237,18 +251,23 @@ def _book(tmp_path: Path, bibliography_yaml: str) -> Path:
 
 
 def test_book_yaml_bibliography_settings(tmp_path):
-    book = load_book(_book(tmp_path, "bibliography:\n  files: [refs.bib, more.json]\n  style: author-date\n"
-                                     "  nocite: ['*']\n"))
+    book = load_book(_book(tmp_path, "bibliography:\n  files: [refs.bib, more.json]\n  style: author-date\n  nocite: ['*']\n"))
     assert book.bibliography == BibliographySettings(("refs.bib", "more.json"), style="author-date", nocite=("*",))
     assert load_book(_book(tmp_path, "bibliography: refs.bib\n")).bibliography.files == ("refs.bib",)
     assert load_book(_book(tmp_path, "")).bibliography == BibliographySettings()
 
 
-@pytest.mark.parametrize("yaml, message", [
-    ("bibliography:\n  style: apa\n", r"book.yaml:5:\d+: 'style' must be one of numeric, author-date, not 'apa'"),
-    ("bibliography:\n  files: refs.txt\n", r"must be BibTeX \(.bib\) or CSL-JSON \(.json\)"),
-    ("bibliography:\n  standrd: 2015\n", r"book.yaml:5:3: unknown key 'standrd' \(did you mean 'standard'\?\); 'bibliography' has: files, style"),
-])
+@pytest.mark.parametrize(
+    "yaml, message",
+    [
+        ("bibliography:\n  style: apa\n", r"book.yaml:5:\d+: 'style' must be one of numeric, author-date, not 'apa'"),
+        ("bibliography:\n  files: refs.txt\n", r"must be BibTeX \(.bib\) or CSL-JSON \(.json\)"),
+        (
+            "bibliography:\n  standrd: 2015\n",
+            r"book.yaml:5:3: unknown key 'standrd' \(did you mean 'standard'\?\); 'bibliography' has: files, style",
+        ),
+    ],
+)
 def test_book_yaml_bibliography_errors(tmp_path, yaml, message):
     with pytest.raises(ManuscriptError, match=message):
         load_book(_book(tmp_path, yaml))
@@ -262,19 +281,27 @@ def _read(tmp_path, name: str, text: str):
 def test_subtitle_lower_case_spares_words_kept_as_written(tmp_path):
     """§7.2.3: an English subtitle starts in lower case, but a word braced in .bib or marked nocase in
     CSL-JSON is a name and keeps its capital."""
-    bib = _read(tmp_path, "refs.bib", """\
+    bib = _read(
+        tmp_path,
+        "refs.bib",
+        """\
         @book{atlas, author = {Moss, Ann}, title = {River Atlas: {Danube} Basin and Delta}, publisher = {Alpha},
           address = {Leeds}, year = {2019}, langid = {english}}
         @book{plain, author = {Moss, Ann}, title = {River Atlas: Upper Basins}, publisher = {Alpha},
           address = {Leeds}, year = {2019}, langid = {english}}
-        """)
+        """,
+    )
     assert plain(format_entry(bib.entries["atlas"], bib.style)).startswith("Moss A. River atlas: Danube basin and delta[M].")
     assert plain(format_entry(bib.entries["plain"], bib.style)).startswith("Moss A. River atlas: upper basins[M].")
-    js = _read(tmp_path, "refs.json", """\
+    js = _read(
+        tmp_path,
+        "refs.json",
+        """\
         [{"id": "atlas", "type": "book", "language": "en", "author": [{"family": "Moss", "given": "Ann"}],
           "title": "River atlas: <span class=\\"nocase\\">Danube</span> basin and <i>delta</i>", "publisher": "Alpha",
           "publisher-place": "Leeds", "issued": {"date-parts": [[2019]]}}]
-        """)
+        """,
+    )
     run = format_entry(js.entries["atlas"], js.style)
     assert plain(run).startswith("Moss A. River atlas: Danube basin and delta[M].")
     assert [seg.text for seg in run if seg.emph] == ["delta"]
@@ -284,13 +311,27 @@ def _entry(**fields) -> Entry:
     return Entry(key="k", kind=fields.pop("kind", Kind.BOOK), source="refs.bib", line=1, **fields)
 
 
-@pytest.mark.parametrize(("family", "given", "printed"), [
-    ("Wang", "Shanshan", "Wang Shanshan"), ("Li", "Jiangning", "Li Jiangning"), ("Zhong", "Xiaoya", "Zhong Xiaoya"),
-    ("Lin", "Xian'an", "Lin Xian'an"), ("Li", "Guie", "Li Guie"), ("Xi", "Jinping", "Xi Jinping"),
-    ("Han", "Solo", "Han S"), ("Lu", "Ann", "Lu A"), ("Bai", "Lea", "Bai L"), ("Song", "Dae", "Song D"),
-    ("Jin", "Ho", "Jin H"), ("Fan", "Ian", "Fan I"), ("Xu", "Anne", "Xu A"), ("Wang", "Lee", "Wang L"),
-    ("Li", "Jing-Ming", "Li J-M"), ("Smith", "Shanshan", "Smith S"),
-])
+@pytest.mark.parametrize(
+    ("family", "given", "printed"),
+    [
+        ("Wang", "Shanshan", "Wang Shanshan"),
+        ("Li", "Jiangning", "Li Jiangning"),
+        ("Zhong", "Xiaoya", "Zhong Xiaoya"),
+        ("Lin", "Xian'an", "Lin Xian'an"),
+        ("Li", "Guie", "Li Guie"),
+        ("Xi", "Jinping", "Xi Jinping"),
+        ("Han", "Solo", "Han S"),
+        ("Lu", "Ann", "Lu A"),
+        ("Bai", "Lea", "Bai L"),
+        ("Song", "Dae", "Song D"),
+        ("Jin", "Ho", "Jin H"),
+        ("Fan", "Ian", "Fan I"),
+        ("Xu", "Anne", "Xu A"),
+        ("Wang", "Lee", "Wang L"),
+        ("Li", "Jing-Ming", "Li J-M"),
+        ("Smith", "Shanshan", "Smith S"),
+    ],
+)
 def test_pinyin_names_in_full_other_given_names_as_initials(family, given, printed):
     """§7.1.1: names in pinyin (GB/T 28039) in full, other Latin given names as initials."""
     assert name_text(Name(family=family, given=given)) == printed
@@ -298,11 +339,19 @@ def test_pinyin_names_in_full_other_given_names_as_initials(family, given, print
 
 def test_2015_edition_prints_latin_family_names_in_capitals():
     """GB/T 7714—2015 §8.1.1 and Appendix A: PEEBLES P Z, LI Jiangning; bodies and Chinese names as written."""
-    entry = _entry(language="en", authors=(Name("Moss", "Ann B."), Name("Li", "Jiangning"), Name(literal="World Bank")),
-                   translators=(Name("Ortiz", "Eva"),), title="Rivers", publisher="Alpha", place="Leeds",
-                   issued=DateValue((2019,)))
-    assert plain(format_entry(entry, Style(standard="2015"))) == \
-        "MOSS A B, LI Jiangning, World Bank. Rivers[M]. ORTIZ E, trans. Leeds: Alpha, 2019."
+    entry = _entry(
+        language="en",
+        authors=(Name("Moss", "Ann B."), Name("Li", "Jiangning"), Name(literal="World Bank")),
+        translators=(Name("Ortiz", "Eva"),),
+        title="Rivers",
+        publisher="Alpha",
+        place="Leeds",
+        issued=DateValue((2019,)),
+    )
+    assert (
+        plain(format_entry(entry, Style(standard="2015")))
+        == "MOSS A B, LI Jiangning, World Bank. Rivers[M]. ORTIZ E, trans. Leeds: Alpha, 2019."
+    )
     assert plain(format_entry(entry, Style())).startswith("Moss A B, Li Jiangning, World Bank. Rivers[M]. Ortiz E, trans.")
 
 
@@ -310,20 +359,41 @@ def test_translators_in_each_entrys_language():
     """§8.2.1 其他责任者 after the title: '徐超, 译' in a Chinese entry; Western names inverted with initials,
     then 'trans.', and et al. after three in an English one."""
     four = (Name("Ortiz", "Eva"), Name("Berg", "Ulf"), Name("Cole", "Amy"), Name("Dunn", "Rob"))
-    english = _entry(language="en", authors=(Name("Moss", "Ann"),), translators=four, title="Rivers",
-                     edition="2", publisher="Alpha", place="Leeds", issued=DateValue((2019,)))
-    assert plain(format_entry(english, Style())) == \
-        "Moss A. Rivers[M]. Ortiz E, Berg U, Cole A, et al., trans. 2nd ed. Leeds: Alpha, 2019."
-    chinese = _entry(language="zh", authors=(Name("Moss", "Ann"),), translators=(Name(literal="王五"),), title="河流",
-                     publisher="甲社", place="北京", issued=DateValue((2019,)))
+    english = _entry(
+        language="en",
+        authors=(Name("Moss", "Ann"),),
+        translators=four,
+        title="Rivers",
+        edition="2",
+        publisher="Alpha",
+        place="Leeds",
+        issued=DateValue((2019,)),
+    )
+    assert plain(format_entry(english, Style())) == "Moss A. Rivers[M]. Ortiz E, Berg U, Cole A, et al., trans. 2nd ed. Leeds: Alpha, 2019."
+    chinese = _entry(
+        language="zh",
+        authors=(Name("Moss", "Ann"),),
+        translators=(Name(literal="王五"),),
+        title="河流",
+        publisher="甲社",
+        place="北京",
+        issued=DateValue((2019,)),
+    )
     assert plain(format_entry(chinese, Style())) == "Moss A. 河流[M]. 王五, 译. 北京: 甲社, 2019."
 
 
 def test_cstr_not_repeated_after_a_url_that_carries_it():
     """Appendix B.13 [3]: the URL ends in CSTR:…, and no CSTR element follows it."""
-    data = _entry(kind=Kind.DATASET, language="zh", authors=(Name(literal="王五"),), title="河流数据集",
-                  publisher="甲中心", issued=DateValue((2023,)), cstr="16666.11.abc",
-                  url="https://example.org/dataLinks/CSTR:16666.11.abc")
+    data = _entry(
+        kind=Kind.DATASET,
+        language="zh",
+        authors=(Name(literal="王五"),),
+        title="河流数据集",
+        publisher="甲中心",
+        issued=DateValue((2023,)),
+        cstr="16666.11.abc",
+        url="https://example.org/dataLinks/CSTR:16666.11.abc",
+    )
     assert plain(format_entry(data, Style())).endswith("https://example.org/dataLinks/CSTR:16666.11.abc.")
     other = dataclasses.replace(data, url="https://example.org/rivers")
     assert plain(format_entry(other, Style())).endswith("https://example.org/rivers. CSTR:16666.11.abc.")

@@ -40,6 +40,7 @@ def positions(tmp_path, text, code, **kw):
 
 # ---------------------------------------------------------------- structure
 
+
 def test_s001_schema_error_with_line_and_column(tmp_path):
     found, _ = findings(tmp_path, "正文。\n", "S001", yaml_text=BOOK + "layuot: {}\n")
     assert found == [("m/book.yaml", 10, 1)]
@@ -54,7 +55,9 @@ def test_s002_unwritten_and_s003_truncated(tmp_path):
 
 
 def test_s004_unused_file_and_s005_duplicate_title(tmp_path):
-    root = write_book(tmp_path / "m", BOOK.replace("title: 二节", "title: 一节"), {"s.md": "正文。\n", "t.md": "正文二。\n", "stray.md": "没人用。\n"})
+    root = write_book(
+        tmp_path / "m", BOOK.replace("title: 二节", "title: 一节"), {"s.md": "正文。\n", "t.md": "正文二。\n", "stray.md": "没人用。\n"}
+    )
     report = run_checks(root, tmp_path / "c", fast=True)
     assert [(f.path, f.line) for f in report.findings if f.code == "S004"] == [("m/stray.md", 1)]
     assert [(f.path, f.line) for f in report.findings if f.code == "S005"] == [("m/book.yaml", 8)]
@@ -72,6 +75,7 @@ def test_s007_draft_number_kept_by_import(tmp_path):
 
 
 # ---------------------------------------------------------------- residue
+
 
 def test_r001_chat_token_and_fix(tmp_path):
     assert positions(tmp_path, "正文<|assistant|>继续。\n", "R001") == [(1, 3)]
@@ -93,19 +97,23 @@ def test_r003_mid_sentence_and_r004_repeat(tmp_path):
 
 # ---------------------------------------------------------------- typography
 
+
 def test_t001_half_width_punctuation(tmp_path):
     text = "大模型在文本分类,情感分析等任务上表现出色!使用GPU(图形处理器)计算;速度快?\n"
     assert positions(tmp_path, text, "T001") == [(1, 9), (1, 22), (1, 28), (1, 37), (1, 41)]
 
 
-@pytest.mark.parametrize("text", [
-    "```python\nx = f(a, b); print(x)\n```\n",
-    "公式 $f(x, y)$ 与 $$g(a; b)$$ 不变。\n",
-    "链接 [见此](https://example.com/a,b;c) 与 https://x.org/p?q=1,2 不变。\n",
-    "This English paragraph keeps its own punctuation: yes, (really); fine!\n",
-    "行内代码 `a, b = (1, 2)` 不变。\n",
-    "> 引文中，“他说：‘好。’”也是中文标点。\n",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "```python\nx = f(a, b); print(x)\n```\n",
+        "公式 $f(x, y)$ 与 $$g(a; b)$$ 不变。\n",
+        "链接 [见此](https://example.com/a,b;c) 与 https://x.org/p?q=1,2 不变。\n",
+        "This English paragraph keeps its own punctuation: yes, (really); fine!\n",
+        "行内代码 `a, b = (1, 2)` 不变。\n",
+        "> 引文中，“他说：‘好。’”也是中文标点。\n",
+    ],
+)
 def test_t001_leaves_code_math_urls_english_alone(tmp_path, text):
     assert positions(tmp_path, text, "T001") == []
 
@@ -150,6 +158,7 @@ def test_inline_ignore_and_config(tmp_path):
 
 # ---------------------------------------------------------------- fonts and markup (slow rules)
 
+
 @pytest.mark.integration
 def test_f001_characters_no_font_has(tmp_path):
     found, report = findings(tmp_path, "火箭🚀与𠀀字，𠮷有。\n", "F001", fast=False)
@@ -171,15 +180,24 @@ def test_m002_unclosed_emphasis(tmp_path):
 
 def _png(path: Path, width: int, dpi: int) -> None:
     raw = b"".join(b"\x00" + bytes([128] * width) for _ in range(4))
+
     def chunk(tag, data):
         return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF)
+
     ppm = round(dpi / 0.0254)
-    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, 4, 8, 0, 0, 0, 0))
-                     + chunk(b"pHYs", struct.pack(">IIB", ppm, ppm, 1)) + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+    path.write_bytes(
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", width, 4, 8, 0, 0, 0, 0))
+        + chunk(b"pHYs", struct.pack(">IIB", ppm, ppm, 1))
+        + chunk(b"IDAT", zlib.compress(raw))
+        + chunk(b"IEND", b"")
+    )
 
 
 def test_m003_missing_image_and_m004_low_resolution(tmp_path):
-    root = write_book(tmp_path / "m", BOOK, {"s.md": "图：\n\n![缺](img/none.png)\n\n![低](img/low.png)\n\n![好](img/ok.png)\n", "t.md": "正文。\n"})
+    root = write_book(
+        tmp_path / "m", BOOK, {"s.md": "图：\n\n![缺](img/none.png)\n\n![低](img/low.png)\n\n![好](img/ok.png)\n", "t.md": "正文。\n"}
+    )
     (root / "img").mkdir()
     _png(root / "img/low.png", 600, 72)  # 600 px at 72 dpi: scaled down to the 148 mm text block → 103 dpi
     _png(root / "img/ok.png", 1200, 600)  # 2 inches at 600 dpi
@@ -189,9 +207,12 @@ def test_m003_missing_image_and_m004_low_resolution(tmp_path):
 
 # ---------------------------------------------------------------- output, --fix, the real manuscript
 
+
 def test_fix_then_check_again_finds_none_of_it(tmp_path):
-    text = ("大模型在文本分类,情感分析上表现出色!使用 GPU 与ＡＢＣ１２３。。<|assistant|>\n\n```\nx = (1, 2)\n```\n\n公式 $f(a,b)$ 不变。\n\n"
-            "等等...还有--结尾。\n\n好的，以下是本节的内容：\n")
+    text = (
+        "大模型在文本分类,情感分析上表现出色!使用 GPU 与ＡＢＣ１２３。。<|assistant|>\n\n```\nx = (1, 2)\n```\n\n公式 $f(a,b)$ 不变。\n\n"
+        "等等...还有--结尾。\n\n好的，以下是本节的内容：\n"
+    )
     root = write_book(tmp_path / "m", BOOK, {"s.md": text, "t.md": "正文。\n"})
     runner = CliRunner()
     dry = runner.invoke(main, ["check", "--manuscript", str(root), "--output", str(tmp_path / "b"), "--fix", "--dry-run"])
@@ -240,23 +261,28 @@ def test_real_manuscript_check_output(tmp_path):
 
 def test_build_precheck_runs_the_rules_that_can_give_errors(tmp_path):
     """build's pre-check (errors_only) skips warning-only families, unless book.yaml makes them errors."""
+
     def precheck_codes(name: str, yaml_text: str) -> list[str]:
         root = write_book(tmp_path / name, yaml_text, {"s.md": "文本,逗号<|assistant|>继续。\n", "t.md": "正文。\n"})
         book = load_book(root)
         sources = read_sources(book)
         converted, _ = convert_sources(book, {k: v for k, v in sources.items() if v.written}, tmp_path / "cache")
         return sorted({f.code for f in check_book(book, sources, converted, fast=True, errors_only=True).findings})
+
     assert precheck_codes("default", BOOK) == ["R001"]
     assert precheck_codes("promoted", BOOK + "check:\n  severity: {T001: error}\n") == ["R001", "T001"]
 
 
-@pytest.mark.parametrize("formula, problem", [
-    (r"$x^2 + \frac{1}{2$", "leaves 1 brace '{' unclosed"),  # the issue's instance
-    (r"$\sqrt{2$", "leaves 1 brace '{' unclosed"),
-    (r"$a}$", "closes a brace '}' that was never opened"),
-    (r"$\left( x$", r"has 1 \left and 0 \right"),
-    (r"$$\begin{aligned} a &= b$$", r"leaves \begin{aligned} without its \end"),
-])
+@pytest.mark.parametrize(
+    "formula, problem",
+    [
+        (r"$x^2 + \frac{1}{2$", "leaves 1 brace '{' unclosed"),  # the issue's instance
+        (r"$\sqrt{2$", "leaves 1 brace '{' unclosed"),
+        (r"$a}$", "closes a brace '}' that was never opened"),
+        (r"$\left( x$", r"has 1 \left and 0 \right"),
+        (r"$$\begin{aligned} a &= b$$", r"leaves \begin{aligned} without its \end"),
+    ],
+)
 def test_m005_unclosed_formula_found_without_tex_at_its_position(tmp_path, formula, problem):
     found, report = findings(tmp_path, f"第一段。\n\n公式 {formula} 在这里。\n", "M005")
     assert found == [("m/s.md", 3, 5 if not formula.startswith("$$") else 6)]
@@ -264,26 +290,35 @@ def test_m005_unclosed_formula_found_without_tex_at_its_position(tmp_path, formu
 
 
 def test_m005_leaves_closed_formulas_alone(tmp_path):
-    found, _ = findings(tmp_path, "公式 $\\{x\\} + \\frac{1}{2} + \\left( y \\right)$ 与 $$\\begin{aligned} a &= b \\\\ c &= d \\end{aligned}$$\n", "M005")
+    found, _ = findings(
+        tmp_path, "公式 $\\{x\\} + \\frac{1}{2} + \\left( y \\right)$ 与 $$\\begin{aligned} a &= b \\\\ c &= d \\end{aligned}$$\n", "M005"
+    )
     assert found == []
 
 
 @pytest.mark.integration
 def test_unclosed_formula_stops_the_build_at_its_line_with_or_without_the_check(tmp_path):
-    manuscript = write_book(tmp_path / "m", BOOK, {"s.md": "第一段。\n\n公式 $x^2 + \\frac{1}{2$ 在这里。\n\n后面的段落。\n", "t.md": "乙。\n"})
+    manuscript = write_book(
+        tmp_path / "m", BOOK, {"s.md": "第一段。\n\n公式 $x^2 + \\frac{1}{2$ 在这里。\n\n后面的段落。\n", "t.md": "乙。\n"}
+    )
     checked = CliRunner().invoke(main, ["build", "--format", "pdf", "--manuscript", str(manuscript), "--output", str(tmp_path / "b")])
     assert checked.exit_code == 2 and "m/s.md:3:5: M005" in checked.output
-    unchecked = CliRunner().invoke(main, ["build", "--format", "pdf", "--no-check", "--manuscript", str(manuscript), "--output", str(tmp_path / "b")])
+    unchecked = CliRunner().invoke(
+        main, ["build", "--format", "pdf", "--no-check", "--manuscript", str(manuscript), "--output", str(tmp_path / "b")]
+    )
     assert unchecked.exit_code == 1
     assert "bookgen: error: m/s.md:3:11: File ended while scanning use of \\frac" in unchecked.output  # not book.tex:NNN
 
 
-@pytest.mark.parametrize("text, column, fixed", [
-    ("这里有__下划线加粗__紧跟正文。\n", 4, "这里有**下划线加粗**紧跟正文。\n"),  # the issue's instance
-    ("还有_斜体_字。\n", 3, "还有*斜体*字。\n"),
-    ("__开头加粗__后文。\n", 1, "**开头加粗**后文。\n"),
-    ("前文__NLP__后文。\n", 3, "前文**NLP**后文。\n"),  # Latin inside, Chinese around
-])
+@pytest.mark.parametrize(
+    "text, column, fixed",
+    [
+        ("这里有__下划线加粗__紧跟正文。\n", 4, "这里有**下划线加粗**紧跟正文。\n"),  # the issue's instance
+        ("还有_斜体_字。\n", 3, "还有*斜体*字。\n"),
+        ("__开头加粗__后文。\n", 1, "**开头加粗**后文。\n"),
+        ("前文__NLP__后文。\n", 3, "前文**NLP**后文。\n"),  # Latin inside, Chinese around
+    ],
+)
 def test_m006_underscore_emphasis_beside_chinese_and_its_fix(tmp_path, text, column, fixed):
     found, _ = findings(tmp_path, text, "M006")
     assert found == [("m/s.md", 1, column)]
@@ -298,8 +333,9 @@ def test_m006_leaves_identifiers_and_latin_emphasis_alone(tmp_path):
 
 def test_s004_abstract_file_is_used(tmp_path):
     """The file book.yaml's `abstract:` names is the book's text, not a stray file, and the rules read it."""
-    root = write_book(tmp_path / "m", "abstract: front/摘要.md\n" + BOOK,
-                      {"s.md": "正文。\n", "t.md": "正文二。\n", "front/摘要.md": "本书讲述排版,\n"})
+    root = write_book(
+        tmp_path / "m", "abstract: front/摘要.md\n" + BOOK, {"s.md": "正文。\n", "t.md": "正文二。\n", "front/摘要.md": "本书讲述排版,\n"}
+    )
     report = run_checks(root, tmp_path / "c", fast=True)
     assert [f for f in report.findings if f.code == "S004"] == []
     assert ("m/front/摘要.md", 1) in [(f.path, f.line) for f in report.findings if f.code.startswith("T")]
@@ -308,17 +344,25 @@ def test_s004_abstract_file_is_used(tmp_path):
 def test_s008_title_with_its_own_number_and_its_fix(tmp_path):
     """第1章 开篇, 1.1 起点, 附录A 工具 print 第1章 第1章 开篇 …: a warning at the title in book.yaml, and --fix
     keeps the bare title (the importer's patterns, which strip such numbers from drafts)."""
-    yaml_text = ("title: 书\nchapters:\n  - title: 第1章 开篇\n    sections:\n      - title: '1.1 起点'\n        file: s.md\n"
-                 "      - 1.2：终点\n  - title: 第2章 3.5 倍速之谜\nappendices:\n  - title: 附录A 工具\n    file: a.md\n")
+    yaml_text = (
+        "title: 书\nchapters:\n  - title: 第1章 开篇\n    sections:\n      - title: '1.1 起点'\n        file: s.md\n"
+        "      - 1.2：终点\n  - title: 第2章 3.5 倍速之谜\nappendices:\n  - title: 附录A 工具\n    file: a.md\n"
+    )
     root = write_book(tmp_path / "m", yaml_text, {"s.md": "正文。\n", "a.md": "附录。\n"})
     report = run_checks(root, tmp_path / "c", fast=True)
     assert [(f.path, f.line, f.column) for f in report.findings if f.code == "S008"] == [
-        ("m/book.yaml", 3, 12), ("m/book.yaml", 5, 17), ("m/book.yaml", 7, 9), ("m/book.yaml", 8, 12), ("m/book.yaml", 10, 12)]
+        ("m/book.yaml", 3, 12),
+        ("m/book.yaml", 5, 17),
+        ("m/book.yaml", 7, 9),
+        ("m/book.yaml", 8, 12),
+        ("m/book.yaml", 10, 12),
+    ]
     assert "bookgen prints 第1章 before it; give 'title: 开篇'" in next(f.message for f in report.findings if f.code == "S008")
     result = CliRunner().invoke(main, ["check", "--manuscript", str(root), "--output", str(tmp_path / "b"), "--fix"])
     assert (root / "book.yaml").read_text(encoding="utf-8") == (
         "title: 书\nchapters:\n  - title: 开篇\n    sections:\n      - title: '起点'\n        file: s.md\n"
-        "      - 终点\n  - title: 3.5 倍速之谜\nappendices:\n  - title: 工具\n    file: a.md\n"), result.output
+        "      - 终点\n  - title: 3.5 倍速之谜\nappendices:\n  - title: 工具\n    file: a.md\n"
+    ), result.output
     assert [f for f in run_checks(root, tmp_path / "c", fast=True).findings if f.code == "S008"] == []
     assert [f for f in findings(tmp_path / "ok", "正文。\n", "S008")[1].findings if f.code == "S008"] == []
 
@@ -330,7 +374,8 @@ def test_m004_shows_a_resolution_just_below_300_below_it(tmp_path):
     _png(root / "img/low.png", 1499, 72)
     report = run_checks(root, tmp_path / "c", fast=True)
     assert [f.message for f in report.findings if f.code == "M004"] == [
-        "image 'img/low.png' prints at 299 dpi (1499 px over 127 mm); print needs 300"]
+        "image 'img/low.png' prints at 299 dpi (1499 px over 127 mm); print needs 300"
+    ]
 
 
 def test_counts_in_summaries_are_singular_for_one(tmp_path):

@@ -79,16 +79,27 @@ chapters:
 
 # ---------------------------------------------------------------- recogniser and numbering (pandoc only)
 
+
 def test_citations_are_recognised_beside_cross_references(tmp_path):
-    root = write_book(tmp_path / "m", BOOK, {
-        "a.md": "如张伯伟[@zhang2002]所述，@caplan1993认为；见[@yu2012; @ding2000, 288]与[-@zhang2002]，如@fig-x所示，"
-                "[@fig-x; @wang2022]，邮件 me@example.com 不算，`@code` 也不算。\n\n![图](i.png){#fig-x}\n",
-        "b.md": "句末@peebles2001.\n", "refs.bib": REFS})
+    root = write_book(
+        tmp_path / "m",
+        BOOK,
+        {
+            "a.md": "如张伯伟[@zhang2002]所述，@caplan1993认为；见[@yu2012; @ding2000, 288]与[-@zhang2002]，如@fig-x所示，"
+            "[@fig-x; @wang2022]，邮件 me@example.com 不算，`@code` 也不算。\n\n![图](i.png){#fig-x}\n",
+            "b.md": "句末@peebles2001.\n",
+            "refs.bib": REFS,
+        },
+    )
     _, _, converted = converted_book(root)
     found = [(c["keys"], c["mode"], c["locators"]) for c in converted["sec-1-1"].xref["citations"]]
-    assert found == [(["zhang2002"], "paren", [""]), (["caplan1993"], "narrative", [""]),
-                     (["yu2012", "ding2000"], "paren", ["", "288"]), (["zhang2002"], "suppress-author", [""]),
-                     (["wang2022"], "paren", [""])]
+    assert found == [
+        (["zhang2002"], "paren", [""]),
+        (["caplan1993"], "narrative", [""]),
+        (["yu2012", "ding2000"], "paren", ["", "288"]),
+        (["zhang2002"], "suppress-author", [""]),
+        (["wang2022"], "paren", [""]),
+    ]
     assert [r["labels"] for r in converted["sec-1-1"].xref["references"]] == [["fig-x"], ["fig-x"]]
     assert converted["sec-2-1"].xref["citations"][0]["keys"] == ["peebles2001"]  # the full stop ends the key
     latex = converted["sec-1-1"].latex
@@ -97,13 +108,20 @@ def test_citations_are_recognised_beside_cross_references(tmp_path):
 
 
 def test_numbers_follow_first_citation_in_book_order_with_nocite_last(tmp_path):
-    root = write_book(tmp_path / "m", BOOK.replace("bibliography: refs.bib", "bibliography: {files: refs.bib, nocite: [loc]}"), {
-        "a.md": "甲[@caplan1993]乙[@zhang2002; @caplan1993]。\n", "b.md": "丙[@yu2012; @zhang2002; @caplan1993]。\n", "refs.bib": REFS})
+    root = write_book(
+        tmp_path / "m",
+        BOOK.replace("bibliography: refs.bib", "bibliography: {files: refs.bib, nocite: [loc]}"),
+        {"a.md": "甲[@caplan1993]乙[@zhang2002; @caplan1993]。\n", "b.md": "丙[@yu2012; @zhang2002; @caplan1993]。\n", "refs.bib": REFS},
+    )
     book, _, converted = converted_book(root)
     citations = book_citations(book, converted)
     assert citations is not None
     assert [(key, label) for key, label, _ in citations.lists[""].entries_in_order()] == [
-        ("caplan1993", "[1]"), ("zhang2002", "[2]"), ("yu2012", "[3]"), ("loc", "[4]")]
+        ("caplan1993", "[1]"),
+        ("zhang2002", "[2]"),
+        ("yu2012", "[3]"),
+        ("loc", "[4]"),
+    ]
     assert stringify(citations.printed("sec-2-1", int(converted["sec-2-1"].xref["citations"][0]["n"]))) == "[1-3]"
 
 
@@ -113,11 +131,11 @@ ERRORS = {
     "a.md": "引文。\n如张伯伟[@zhang2020]所述，@zhang2002认为。\n",
     "b.md": "见[@caplan1993; @noyear]。\n",
     "refs.bib": "@book{zhang2002, author = {张伯伟}, title = {全唐五代诗格汇考}, publisher = {江苏古籍出版社}, year = {2002}}\n"
-                "@article{noyear, author = {李四}, title = {无年份}, journal = {某刊}}\n"
-                "@book{spare, title = {备用}, publisher = {某社}, year = {2000}}\n"
-                "@book{broken, title = {乙, year = {2002}\n\n"
-                "@article{caplan1993, author = {Caplan, Priscilla}, title = {Cataloging}, journal = {Review}, year = {1993}}\n"
-                "@book{zhang2002, title = {重复}, publisher = {某社}, year = {2002}}\n",
+    "@article{noyear, author = {李四}, title = {无年份}, journal = {某刊}}\n"
+    "@book{spare, title = {备用}, publisher = {某社}, year = {2000}}\n"
+    "@book{broken, title = {乙, year = {2002}\n\n"
+    "@article{caplan1993, author = {Caplan, Priscilla}, title = {Cataloging}, journal = {Review}, year = {1993}}\n"
+    "@book{zhang2002, title = {重复}, publisher = {某社}, year = {2002}}\n",
 }
 
 
@@ -125,8 +143,9 @@ def test_check_reports_every_citation_problem_with_its_position(tmp_path):
     files = dict(ERRORS)
     root = write_book(tmp_path / "m", BOOK, files)
     result = CliRunner().invoke(main, ["check", "--manuscript", str(root), "--output", str(tmp_path / "b"), "--format", "json"])
-    found = [f"{f['file']}:{f['line']}:{f['column']}: {f['code']} {f['message']}" for f in json.loads(result.output)
-             if f["code"].startswith("C")]
+    found = [
+        f"{f['file']}:{f['line']}:{f['column']}: {f['code']} {f['message']}" for f in json.loads(result.output) if f["code"].startswith("C")
+    ]
     assert found == [
         "m/a.md:2:6: C001 unknown citation @zhang2020 (did you mean @zhang2002?)",
         "m/refs.bib:2:1: C004 entry 'noyear' ([J]) lacks year/date (issued), which GB/T 7714 requires",
@@ -140,8 +159,9 @@ def test_check_reports_every_citation_problem_with_its_position(tmp_path):
 def test_unknown_citation_stops_the_build_before_tex(tmp_path, monkeypatch, no_check):
     root = write_book(tmp_path / "m", BOOK, {"a.md": "第一段。\n\n如张伯伟[@zhang2020]所述。\n", "b.md": "乙。\n", "refs.bib": REFS})
     calls = ToolCalls(monkeypatch)
-    result = CliRunner().invoke(main, ["build", "--manuscript", str(root), "--output", str(tmp_path / "b"), "--no-verify",
-                                       *(["--no-check"] if no_check else [])])
+    result = CliRunner().invoke(
+        main, ["build", "--manuscript", str(root), "--output", str(tmp_path / "b"), "--no-verify", *(["--no-check"] if no_check else [])]
+    )
     assert result.exit_code == 2, result.output  # a manuscript error either way
     assert re.search(r"m/a\.md:3:6: (C001 )?unknown citation @zhang2020 \(did you mean @zhang2002\?\)", result.output)
     assert "xelatex" not in calls.calls and "latexmk" not in calls.calls and not list((tmp_path / "b").glob("*.pdf"))
@@ -149,9 +169,13 @@ def test_unknown_citation_stops_the_build_before_tex(tmp_path, monkeypatch, no_c
 
 # ---------------------------------------------------------------- author-date and per-chapter lists (no TeX)
 
+
 def test_author_date_forms_are_the_same_in_latex_and_the_book_document(tmp_path):
-    root = write_book(tmp_path / "m", BOOK.replace("bibliography: refs.bib", "bibliography: {files: refs.bib, style: author-date}"), {
-        "a.md": "如张伯伟[@zhang2002]所述，@caplan1993认为，另见[@zhang2002b; @myburg2014]。\n", "b.md": "乙。\n", "refs.bib": REFS})
+    root = write_book(
+        tmp_path / "m",
+        BOOK.replace("bibliography: refs.bib", "bibliography: {files: refs.bib, style: author-date}"),
+        {"a.md": "如张伯伟[@zhang2002]所述，@caplan1993认为，另见[@zhang2002b; @myburg2014]。\n", "b.md": "乙。\n", "refs.bib": REFS},
+    )
     book, sources, converted = converted_book(root)
     document = assemble_book(book, sources, converted)
     text = "".join(stringify([e]) for e in walk_blocks(document.blocks) if e["t"] == "Span" and "citation" in e["c"][0][1])
@@ -165,8 +189,11 @@ def test_author_date_forms_are_the_same_in_latex_and_the_book_document(tmp_path)
 
 
 def test_place_chapter_puts_a_list_at_the_end_of_each_chapter(tmp_path):
-    root = write_book(tmp_path / "m", BOOK.replace("bibliography: refs.bib", "bibliography: {files: refs.bib, place: chapter}"), {
-        "a.md": "甲[@caplan1993]乙[@zhang2002]。\n", "b.md": "丙[@zhang2002]。\n", "refs.bib": REFS})
+    root = write_book(
+        tmp_path / "m",
+        BOOK.replace("bibliography: refs.bib", "bibliography: {files: refs.bib, place: chapter}"),
+        {"a.md": "甲[@caplan1993]乙[@zhang2002]。\n", "b.md": "丙[@zhang2002]。\n", "refs.bib": REFS},
+    )
     book, sources, converted = converted_book(root)
     latex = render_latex(book, sources, converted)
     assert "bibliography" not in latex.units  # no list at the end of the book
@@ -180,6 +207,7 @@ def test_place_chapter_puts_a_list_at_the_end_of_each_chapter(tmp_path):
 
 # ---------------------------------------------------------------- the fixture book, built once in every format
 
+
 @pytest.fixture(scope="module")
 def citations_build(tmp_path_factory):
     return build_copy(CITATIONS, tmp_path_factory.mktemp("citations"), formats=(Format.PDF, Format.EPUB, Format.HTML))
@@ -190,19 +218,31 @@ def expected_list(citations_build):
     """The formatter's list for the fixture: (anchor, label + text) in order."""
     book = citations_build.book
     sources = read_sources(book)
-    converted, _ = convert_sources(book, {k: s for k, s in sources.items() if s.written}, citations_build.outputs["pdf"].path.parent / ".cache")
+    converted, _ = convert_sources(
+        book, {k: s for k, s in sources.items() if s.written}, citations_build.outputs["pdf"].path.parent / ".cache"
+    )
     bibliography = book_citations(book, converted).lists[""]
     return [(f"ref-{key}", label + stringify(inlines)) for key, label, inlines in bibliography.entries_in_order()]
 
 
-FORMS = ["如张伯伟[1]所述", "张伯伟[1]认为", "程根伟[2]32的研究", "见文献[1]与[3-5]：", "Caplan[8]讨论", "Myburg等[9]测定",
-         "另见[10]288与[11]。", "此前的[8,9]结论", "地图[19]各有", "一书[20]，与前文[1]同年"]
+FORMS = [
+    "如张伯伟[1]所述",
+    "张伯伟[1]认为",
+    "程根伟[2]32的研究",
+    "见文献[1]与[3-5]：",
+    "Caplan[8]讨论",
+    "Myburg等[9]测定",
+    "另见[10]288与[11]。",
+    "此前的[8,9]结论",
+    "地图[19]各有",
+    "一书[20]，与前文[1]同年",
+]
 
 
 def _list_text(text: str) -> str:
     """The entries of a list page's text: from the first [1] on, without running heads and folios."""
     text = re.sub(r"^\s*(参考文献\s+)?\d+\s*$", "", text, flags=re.M)
-    return plain(text[text.index("[1]"):])
+    return plain(text[text.index("[1]") :])
 
 
 def test_the_list_reads_the_same_in_pdf_epub_and_html(citations_build, expected_list):
@@ -211,7 +251,7 @@ def test_the_list_reads_the_same_in_pdf_epub_and_html(citations_build, expected_
     pages = pdf_pages(citations_build.outputs["pdf"].path)
     first = next(i for i, page in enumerate(pages) if "[1] 张伯伟" in page)
     last = next(i for i, page in enumerate(pages) if "[21]" in page)
-    assert _list_text("\n".join(pages[first:last + 1]))[:len(expected)] == expected
+    assert _list_text("\n".join(pages[first : last + 1]))[: len(expected)] == expected
     with zipfile.ZipFile(citations_build.outputs["epub"].path) as archive:
         xhtml = next(archive.read(n).decode() for n in archive.namelist() if 'id="bookgen-bibliography"' in archive.read(n).decode())
     references = next(div for div in ElementTree.fromstring(xhtml).iter(f"{XHTML}div") if div.get("class") == "references")
@@ -231,7 +271,7 @@ def test_pdf_prints_every_citation_form_and_links_each_to_its_entry(citations_bu
     with pikepdf.open(pdf) as document:
         names = set(dict(pikepdf.NameTree(document.Root.Names.Dests).items()))
     assert {anchor for anchor, _ in expected_list} <= names
-    labels = {anchor: text[:text.index("]") + 1] for anchor, text in expected_list}
+    labels = {anchor: text[: text.index("]") + 1] for anchor, text in expected_list}
     checked = 0
     with pymupdf.open(pdf) as document:
         entry_page = {}  # [n] → the page its entry starts on
@@ -276,6 +316,7 @@ def test_epub_and_html_citations_link_to_entries(citations_build):
 
 
 # ---------------------------------------------------------------- the chapter-level update
+
 
 def test_chapter_update_splices_unless_the_numbering_changes(tmp_path, monkeypatch):
     build_copy(CITATIONS, tmp_path, formats=("pdf",))

@@ -108,8 +108,22 @@ def test_endless_tex_loop_is_stopped_and_named(tmp_path):
 def test_time_limit_names_the_line_even_when_started_with_sigint_ignored(tmp_path):
     """A background job of a script starts with SIGINT ignored; TeX must still stop with its line."""
     manuscript = write_book(tmp_path / "m", TEX_BOOK, {"s.md": "开始。\n\n\\def\\x{\\x}\\x\n"})
-    command = [sys.executable, "-m", "bookgen", "build", "--format", "pdf", "--no-check", "--tex-timeout", "8",
-               "--manuscript", str(manuscript), "--output", str(tmp_path / "b")]
-    proc = subprocess.run(command, capture_output=True, text=True, timeout=120,
-                          preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+    command = [
+        sys.executable,
+        "-m",
+        "bookgen",
+        "build",
+        "--format",
+        "pdf",
+        "--no-check",
+        "--tex-timeout",
+        "8",
+        "--manuscript",
+        str(manuscript),
+        "--output",
+        str(tmp_path / "b"),
+    ]
+    proc = subprocess.run(
+        command, capture_output=True, text=True, timeout=120, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN)
+    )
     assert proc.returncode == 1 and "m/s.md:3:5: XeLaTeX did not finish within 8 s" in proc.stderr, proc.stderr

@@ -11,8 +11,10 @@ from click.testing import CliRunner
 from bookgen.cli import locate_project, main
 from conftest import write_book
 
-BOOK = ("title: 书\nslug: t\nchapters:\n  - title: 一\n    sections:\n      - title: 甲\n        file: chapters/a.md\n"
-        "      - title: 乙\n      - title: 丙\n      - title: 丁\n")
+BOOK = (
+    "title: 书\nslug: t\nchapters:\n  - title: 一\n    sections:\n      - title: 甲\n        file: chapters/a.md\n"
+    "      - title: 乙\n      - title: 丙\n      - title: 丁\n"
+)
 
 
 def project(tmp_path):
@@ -79,19 +81,24 @@ def test_mistyped_file_name_is_an_error_with_did_you_mean(tmp_path):
 def test_plainly_missing_file_is_listed_by_name_in_the_summary(tmp_path):
     root = write_book(tmp_path / "m", TYPO_BOOK, {"chapters/到来.md": "写好的正文。\n"})
     with contextlib.chdir(tmp_path):
-        result = CliRunner().invoke(main, ["build", "--format", "epub", "--no-verify", "--manuscript", str(root), "--output", str(tmp_path / "b")])
+        result = CliRunner().invoke(
+            main, ["build", "--format", "epub", "--no-verify", "--manuscript", str(root), "--output", str(tmp_path / "b")]
+        )
     assert result.exit_code == 0, result.output
     assert "missing file: m/chapters/其他.md (第2章 其他, printed as unwritten)" in result.output  # as every message names files
 
 
-@pytest.mark.parametrize("wanted, existing, typo", [
-    ("chapters/到来.md", "chapters/到來.md", True),  # simplified/traditional slip
-    ("chapters/到来/节一.md", "chapters/到來/节一.md", True),  # in a folder name
-    ("chapters/两阶段提交.md", "chapters/两阶段提交协议.md", True),
-    ("chapters/其他.md", "chapters/到來.md", False),
-    ("chapters/a.md", "chapters/b.md", False),
-    ("front/前言.md", "back/后记.md", False),
-])
+@pytest.mark.parametrize(
+    "wanted, existing, typo",
+    [
+        ("chapters/到来.md", "chapters/到來.md", True),  # simplified/traditional slip
+        ("chapters/到来/节一.md", "chapters/到來/节一.md", True),  # in a folder name
+        ("chapters/两阶段提交.md", "chapters/两阶段提交协议.md", True),
+        ("chapters/其他.md", "chapters/到來.md", False),
+        ("chapters/a.md", "chapters/b.md", False),
+        ("front/前言.md", "back/后记.md", False),
+    ],
+)
 def test_what_counts_as_a_typo_in_a_file_name(wanted, existing, typo):
     from bookgen.model.outline import _typo_of
 
@@ -111,8 +118,11 @@ def test_paths_in_messages_are_the_same_in_every_command(tmp_path, monkeypatch, 
 
 
 def test_build_reports_every_check_error_at_once_missing_images_included(tmp_path):
-    root = write_book(tmp_path / "m", TYPO_BOOK.replace("到来.md", "a.md").replace("其他.md", "b.md"),
-                      {"chapters/a.md": "正文<|im_end|>\n\n![图](nothere.png)\n", "chapters/b.md": "正文。\n"})
+    root = write_book(
+        tmp_path / "m",
+        TYPO_BOOK.replace("到来.md", "a.md").replace("其他.md", "b.md"),
+        {"chapters/a.md": "正文<|im_end|>\n\n![图](nothere.png)\n", "chapters/b.md": "正文。\n"},
+    )
     with contextlib.chdir(tmp_path):
         result = CliRunner().invoke(main, ["build", "--format", "epub", "--manuscript", str(root), "--output", str(tmp_path / "b")])
     assert result.exit_code == 2 and "2 check errors" in result.output
@@ -124,6 +134,7 @@ def test_a_cover_without_isbn_is_refused_before_anything_is_typeset(tmp_path, mo
     started = []
     monkeypatch.setattr("subprocess.Popen.__init__", lambda self, *a, **k: started.append(a) or (_ for _ in ()).throw(OSError("no")))
     with contextlib.chdir(tmp_path):
-        result = CliRunner().invoke(main, ["build", "--format", "cover", "--allow-incomplete", "--manuscript", str(root),
-                                           "--output", str(tmp_path / "b")])
+        result = CliRunner().invoke(
+            main, ["build", "--format", "cover", "--allow-incomplete", "--manuscript", str(root), "--output", str(tmp_path / "b")]
+        )
     assert result.exit_code == 2 and "m/book.yaml: a cover needs the book's ISBN" in result.output and not started

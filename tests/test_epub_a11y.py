@@ -62,18 +62,21 @@ def _meta(opf: etree._Element, prop: str) -> list[str]:
 
 # ---------------------------------------------------------------- Ace by DAISY
 
+
 @pytest.mark.integration
 @pytest.mark.parametrize("book", ["sampler", "real", "a11y"])
 def test_ace_finds_no_violations(book, request, tmp_path):
     if not ACE.exists():
         pytest.fail("Ace by DAISY is not installed: make deps installs it into .tools/")
     epub = request.getfixturevalue(f"{book}_build").outputs["epub"].path
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "PUPPETEER_SKIP_DOWNLOAD": "1",
-           "PUPPETEER_EXECUTABLE_PATH": str(CHROMIUM)}
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "PUPPETEER_SKIP_DOWNLOAD": "1", "PUPPETEER_EXECUTABLE_PATH": str(CHROMIUM)}
     subprocess.run([str(ACE), "--silent", "--force", "--outdir", str(tmp_path / "ace"), str(epub)], env=env, check=True, timeout=600)
     report = json.loads((tmp_path / "ace" / "report.json").read_text(encoding="utf-8"))
-    violations = [(subject["earl:testSubject"]["url"], found["earl:test"]["dct:title"], found["earl:test"]["earl:impact"])
-                  for subject in report["assertions"] for found in subject["assertions"]]
+    violations = [
+        (subject["earl:testSubject"]["url"], found["earl:test"]["dct:title"], found["earl:test"]["earl:impact"])
+        for subject in report["assertions"]
+        for found in subject["assertions"]
+    ]
     assert violations == []
     assert report["earl:result"]["earl:outcome"] == "pass"
     assert report["properties"]["hasPageBreaks"]  # every one of the three was built with its PDF
@@ -81,13 +84,22 @@ def test_ace_finds_no_violations(book, request, tmp_path):
 
 # ---------------------------------------------------------------- metadata
 
+
 @pytest.mark.integration
 def test_accessibility_metadata_is_present_and_true(a11y_build):
     files = _read(a11y_build.outputs["epub"].path)
     opf = _opf(files)
     features = set(_meta(opf, "schema:accessibilityFeature"))
-    assert {"tableOfContents", "readingOrder", "structuralNavigation", "MathML", "alternativeText",
-            "printPageNumbers", "pageNavigation", "displayTransformability"} <= features
+    assert {
+        "tableOfContents",
+        "readingOrder",
+        "structuralNavigation",
+        "MathML",
+        "alternativeText",
+        "printPageNumbers",
+        "pageNavigation",
+        "displayTransformability",
+    } <= features
     summary = _meta(opf, "schema:accessibilitySummary")[0]
     assert "MathML" in summary and "页码" in summary and "图片均有文字说明" in summary and "ISBN 978-7-111-00001-3" in summary
     assert _meta(opf, "dcterms:conformsTo") == ["EPUB Accessibility 1.1 - WCAG 2.1 Level AA"]
@@ -111,6 +123,7 @@ def test_declaration_claims_only_what_the_book_has(tmp_path):
 
 
 # ---------------------------------------------------------------- the page list
+
 
 def _page_text(pdf: Path, page: int, layout: bool = False) -> str:
     command = ["pdftotext", "-f", str(page), "-l", str(page)] + (["-layout"] if layout else []) + [str(pdf), "-"]
@@ -171,7 +184,9 @@ def test_page_breaks_go_where_pages_start():
     def pages(first: int, last: int) -> ParagraphPages:
         return ParagraphPages(PrintedPage(first, str(first)), PrintedPage(last, str(last)))
 
-    page_map = PageMap({"a:1": pages(1, 1), "a:2": pages(1, 2), "a:3": pages(2, 2), "a:4": pages(3, 5), "a:5": pages(5, 5)}, Path("x.pdf"), 5)
+    page_map = PageMap(
+        {"a:1": pages(1, 1), "a:2": pages(1, 2), "a:3": pages(2, 2), "a:4": pages(3, 5), "a:5": pages(5, 5)}, Path("x.pdf"), 5
+    )
     breaks = page_breaks(["a:1", "a:2", "a:3", "a:4", "a:5"], page_map)
     # page 2 starts inside a:2; page 4 lies inside a:4 (no marker); page 5 starts inside a:4 too
     assert {key: [page.physical for page in value] for key, value in breaks.items()} == {"a:1": [1], "a:2": [2], "a:4": [3, 5]}
@@ -179,12 +194,15 @@ def test_page_breaks_go_where_pages_start():
 
 # ---------------------------------------------------------------- title page, 版权页, documents
 
+
 @pytest.mark.integration
 def test_title_copyright_landmarks_and_titles(a11y_build):
     files = _read(a11y_build.outputs["epub"].path)
     nav = _xml(files["EPUB/nav.xhtml"])
-    landmarks = {link.get("{http://www.idpf.org/2007/ops}type"): (link.text, link.get("href"))
-                 for link in nav.findall(".//x:nav[@id='landmarks']//x:a", NS)}
+    landmarks = {
+        link.get("{http://www.idpf.org/2007/ops}type"): (link.text, link.get("href"))
+        for link in nav.findall(".//x:nav[@id='landmarks']//x:a", NS)
+    }
     assert [landmarks[kind][0] for kind in ("titlepage", "copyright-page", "toc", "bodymatter")] == ["书名页", "版权页", "目录", "正文"]
     assert landmarks["bodymatter"][1].endswith("#ch-1")
     imprint_page = files["EPUB/text/copyright.xhtml"].decode("utf-8")
@@ -197,7 +215,9 @@ def test_title_copyright_landmarks_and_titles(a11y_build):
     titles = {name: _xml(data).findtext(".//x:title", namespaces=NS) for name, data in files.items() if name.endswith(".xhtml")}
     assert "第1章 连续的正文" in titles.values() and "第2章 图表、公式与代码" in titles.values()
     assert not any(re.fullmatch(r"ch\d+\.xhtml", title or "") for title in titles.values())
-    chapter = next(data.decode("utf-8") for data in files.values() if b"\xe5\x9b\xbe\xe8\xa1\xa8\xe3\x80\x81" in data and b"<section" in data)
+    chapter = next(
+        data.decode("utf-8") for data in files.values() if b"\xe5\x9b\xbe\xe8\xa1\xa8\xe3\x80\x81" in data and b"<section" in data
+    )
     assert '<th scope="col">' in chapter and 'alttext="E = mc^2"' in chapter and 'lang="en"' in chapter
     notes = re.findall(r'<a href="#fnref(\d)" class="footnote-back" role="doc-backlink">(\d)</a>', chapter)
     assert notes == [("1", "1"), ("2", "2")]
@@ -214,18 +234,30 @@ def test_imprint_prints_only_what_the_book_gives(tmp_path):
 
 
 def test_autospace_between_chinese_and_latin():
-    blocks = [{"t": "Para", "c": [{"t": "Str", "c": "使用GPT模型"}, {"t": "Strong", "c": [{"t": "Str", "c": "AI"}]}, {"t": "Str", "c": "工具"},
-                                  {"t": "Span", "c": [["", ["number"], []], [{"t": "Str", "c": "第1章"}]]}]}]
+    blocks = [
+        {
+            "t": "Para",
+            "c": [
+                {"t": "Str", "c": "使用GPT模型"},
+                {"t": "Strong", "c": [{"t": "Str", "c": "AI"}]},
+                {"t": "Str", "c": "工具"},
+                {"t": "Span", "c": [["", ["number"], []], [{"t": "Str", "c": "第1章"}]]},
+            ],
+        }
+    ]
     autospace(blocks)
-    texts = [inline["c"] if inline["t"] == "Str" else inline["c"][1] if inline["t"] == "RawInline" else inline["t"] for inline in blocks[0]["c"]]
+    texts = [
+        inline["c"] if inline["t"] == "Str" else inline["c"][1] if inline["t"] == "RawInline" else inline["t"] for inline in blocks[0]["c"]
+    ]
     assert texts == ["使用", AUTOSPACE, "GPT", AUTOSPACE, "模型", AUTOSPACE, "Strong", AUTOSPACE, "工具", "Span"]
     assert blocks[0]["c"][-1]["c"][1] == [{"t": "Str", "c": "第1章"}]  # labels keep their form
 
 
 # ---------------------------------------------------------------- colours
 
+
 def _luminance(hex_colour: str) -> float:
-    channels = [int(hex_colour[i:i + 2], 16) / 255 for i in (0, 2, 4)]
+    channels = [int(hex_colour[i : i + 2], 16) / 255 for i in (0, 2, 4)]
     linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
     return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
 
@@ -249,14 +281,19 @@ def test_code_colours_meet_wcag_aa_in_light_and_dark():
 
 # ---------------------------------------------------------------- alt text
 
+
 def test_check_warns_and_strict_refuses_an_image_without_alt(tmp_path):
     from bookgen.checks import run_checks
 
     manuscript = tmp_path / "sampler"
     shutil.copytree(SAMPLER, manuscript)
     yaml = (manuscript / "book.yaml").read_text(encoding="utf-8")
-    (manuscript / "book.yaml").write_text(re.sub(r" *status: truncated\n", "", yaml).replace(
-        "          - title: 尚未写成的一节\n            file: chapters/basics/todo.md\n", ""), encoding="utf-8")
+    (manuscript / "book.yaml").write_text(
+        re.sub(r" *status: truncated\n", "", yaml).replace(
+            "          - title: 尚未写成的一节\n            file: chapters/basics/todo.md\n", ""
+        ),
+        encoding="utf-8",
+    )
     figures = manuscript / "chapters" / "blocks" / "figures.md"
     figures.write_text(figures.read_text(encoding="utf-8") + "\n![](../../images/pipeline.png)\n", encoding="utf-8")
     line = figures.read_text(encoding="utf-8").split("\n").index("![](../../images/pipeline.png)") + 1
@@ -272,6 +309,7 @@ def test_check_warns_and_strict_refuses_an_image_without_alt(tmp_path):
 
 
 # ---------------------------------------------------------------- a real browser
+
 
 @pytest.mark.integration
 def test_browser_layout(a11y_build, browser, tmp_path):

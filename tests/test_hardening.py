@@ -24,7 +24,9 @@ BOOK = "title: 书\nslug: t\nchapters:\n  - title: 一\n    sections:\n      - t
 
 
 def build(manuscript: Path, out: Path, *extra: str):
-    return CliRunner().invoke(main, ["build", "--format", "pdf", "--no-verify", "--manuscript", str(manuscript), "--output", str(out), *extra])
+    return CliRunner().invoke(
+        main, ["build", "--format", "pdf", "--no-verify", "--manuscript", str(manuscript), "--output", str(out), *extra]
+    )
 
 
 def tree_digest(root: Path) -> dict[str, str]:
@@ -32,13 +34,16 @@ def tree_digest(root: Path) -> dict[str, str]:
 
 
 @pytest.mark.integration
-@pytest.mark.parametrize("payload, expected", [
-    ("\\input{/etc/passwd}", "TeX may not read '/etc/passwd"),
-    ("\\input{../../../../../../etc/hostname}", "TeX may not read"),
-    ("\\newread\\r \\openin\\r=/etc/hostname \\read\\r to\\x \\x", None),
-    ("\\newwrite\\w \\immediate\\openout\\w=../../escaped.tex \\immediate\\write\\w{hi}\\immediate\\closeout\\w", "TeX may not write"),
-    ("\\immediate\\write18{touch PWNED}", ""),
-])
+@pytest.mark.parametrize(
+    "payload, expected",
+    [
+        ("\\input{/etc/passwd}", "TeX may not read '/etc/passwd"),
+        ("\\input{../../../../../../etc/hostname}", "TeX may not read"),
+        ("\\newread\\r \\openin\\r=/etc/hostname \\read\\r to\\x \\x", None),
+        ("\\newwrite\\w \\immediate\\openout\\w=../../escaped.tex \\immediate\\write\\w{hi}\\immediate\\closeout\\w", "TeX may not write"),
+        ("\\immediate\\write18{touch PWNED}", ""),
+    ],
+)
 def test_raw_tex_cannot_escape(tmp_path, payload, expected):
     manuscript = write_book(tmp_path / "m", BOOK, {"s.md": f"正文。\n\n{payload}\n\n结束。\n"})
     before = tree_digest(manuscript)
@@ -61,9 +66,13 @@ def test_raw_tex_cannot_escape(tmp_path, payload, expected):
 def test_image_paths_are_confined(tmp_path):
     outside = tmp_path / "secret.png"
     outside.write_bytes(b"\x89PNG")
-    for ref, message in [("../secret.png", "lies outside the manuscript"), ("/etc/passwd", "lies outside the manuscript"),
-                         ("link/secret.png", "through a symbolic link"), ("https://example.com/a.png", "is a URL"),
-                         ("none.png", "not found")]:
+    for ref, message in [
+        ("../secret.png", "lies outside the manuscript"),
+        ("/etc/passwd", "lies outside the manuscript"),
+        ("link/secret.png", "through a symbolic link"),
+        ("https://example.com/a.png", "is a URL"),
+        ("none.png", "not found"),
+    ]:
         manuscript = write_book(tmp_path / ref.replace("/", "_").replace(":", ""), BOOK, {"s.md": f"正文。\n\n![图]({ref})\n"})
         (manuscript / "link").symlink_to(tmp_path)
         result = build(manuscript, manuscript.parent / "out")
@@ -85,8 +94,19 @@ def test_sigterm_mid_typesetting_leaves_the_good_pdf(tmp_path):
     assert build(manuscript, out).exit_code == 0
     good = (out / "t.pdf").read_bytes()
     (manuscript / "s.md").write_text("第二版，在排版时被打断。\n\n\\def\\x{\\x}\\x\n", encoding="utf-8")
-    command = [sys.executable, "-m", "bookgen", "build", "--format", "pdf", "--no-verify",
-               "--manuscript", str(manuscript), "--output", str(out)]
+    command = [
+        sys.executable,
+        "-m",
+        "bookgen",
+        "build",
+        "--format",
+        "pdf",
+        "--no-verify",
+        "--manuscript",
+        str(manuscript),
+        "--output",
+        str(out),
+    ]
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=tmp_path)
     tex = out / ".work/latex/book.tex"
     deadline = time.monotonic() + 60

@@ -40,6 +40,7 @@ def stamps(site: Path) -> dict[str, int]:
 
 # ---------------------------------------------------------------- without a browser
 
+
 @pytest.fixture()
 def small_book(tmp_path) -> Path:
     shutil.copytree(SAMPLER, tmp_path / "sampler")
@@ -49,8 +50,23 @@ def small_book(tmp_path) -> Path:
 def test_pages_follow_the_outline(small_book, tmp_path):
     site = build_html(small_book, tmp_path / "build", verify=False)
     names = sorted(path.name for path in site.glob("*.html"))
-    assert names == sorted(["index.html", "copyright.html", "contents.html", "search.html", "front-1.html", "front-2.html",
-                            "part-1.html", "ch-1.html", "part-2.html", "ch-2.html", "appendices.html", "app-a.html", "back-1.html"])
+    assert names == sorted(
+        [
+            "index.html",
+            "copyright.html",
+            "contents.html",
+            "search.html",
+            "front-1.html",
+            "front-2.html",
+            "part-1.html",
+            "ch-1.html",
+            "part-2.html",
+            "ch-2.html",
+            "appendices.html",
+            "app-a.html",
+            "back-1.html",
+        ]
+    )
     chapter = (site / "ch-1.html").read_text(encoding="utf-8")
     assert '<html lang="zh-CN">' in chapter and "<title>第1章 段落与强调 · 排版样书</title>" in chapter
     assert re.search(r'<h1 class="chapter" id="ch-1"><span class="number">第1章</span> 段落与强调', chapter)
@@ -115,6 +131,7 @@ def test_a_broken_link_keeps_the_previous_site(small_book, tmp_path):
 
 # ---------------------------------------------------------------- in the browser
 
+
 class _Quiet(http.server.SimpleHTTPRequestHandler):
     def log_message(self, format, *args):
         pass
@@ -130,6 +147,7 @@ def serve_dir():
         threading.Thread(target=server.serve_forever, daemon=True).start()
         servers.append(server)
         return f"http://127.0.0.1:{server.server_address[1]}/"
+
     yield start
     for server in servers:
         server.shutdown()
@@ -215,8 +233,9 @@ def search(browser, base: str, query: str) -> list[tuple[str, str]]:
     page, problems = open_page(browser, f"{base}search.html?q={query}")
     page.wait_for_function("document.getElementById('search-status').textContent.match(/处|没有找到/)")
     assert problems == []
-    results = page.eval_on_selector_all("#search-results li", "els => els.map(e => [e.querySelector('a').getAttribute('href'), "
-                                        "e.querySelector('.excerpt').innerHTML])")
+    results = page.eval_on_selector_all(
+        "#search-results li", "els => els.map(e => [e.querySelector('a').getAttribute('href'), e.querySelector('.excerpt').innerHTML])"
+    )
     assert page.input_value(".topbar input[name=q]") == unquote(query)  # the search box on every page shows it too
     assert page.input_value("#search-query") == unquote(query)
     page.close()
@@ -234,19 +253,32 @@ def test_search_finds_chinese_words_and_sections(real_site, real_build, browser)
 
 
 def test_search_terms(tmp_path, serve_dir, browser):
-    book = write_book(tmp_path / "m", "title: 检索\nchapters:\n  - title: 数据库\n    sections:\n"
-                      "      - {title: 事务, file: tx.md}\n      - {title: 索引, file: ix.md}\n      - {title: 模型, file: lm.md}\n"
-                      "      - {title: 调查, file: q.md}\n      - {title: 网络, file: cnn.md}\n", {
-                          "tx.md": "数据库用隔离级别控制并发。分布式系统中的两阶段提交保证原子性。\n\n# 锁\n\n锁是朴素的并发控制。\n",
-                          "ix.md": "关系数据库的索引大多是B+树。\n",
-                          "lm.md": "GPT-3 是一个语言模型。\n",
-                          "q.md": "可以通过问卷调查了解用户。\n",  # Pagefind 1.5.2 finds no 问卷 beside …
-                          "cnn.md": "卷积神经网络。\n"})  # … 卷积 on another page
+    book = write_book(
+        tmp_path / "m",
+        "title: 检索\nchapters:\n  - title: 数据库\n    sections:\n"
+        "      - {title: 事务, file: tx.md}\n      - {title: 索引, file: ix.md}\n      - {title: 模型, file: lm.md}\n"
+        "      - {title: 调查, file: q.md}\n      - {title: 网络, file: cnn.md}\n",
+        {
+            "tx.md": "数据库用隔离级别控制并发。分布式系统中的两阶段提交保证原子性。\n\n# 锁\n\n锁是朴素的并发控制。\n",
+            "ix.md": "关系数据库的索引大多是B+树。\n",
+            "lm.md": "GPT-3 是一个语言模型。\n",
+            "q.md": "可以通过问卷调查了解用户。\n",  # Pagefind 1.5.2 finds no 问卷 beside …
+            "cnn.md": "卷积神经网络。\n",
+        },
+    )  # … 卷积 on another page
     base = serve_dir(build_html(book, tmp_path / "build"))
-    for query, href in (("隔离级别", "ch-1.html#sec-1-1"), ("两阶段", "ch-1.html#sec-1-1"), ("并发", "ch-1.html#sec-1-1"),
-                        ("锁", "ch-1.html#sec-1-1-锁"), ("B%2B树", "ch-1.html#sec-1-2"), ("GPT-3", "ch-1.html#sec-1-3"),
-                        ("gpt-3", "ch-1.html#sec-1-3"), ("模型", "ch-1.html#sec-1-3"), ("问卷", "ch-1.html#sec-1-4"),
-                        ("数据库 索引", "ch-1.html#sec-1-2")):
+    for query, href in (
+        ("隔离级别", "ch-1.html#sec-1-1"),
+        ("两阶段", "ch-1.html#sec-1-1"),
+        ("并发", "ch-1.html#sec-1-1"),
+        ("锁", "ch-1.html#sec-1-1-锁"),
+        ("B%2B树", "ch-1.html#sec-1-2"),
+        ("GPT-3", "ch-1.html#sec-1-3"),
+        ("gpt-3", "ch-1.html#sec-1-3"),
+        ("模型", "ch-1.html#sec-1-3"),
+        ("问卷", "ch-1.html#sec-1-4"),
+        ("数据库 索引", "ch-1.html#sec-1-2"),
+    ):
         results = search(browser, base, query)
         assert results and unquote(results[0][0]) == href, query
         assert "<mark>" in results[0][1], query
@@ -256,7 +288,9 @@ def test_search_terms(tmp_path, serve_dir, browser):
 def test_math_is_mathml(sampler_site, browser):
     _, base = sampler_site
     page, _ = open_page(browser, base + "ch-1.html")
-    math = page.eval_on_selector_all("math", "els => els.map(e => [e.namespaceURI, e.getAttribute('display'), e.getBoundingClientRect().height])")
+    math = page.eval_on_selector_all(
+        "math", "els => els.map(e => [e.namespaceURI, e.getAttribute('display'), e.getBoundingClientRect().height])"
+    )
     assert math and all(ns == "http://www.w3.org/1998/Math/MathML" and height > 5 for ns, _, height in math)
     assert any(display == "block" for _, display, _ in math)
     page.close()
@@ -287,17 +321,31 @@ def test_accessibility_scan(site, browser):
             page.goto(base + name)
             page.wait_for_load_state("networkidle")
             page.add_script_tag(path=str(AXE))
-            violations = page.evaluate("async () => (await axe.run(document)).violations"
-                                       ".map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.slice(0, 3).map(n => n.html)}))")
+            violations = page.evaluate(
+                "async () => (await axe.run(document)).violations"
+                ".map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.slice(0, 3).map(n => n.html)}))"
+            )
             assert [v for v in violations if v["impact"] in ("serious", "critical")] == [], (name, scheme)
             page.close()
 
 
 # ---------------------------------------------------------------- bookgen serve
 
+
 def test_serve_reloads_and_shows_problems(small_book, tmp_path, browser):
     env = dict(os.environ, PYTHONPATH=str(REPO / "src"))
-    command = [sys.executable, "-m", "bookgen", "serve", "--manuscript", str(small_book), "--output", str(tmp_path / "build"), "--port", "0"]
+    command = [
+        sys.executable,
+        "-m",
+        "bookgen",
+        "serve",
+        "--manuscript",
+        str(small_book),
+        "--output",
+        str(tmp_path / "build"),
+        "--port",
+        "0",
+    ]
     server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
     try:
         url = re.search(r"serving (http://\S+)", server.stdout.readline()).group(1)
@@ -339,6 +387,20 @@ def test_serve_prints_the_check_errors_and_ignores_editor_files(tmp_path):
     assert lines[0].startswith("error: the check found errors") and "--no-check" not in "\n".join(lines)
     assert re.fullmatch(r"  \S*m/a\.md:3:1: R001 .*", lines[1]) and len(lines) == 2
     assert hub.problem == {"message": lines[0].removeprefix("error: "), "detail": lines[1].strip()}
-    assert [name for name in ("a.md", "book.yaml", "images/x.png", "sed0eqypE", "a.md~", ".a.md.swp", "#a.md#", "4913",
-                              "a.md.bak", ".git/index", "sedimentary.md") if watched(root, root / name)] == [
-        "a.md", "book.yaml", "images/x.png", "sedimentary.md"]
+    assert [
+        name
+        for name in (
+            "a.md",
+            "book.yaml",
+            "images/x.png",
+            "sed0eqypE",
+            "a.md~",
+            ".a.md.swp",
+            "#a.md#",
+            "4913",
+            "a.md.bak",
+            ".git/index",
+            "sedimentary.md",
+        )
+        if watched(root, root / name)
+    ] == ["a.md", "book.yaml", "images/x.png", "sedimentary.md"]

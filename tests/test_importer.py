@@ -173,7 +173,14 @@ def test_english_headings_appendix_with_code_and_table(tmp_path):
     book = load_book(tmp_path / "m")
     assert book.metadata.title == "Deep Learning Notes"
     assert book.metadata.keywords == ("learning", "notes")
-    assert [n.heading for n in book.nodes()] == ["摘要", "第一部分 Foundations", "第1章 Basics", "1.1 Tensors", "附录A Tools", "A.1 Command line"]
+    assert [n.heading for n in book.nodes()] == [
+        "摘要",
+        "第一部分 Foundations",
+        "第1章 Basics",
+        "1.1 Tensors",
+        "附录A Tools",
+        "A.1 Command line",
+    ]
     cli = (tmp_path / "m/appendices/Tools/Command-line.md").read_text(encoding="utf-8")
     assert "# Chapter 9 is not a heading\n## 9.1 neither is this" in cli and "| ls   | list |" in cli
 
@@ -187,8 +194,10 @@ def test_no_outline_uses_the_body_headings(tmp_path):
 
 
 def test_chat_artifacts_removed_and_listed(tmp_path):
-    draft = ("# 书\n\n## 目录\n\n### 第1章 一\n\n#### 1.1 节\n\n---\n\n<|im_start|>assistant\n好的，以下是本书的正文：\n\n"
-             "### 第1章 一\n\n#### 1.1 节\n\n正文。<|im_end|>\n")
+    draft = (
+        "# 书\n\n## 目录\n\n### 第1章 一\n\n#### 1.1 节\n\n---\n\n<|im_start|>assistant\n好的，以下是本书的正文：\n\n"
+        "### 第1章 一\n\n#### 1.1 节\n\n正文。<|im_end|>\n"
+    )
     report = import_draft(write(tmp_path / "d.md", draft), tmp_path / "m")
     assert [(r.line, r.reason) for r in report.removed] == [(11, "chat token"), (12, "writing instruction"), (18, "chat token")]
     assert (tmp_path / "m/chapters/一/节.md").read_text(encoding="utf-8") == "正文。\n"
@@ -219,15 +228,21 @@ def test_cli_import_with_json_report(tmp_path):
 def test_chat_tokens_of_every_family_removed_and_check_finds_no_r001(tmp_path):
     """Issue 11: a draft with <|eom_id|>, <|eot_id|>, <|im_end|>, a Llama 3 role header or [/INST] imports
     with each removal reported, and `bookgen check` on the result reports no R001."""
-    draft = ("# 书\n\n## 第1章 一\n\n### 1.1 节\n\n"
-             "<|start_header_id|>assistant<|end_header_id|>\n"
-             "第一段。<|eom_id|>\n\n"
-             "第二段。<|eot_id|>\n\n"
-             "[/INST]第三段。<|im_end|>\n")
+    draft = (
+        "# 书\n\n## 第1章 一\n\n### 1.1 节\n\n"
+        "<|start_header_id|>assistant<|end_header_id|>\n"
+        "第一段。<|eom_id|>\n\n"
+        "第二段。<|eot_id|>\n\n"
+        "[/INST]第三段。<|im_end|>\n"
+    )
     report = import_draft(write(tmp_path / "d.md", draft), tmp_path / "m")
     assert [(r.line, r.text, r.reason) for r in report.removed] == [
-        (7, "<|start_header_id|>assistant<|end_header_id|>", "chat token"), (8, "<|eom_id|>", "chat token"),
-        (10, "<|eot_id|>", "chat token"), (12, "[/INST]", "chat token"), (12, "<|im_end|>", "chat token")]
+        (7, "<|start_header_id|>assistant<|end_header_id|>", "chat token"),
+        (8, "<|eom_id|>", "chat token"),
+        (10, "<|eot_id|>", "chat token"),
+        (12, "[/INST]", "chat token"),
+        (12, "<|im_end|>", "chat token"),
+    ]
     assert (tmp_path / "m/chapters/一/节.md").read_text(encoding="utf-8") == "第一段。\n\n第二段。\n\n第三段。\n"
     checked = run_checks(tmp_path / "m", tmp_path / "cache", fast=True)
     assert not [f for f in checked.findings if f.code == "R001"]
@@ -274,16 +289,19 @@ CUT_OFF_MIDDLE = """\
 """
 
 
-@pytest.mark.parametrize("cut, expected", [
-    ("协调者宕机后，参与者会一直阻塞，这正是", True),  # the issue's instance: stops on a CJK character, next heading follows
-    ("三阶段提交引入了预提交阶段、", True),  # stops on a pause mark
-    ("一直阻塞，", True),
-    ("要点如下：\n\n- 超时机制\n- 预提交阶段", False),  # a list legitimately ends without punctuation
-    ("| 协议 | 阶段 |\n|---|---|\n| 2PC | 2 |", False),
-    ("```\ncode\n```", False),
-    ("这一节写完了。", False),
-    ("他说：“好”", False),
-])
+@pytest.mark.parametrize(
+    "cut, expected",
+    [
+        ("协调者宕机后，参与者会一直阻塞，这正是", True),  # the issue's instance: stops on a CJK character, next heading follows
+        ("三阶段提交引入了预提交阶段、", True),  # stops on a pause mark
+        ("一直阻塞，", True),
+        ("要点如下：\n\n- 超时机制\n- 预提交阶段", False),  # a list legitimately ends without punctuation
+        ("| 协议 | 阶段 |\n|---|---|\n| 2PC | 2 |", False),
+        ("```\ncode\n```", False),
+        ("这一节写完了。", False),
+        ("他说：“好”", False),
+    ],
+)
 def test_cut_off_sections_in_the_middle_of_the_draft(cut, expected):
     from bookgen.importer.parse import cut_off
 

@@ -40,20 +40,48 @@ def in_tmp_path(tmp_path, monkeypatch):
 
 # ---------------------------------------------------------------- pinyin order
 
+
 def test_pinyin_order_of_tricky_entries():
-    words = ["银行", "重庆", "长城", "重量", "长度", "銀行", "事务", "实务", "世务", "式子", "西安", "先", "ACID", "C语言", "3D打印",
-             "@符号", "阿姨", "八", "曾国藩", "資料", "资料", "Zebra"]
+    words = [
+        "银行",
+        "重庆",
+        "长城",
+        "重量",
+        "长度",
+        "銀行",
+        "事务",
+        "实务",
+        "世务",
+        "式子",
+        "西安",
+        "先",
+        "ACID",
+        "C语言",
+        "3D打印",
+        "@符号",
+        "阿姨",
+        "八",
+        "曾国藩",
+        "資料",
+        "资料",
+        "Zebra",
+    ]
     keys = {word: sort_key(word) for word in words}
     assert keys["重庆"].group == "C" and keys["重庆"].syllables == ("chong", "qing")  # not zhong
     assert keys["银行"].group == "Y" and keys["银行"].syllables == ("yin", "hang")  # not xing
     assert keys["长城"].group == "C" and keys["长城"].syllables == ("chang", "cheng")  # not zhang
     assert keys["銀行"].syllables == ("yin", "hang") and keys["資料"].syllables == keys["资料"].syllables  # traditional characters
     ordered = sorted(words, key=lambda word: keys[word])
-    assert ordered.index("长城") < ordered.index("长度") < ordered.index("重庆") < ordered.index("重量") < ordered.index("资料")  # zhong before zi
+    assert (
+        ordered.index("长城") < ordered.index("长度") < ordered.index("重庆") < ordered.index("重量") < ordered.index("资料")
+    )  # zhong before zi
     # groups: symbols and digits first, then the letters; within a letter syllable by syllable, tone second
     assert [keys[w].group for w in ordered] == sorted(keys[w].group for w in words)
     assert ordered.index("实务") < ordered.index("世务") < ordered.index("式子")  # shí before shì; shi wu before shi zi
-    assert {ordered.index("世务"), ordered.index("事务")} == {ordered.index("实务") + 1, ordered.index("实务") + 2}  # identical pinyin: kept together
+    assert {ordered.index("世务"), ordered.index("事务")} == {
+        ordered.index("实务") + 1,
+        ordered.index("实务") + 2,
+    }  # identical pinyin: kept together
     assert ordered.index("西安") < ordered.index("先")  # xi an before xian: syllable by syllable
     assert ordered[:2] == ["3D打印", "@符号"] and keys["ACID"].group == "A" and keys["C语言"].group == "C"
     assert keys["曾国藩"].group == "C" and sort_key("曾国藩", "zeng guo fan").group == "Z"  # the author's sort= key wins
@@ -80,15 +108,22 @@ def index_of(root: Path):
 
 
 def test_marks_entries_ranges_and_terms(tmp_path):
-    root = write_book(tmp_path / "m", BOOK, {
-        "terms.yaml": "- term: 大模型\n- key: llm\n  term: 大语言模型\n  english: Large Language Model\n  abbreviation: LLM\n",
-        "a.md": "# 两阶段[提交]{.index}\n\n[事务]{.index}与[ACID]{.index entry=\"事务!ACID 特性\"}，[MVCC]{.index see=\"多版本并发控制\"}。"
-                "[大模型]{.term}和[LLM]{.term key=llm}，再说[大模型]{.term}。^[注[锁]{.index seealso=\"事务\"}]\n\n"
-                "| [B树]{.index entry=\"索引!B树\"} |\n|---|\n| x |\n\n[隔离]{.index start=iso}开始，结束。[]{.index end=iso}\n",
-    })
+    root = write_book(
+        tmp_path / "m",
+        BOOK,
+        {
+            "terms.yaml": "- term: 大模型\n- key: llm\n  term: 大语言模型\n  english: Large Language Model\n  abbreviation: LLM\n",
+            "a.md": '# 两阶段[提交]{.index}\n\n[事务]{.index}与[ACID]{.index entry="事务!ACID 特性"}，[MVCC]{.index see="多版本并发控制"}。'
+            '[大模型]{.term}和[LLM]{.term key=llm}，再说[大模型]{.term}。^[注[锁]{.index seealso="事务"}]\n\n'
+            '| [B树]{.index entry="索引!B树"} |\n|---|\n| x |\n\n[隔离]{.index start=iso}开始，结束。[]{.index end=iso}\n',
+        },
+    )
     book, sources, converted, table = index_of(root)
-    lines = [("!".join(entry.levels), [(loc.first.id, loc.last.id if loc.last else None) for loc in entry.locators], entry.see, entry.see_also)
-             for group in table.groups for entry in group.entries]
+    lines = [
+        ("!".join(entry.levels), [(loc.first.id, loc.last.id if loc.last else None) for loc in entry.locators], entry.see, entry.see_also)
+        for group in table.groups
+        for entry in group.entries
+    ]
     assert lines == [
         ("隔离", [("ix-sec-1-1-7", "ix-sec-1-1-8")], [], []),
         ("MVCC", [], ["多版本并发控制"], []),
@@ -116,9 +151,14 @@ def test_marks_entries_ranges_and_terms(tmp_path):
 
 
 def test_glossary_as_an_appendix_and_words_from_book_yaml(tmp_path):
-    yaml_text = BOOK.replace("glossary: terms.yaml\n", "glossary: {file: terms.yaml, place: appendix, title: 名词解释, bold_first: false}\n"
-                             "index: {title: 名词索引, latin: symbols, symbols: 其他}\n")
-    root = write_book(tmp_path / "m", yaml_text, {"terms.yaml": "- term: 大模型\n", "a.md": "[大模型]{.term}与[ACID]{.index}、[阿姨]{.index}。\n"})
+    yaml_text = BOOK.replace(
+        "glossary: terms.yaml\n",
+        "glossary: {file: terms.yaml, place: appendix, title: 名词解释, bold_first: false}\n"
+        "index: {title: 名词索引, latin: symbols, symbols: 其他}\n",
+    )
+    root = write_book(
+        tmp_path / "m", yaml_text, {"terms.yaml": "- term: 大模型\n", "a.md": "[大模型]{.term}与[ACID]{.index}、[阿姨]{.index}。\n"}
+    )
     book, sources, converted, table = index_of(root)
     assert [group.letter for group in table.groups] == ["", "A"]
     document = render_latex(book, sources, converted)
@@ -133,13 +173,19 @@ GLOSSARY_ERRORS = "- term: 大模型\n  definition: 很大的模型。\n- term: 
 
 
 def test_check_reports_every_problem_with_its_position(tmp_path):
-    root = write_book(tmp_path / "m", BOOK, {
-        "terms.yaml": GLOSSARY_ERRORS,
-        "a.md": "正文[大模型]{.term}与[小模型]{.term}。\n\n`[代码]{.term}`不算。[事务]{.index start=tx}开始。\n\n"
-                "结束[]{.index end=ty}。[x]{.index entry=\"a!b!c!d\"}\n",
-    })
+    root = write_book(
+        tmp_path / "m",
+        BOOK,
+        {
+            "terms.yaml": GLOSSARY_ERRORS,
+            "a.md": "正文[大模型]{.term}与[小模型]{.term}。\n\n`[代码]{.term}`不算。[事务]{.index start=tx}开始。\n\n"
+            '结束[]{.index end=ty}。[x]{.index entry="a!b!c!d"}\n',
+        },
+    )
     result = CliRunner().invoke(main, ["check", "--manuscript", str(root), "--output", str(tmp_path / "b"), "--format", "json"])
-    found = [f"{f['file']}:{f['line']}:{f['column']}: {f['code']} {f['message']}" for f in json.loads(result.output) if f["code"].startswith("I")]
+    found = [
+        f"{f['file']}:{f['line']}:{f['column']}: {f['code']} {f['message']}" for f in json.loads(result.output) if f["code"].startswith("I")
+    ]
     assert found == [
         "m/a.md:1:16: I001 term '小模型' is not in the glossary",
         "m/a.md:3:17: I004 index range start=tx is never closed by end=tx",
@@ -160,6 +206,7 @@ def test_a_term_missing_from_the_glossary_stops_the_build_before_tex(tmp_path, m
 
 # ---------------------------------------------------------------- the fixture book, built once
 
+
 @pytest.fixture(scope="module")
 def indexed_build(tmp_path_factory):
     return build_copy(INDEXED, tmp_path_factory.mktemp("indexed"), formats=("pdf", "epub", "html"))
@@ -169,7 +216,9 @@ def indexed_build(tmp_path_factory):
 def indexed_table(indexed_build):
     book = indexed_build.book
     sources = read_sources(book)
-    converted, _ = convert_sources(book, {k: s for k, s in sources.items() if s.written}, indexed_build.outputs["pdf"].path.parent / ".cache")
+    converted, _ = convert_sources(
+        book, {k: s for k, s in sources.items() if s.written}, indexed_build.outputs["pdf"].path.parent / ".cache"
+    )
     return collect_index(book, converted)
 
 
@@ -211,12 +260,20 @@ def test_pdf_index_pages_are_where_the_terms_are(indexed_build):
     for phrase in ("事务是数据库的基本概念", "两阶段提交协议", "数据流水线示意", "脚注里的死锁需要检测", "B树平衡的多路查找树"):
         assert phrase in text, phrase
     index = _index_lines(pdf)
-    for term, phrase in [("重庆", "重庆、长城"), ("死锁", "脚注里的死锁"), ("流水线", "数据流水线示意"), ("提交", "两阶段提交协议"),
-                         ("B树", "B树平衡"), ("数据库", "本书讨论数据库")]:
+    for term, phrase in [
+        ("重庆", "重庆、长城"),
+        ("死锁", "脚注里的死锁"),
+        ("流水线", "数据流水线示意"),
+        ("提交", "两阶段提交协议"),
+        ("B树", "B树平衡"),
+        ("数据库", "本书讨论数据库"),
+    ]:
         expected = _pages_with(pdf, phrase)
         assert len(expected) == 1 and index[term] == expected[0], (term, index.get(term), expected)
     # 事务 is marked on its section's first page (twice), again twice on a later page, then in 第2章: pages merged
-    tx_pages = sorted({int(p) for phrase in ("事务是数据库的基本概念", "再谈事务", "分布式事务", "实务、事务") for p in _pages_with(pdf, phrase)})
+    tx_pages = sorted(
+        {int(p) for phrase in ("事务是数据库的基本概念", "再谈事务", "分布式事务", "实务、事务") for p in _pages_with(pdf, phrase)}
+    )
     assert index["事务"] == "，".join(str(p) for p in tx_pages) and len(tx_pages) >= 3
     # the range: from the page of its start to the page of its end
     first, last = _pages_with(pdf, "隔离级别决定了")[0], _pages_with(pdf, "隔离级别的讨论到此为止")[0]
@@ -224,8 +281,27 @@ def test_pdf_index_pages_are_where_the_terms_are(indexed_build):
     assert "MVCC见多版本并发控制" in text and "锁另见多版本并发控制" in text
     # pinyin order and groups in the PDF as in the table
     squashed = "".join(_index_column_lines(pdf))
-    order = ["符号与数字", "3D打印", "阿姨", "C语言", "长城", "长度", "朝阳", "重庆", "多版本并发控制", "隔离级别", "事务", "ACID特性", "原子性",
-             "数据库", "死锁", "銀行", "银行", "曾国藩", "重量"]
+    order = [
+        "符号与数字",
+        "3D打印",
+        "阿姨",
+        "C语言",
+        "长城",
+        "长度",
+        "朝阳",
+        "重庆",
+        "多版本并发控制",
+        "隔离级别",
+        "事务",
+        "ACID特性",
+        "原子性",
+        "数据库",
+        "死锁",
+        "銀行",
+        "银行",
+        "曾国藩",
+        "重量",
+    ]
     positions = [squashed.find(word) for word in order]
     assert -1 not in positions and positions == sorted(positions), list(zip(order, positions, strict=True))
     assert pdf_link_problems(pdf) == []
@@ -255,10 +331,18 @@ def test_glossary_in_the_pdf_with_links_and_bold_first_uses(indexed_build):
         assert len(term_links) >= 2
     # first uses bold in each chapter (人工智能 in 前言, 大模型 and LLM in 第1章, 大模型 and 人工智能 again in 第2章), later ones not
     with pymupdf.open(pdf) as document:
-        spans = [span for page in list(document)[:glossary_page] for block in page.get_text("dict")["blocks"]
-                 for line in block.get("lines", []) for span in line["spans"]]
-    bold = [span["text"].strip() for span in spans
-            if (span["flags"] & 16 or "Bold" in span["font"]) and span["text"].strip() in ("大模型", "LLM", "人工智能")]
+        spans = [
+            span
+            for page in list(document)[:glossary_page]
+            for block in page.get_text("dict")["blocks"]
+            for line in block.get("lines", [])
+            for span in line["spans"]
+        ]
+    bold = [
+        span["text"].strip()
+        for span in spans
+        if (span["flags"] & 16 or "Bold" in span["font"]) and span["text"].strip() in ("大模型", "LLM", "人工智能")
+    ]
     assert sorted(bold) == ["LLM", "人工智能", "人工智能", "大模型", "大模型"]  # 前言 is a unit of its own
     second = "".join(span["text"] for span in spans if not span["flags"] & 16)
     assert "页码合并。大模型" in "".join(second.split())  # the second use: in the running text's face
@@ -272,7 +356,9 @@ def test_epub_index_and_glossary_link_to_the_marked_places(indexed_build, indexe
     index_file = next(name for name, known in ids.items() if "bookgen-index" in known)
     entries = [e for e in files[index_file].iter(f"{XHTML}div") if "index-entry" in (e.get("class") or "")]
     expected = [entry for group in indexed_table.groups for entry in group.entries]
-    assert [re.sub(r"[ \n]+", "", "".join(e.itertext())).split("\u2003")[0] for e in entries] == [entry.text.replace(" ", "") for entry in expected]
+    assert [re.sub(r"[ \n]+", "", "".join(e.itertext())).split("\u2003")[0] for e in entries] == [
+        entry.text.replace(" ", "") for entry in expected
+    ]
     checked = 0
     for element, entry in zip(entries, expected, strict=True):
         links = [a for a in element.iter(f"{XHTML}a")]
@@ -282,11 +368,17 @@ def test_epub_index_and_glossary_link_to_the_marked_places(indexed_build, indexe
             target = ids[target_file or index_file].get(anchor)
             assert anchor == locator.first.id and target is not None
             marked = "".join(target.itertext())
-            assert marked in (entry.text, locator.first.levels[-1] if locator.first.levels else "") or entry.text.startswith(marked) or marked
+            assert (
+                marked in (entry.text, locator.first.levels[-1] if locator.first.levels else "") or entry.text.startswith(marked) or marked
+            )
             checked += 1
     assert checked >= 25
     nav = next(root for name, root in files.items() if name == "nav.xhtml")
-    landmarks = {a.get("{http://www.idpf.org/2007/ops}type"): a.get("href") for a in nav.iter(f"{XHTML}a") if a.get("{http://www.idpf.org/2007/ops}type")}
+    landmarks = {
+        a.get("{http://www.idpf.org/2007/ops}type"): a.get("href")
+        for a in nav.iter(f"{XHTML}a")
+        if a.get("{http://www.idpf.org/2007/ops}type")
+    }
     assert landmarks["index"].endswith("#bookgen-index")
     body = "".join(squashed_text(root) for root in files.values())
     assert "人工智能（ArtificialIntelligence,AI）" in body and "另见：大语言模型" in body
@@ -318,11 +410,14 @@ def test_html_index_and_glossary_pages(indexed_build, indexed_table):
             assert f'id="{anchor}"' in (site / page).read_text(encoding="utf-8")
     assert "人工智能（Artificial Intelligence, AI）" in glossary_html and 'id="gl-llm"' in glossary_html
     chapter = (site / "ch-1.html").read_text(encoding="utf-8")
-    assert re.search(r'<a href="book-glossary.html#gl-llm" class="term" title="在大规模文本上训练的语言模型，参见人工智能。"><strong>LLM</strong></a>', chapter) \
-        or re.search(r'<a href="bookgen-glossary.html#gl-llm" class="term"\s+title="[^"]+"><strong>LLM</strong></a>', chapter)
+    assert re.search(
+        r'<a href="book-glossary.html#gl-llm" class="term" title="在大规模文本上训练的语言模型，参见人工智能。"><strong>LLM</strong></a>',
+        chapter,
+    ) or re.search(r'<a href="bookgen-glossary.html#gl-llm" class="term"\s+title="[^"]+"><strong>LLM</strong></a>', chapter)
 
 
 # ---------------------------------------------------------------- the chapter-level update
+
 
 def test_chapter_update_falls_back_when_an_indexed_term_moves_page(tmp_path, monkeypatch):
     build_copy(INDEXED, tmp_path, formats=("pdf",))

@@ -41,7 +41,7 @@ def test_missing_image_with_spaces_keeps_its_line_in_every_spelling(tmp_path, sp
     manuscript = write_book(tmp_path / "m", BOOK, {"a.md": f"第一段。\n\n第二段。\n\n![流程图]({spelling})\n"})
     result = CliRunner().invoke(main, ["build", "--format", "epub", "--manuscript", str(manuscript), "--output", str(tmp_path / "b")])
     assert result.exit_code == 2
-    assert "m/a.md:5: image '图片/示意 图（一）.png' not found" in result.output
+    assert "m/a.md:5:1: M003 image '图片/示意 图（一）.png' not found" in result.output  # with every other check error
 
 
 # Items 1–7: every Markdown construct of bookgen's dialect, built once in PDF and EPUB.
@@ -180,7 +180,9 @@ def test_raw_html_with_a_typographic_meaning_prints_in_the_pdf(constructs):
     assert "\\bookgenruby{曌}{zhào}" in tex and "甲\\\\" in tex and "\\bookgenkbd{Ctrl}" in tex and "\\bookgenmark{标}" in tex
     assert "zhào" in text and "曌" in text
     assert "<ruby>曌<rt>zhào</rt></ruby>" in xhtml and "甲<br/>" in xhtml
-    abbr, latex, table = (next(n for n, line in enumerate(CONSTRUCTS.splitlines(), 1) if typed in line) for typed in ("<abbr", "LaTeX", "<table>"))
+    abbr, latex, table = (
+        next(n for n, line in enumerate(CONSTRUCTS.splitlines(), 1) if typed in line) for typed in ("<abbr", "LaTeX", "<table>")
+    )
     assert f"m/a.md:{abbr}:{CONSTRUCTS.splitlines()[abbr - 1].index('<abbr') + 1}: M008 raw HTML '<abbr title" in check.output
     assert f"m/a.md:{table}:1: M008 raw HTML '<table>" in check.output
     assert "M008 raw HTML '<span" not in check.output and "M008 raw HTML '<kbd" not in check.output

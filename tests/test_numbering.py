@@ -3,8 +3,21 @@ import pytest
 from bookgen.model.numbering import appendix_letter, chinese_numeral, format_counter
 
 
-@pytest.mark.parametrize("n, text", [(1, "一"), (9, "九"), (10, "十"), (11, "十一"), (20, "二十"), (21, "二十一"),
-                                     (100, "一百"), (105, "一百零五"), (110, "一百一十"), (1001, "一千零一")])
+@pytest.mark.parametrize(
+    "n, text",
+    [
+        (1, "一"),
+        (9, "九"),
+        (10, "十"),
+        (11, "十一"),
+        (20, "二十"),
+        (21, "二十一"),
+        (100, "一百"),
+        (105, "一百零五"),
+        (110, "一百一十"),
+        (1001, "一千零一"),
+    ],
+)
 def test_chinese_numerals_as_ctex_prints_them(n, text):
     assert chinese_numeral(n) == text
 

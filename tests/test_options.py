@@ -37,6 +37,7 @@ def run(*args: str):
 
 # ---------------------------------------------------------------- the fixes of issue 11
 
+
 def test_tex_timeout_zero_means_scale_with_the_book(tmp_path):
     book = load_book(write_book(tmp_path, BOOK + "build:\n  tex_timeout: 0\n"))
     assert book.build.tex_timeout == 0.0
@@ -55,12 +56,15 @@ def test_misspelt_check_key_is_named_with_its_position(tmp_path, command):
     assert "Traceback" not in result.output and not (tmp_path / "b").exists()
 
 
-@pytest.mark.parametrize("yaml_line, line, column", [
-    ("print:\n  icc_profile: missing.icc\n", 8, 16),
-    ("print:\n  cover_image: images/missing.png\n", 8, 16),
-    ("cover: images/missing.png\n", 7, 8),
-    ("abstract: front/missing.md\n", 7, 11),
-])
+@pytest.mark.parametrize(
+    "yaml_line, line, column",
+    [
+        ("print:\n  icc_profile: missing.icc\n", 8, 16),
+        ("print:\n  cover_image: images/missing.png\n", 8, 16),
+        ("cover: images/missing.png\n", 7, 8),
+        ("abstract: front/missing.md\n", 7, 11),
+    ],
+)
 def test_missing_files_book_yaml_names_stop_the_build_before_any_tool(tmp_path, monkeypatch, yaml_line, line, column):
     def no_process(*args, **kwargs):
         raise AssertionError(f"a tool ran: {args}")
@@ -77,14 +81,22 @@ def test_missing_files_book_yaml_names_stop_the_build_before_any_tool(tmp_path, 
 
 # ---------------------------------------------------------------- one pass, every problem
 
+
 def test_every_problem_is_reported_in_one_pass_in_order(tmp_path):
-    error = load_error(tmp_path, BOOK + "layout:\n  trim_width: 185\n  punctuation: quanjio\nprint:\n  signature: 0\nfonts: {serif: ''}\n"
-                                        "check:\n  disabel: []\n")
+    error = load_error(
+        tmp_path,
+        BOOK + "layout:\n  trim_width: 185\n  punctuation: quanjio\nprint:\n  signature: 0\nfonts: {serif: ''}\ncheck:\n  disabel: []\n",
+    )
     lines = str(error).splitlines()
     assert (error.location.line, error.location.column) == (8, 15)
     assert lines[0].endswith(":8:15: 'trim_width' must be a length like 185mm or 10.5bp, not '185'")
     assert [re.match(r".*book\.yaml:(\d+):(\d+): ", line).groups() for line in lines] == [
-        ("8", "15"), ("9", "16"), ("11", "14"), ("12", "16"), ("14", "3")]
+        ("8", "15"),
+        ("9", "16"),
+        ("11", "14"),
+        ("12", "16"),
+        ("14", "3"),
+    ]
     assert "'punctuation' must be one of quanjiao, banjiao, kaiming, CCT, plain, not 'quanjio' (did you mean 'quanjiao'?)" in lines[1]
     assert "'signature' must be a positive whole number, not 0" in lines[2]
     assert "'serif' must be text, not empty" in lines[3]
@@ -111,6 +123,7 @@ def test_unknown_rule_codes_are_placed(tmp_path):
 
 # ---------------------------------------------------------------- the typed model
 
+
 def test_length_is_parsed_once():
     length = Length.parse("185mm")
     assert (length.value, length.unit, length.tex(), str(length)) == (185.0, "mm", "185mm", "185mm")
@@ -123,8 +136,12 @@ def test_length_is_parsed_once():
 
 
 def test_geometry_is_computed_once_from_the_settings(tmp_path):
-    book = load_book(write_book(tmp_path, "title: 书\nlayout: {trim_width: 170mm, trim_height: 24cm, font_size: 小四, chars_per_line: 30}\n"
-                                          "print: {bleed: 5mm}\n"))
+    book = load_book(
+        write_book(
+            tmp_path,
+            "title: 书\nlayout: {trim_width: 170mm, trim_height: 24cm, font_size: 小四, chars_per_line: 30}\nprint: {bleed: 5mm}\n",
+        )
+    )
     geometry = book.geometry
     assert geometry is book.geometry
     assert (geometry.trim_width, geometry.trim_height, geometry.bleed) == pytest.approx((170, 240, 5))
@@ -133,13 +150,27 @@ def test_geometry_is_computed_once_from_the_settings(tmp_path):
 
 
 def test_entry_kinds_and_text_of_their_own(tmp_path):
-    book = load_book(write_book(tmp_path, "title: 书\nparts:\n  - title: 部\n    file: p.md\n    chapters:\n"
-                                          "      - title: 章\n        sections: [节]\n      - title: 空章\nappendices: [附]\n"))
+    book = load_book(
+        write_book(
+            tmp_path,
+            "title: 书\nparts:\n  - title: 部\n    file: p.md\n    chapters:\n"
+            "      - title: 章\n        sections: [节]\n      - title: 空章\nappendices: [附]\n",
+        )
+    )
     kinds = {node.title: node.kind for node in book.nodes()}
-    assert kinds == {"部": EntryKind.PART, "章": EntryKind.CHAPTER, "节": EntryKind.SECTION, "空章": EntryKind.CHAPTER,
-                     "附": EntryKind.APPENDIX}
+    assert kinds == {
+        "部": EntryKind.PART,
+        "章": EntryKind.CHAPTER,
+        "节": EntryKind.SECTION,
+        "空章": EntryKind.CHAPTER,
+        "附": EntryKind.APPENDIX,
+    }
     assert kinds["部"] == "part"  # a StrEnum: string comparisons keep working
-    assert {node.title for node in book.nodes() if node.has_own_text} == {"节", "空章", "附"}  # not the part, nor 章 (no file, has sections)
+    assert {node.title for node in book.nodes() if node.has_own_text} == {
+        "节",
+        "空章",
+        "附",
+    }  # not the part, nor 章 (no file, has sections)
     assert EntryKind.APPENDIX_SECTION.is_section and EntryKind.APPENDIX.is_chapter and not EntryKind.PART.is_chapter
 
 
@@ -149,6 +180,7 @@ def test_severity_levels_are_the_checks(tmp_path):
 
 
 # ---------------------------------------------------------------- the README against the declarations
+
 
 def _readme_yaml() -> tuple[str, dict]:
     readme = (REPO / "README.md").read_text(encoding="utf-8")
@@ -189,8 +221,9 @@ def test_every_option_has_a_description():
     assert all(option.description and "\n" not in option.description for option in options)
 
 
-@pytest.mark.parametrize("typed, hint", [("五好", " (did you mean '五号'?)"), ("小四号", " (did you mean '小四'?)"),
-                                         ("小5", ""), ("特大", "")])
+@pytest.mark.parametrize(
+    "typed, hint", [("五好", " (did you mean '五号'?)"), ("小四号", " (did you mean '小四'?)"), ("小5", ""), ("特大", "")]
+)
 def test_chinese_choice_gets_a_did_you_mean_by_characters(tmp_path, typed, hint):
     """font_size: 五好 → did you mean 五号 (difflib's 0.6 misses one changed character of two; an ambiguous or
     unrelated value gets no guess)."""

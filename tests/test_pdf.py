@@ -54,7 +54,9 @@ def test_metadata_and_bookmarks(built):
     assert raw and not [title for title in raw if "  " in title]  # one space between number and title, as in the EPUB
     bookmarks = pdf_bookmarks(pdf)
     chapters = [node.heading for node in built.book.nodes() if node.kind == "chapter"]
-    assert [b for b in bookmarks if b.startswith("第") and b.endswith(tuple(c.split(" ", 1)[1] for c in chapters)) and "部分" not in b] == chapters
+    assert [
+        b for b in bookmarks if b.startswith("第") and b.endswith(tuple(c.split(" ", 1)[1] for c in chapters)) and "部分" not in b
+    ] == chapters
 
 
 def test_blank_pages_carry_no_head_or_folio(built):
@@ -74,22 +76,53 @@ def test_chapters_open_on_recto(built):
     for node in built.book.nodes():
         if node.kind in ("chapter", "part"):  # appendices follow on the next page (layout.open, issue 13 item 10)
             heading = plain(node.heading)
-            index = next(i for i, page in enumerate(pages)
-                         if i not in toc_pages and heading in plain("\n".join(page.splitlines()[:8])))
+            index = next(i for i, page in enumerate(pages) if i not in toc_pages and heading in plain("\n".join(page.splitlines()[:8])))
             assert index % 2 == 0, f"{node.heading} opens on page {index + 1}, a verso"
 
 
 def test_sampler_text(sampler_build):
     pages = pdf_pages(sampler_build.outputs["pdf"].path)
     text = plain("".join(pages))
-    body = text[text.index("第1章段落与强调", text.index("第一部分基础") + 10):]  # after the TOC
-    order = ["第一部分基础", "第1章段落与强调", "1.1段落", "1.1.1小节标题", "1.2列表与公式", "1.3尚未写成的一节",
-             "第二部分进阶", "第2章块级元素", "2.1表格", "2.2图片与代码", "2.3引用与脚注", "附录A工具", "A.1命令行", "致谢"]
+    body = text[text.index("第1章段落与强调", text.index("第一部分基础") + 10) :]  # after the TOC
+    order = [
+        "第一部分基础",
+        "第1章段落与强调",
+        "1.1段落",
+        "1.1.1小节标题",
+        "1.2列表与公式",
+        "1.3尚未写成的一节",
+        "第二部分进阶",
+        "第2章块级元素",
+        "2.1表格",
+        "2.2图片与代码",
+        "2.3引用与脚注",
+        "附录A工具",
+        "A.1命令行",
+        "致谢",
+    ]
     positions = [text.index(order[0])] + [body.index(item) for item in order[1:]]
     assert positions[1:] == sorted(positions[1:])
-    for phrase in ["情感", "大模型预测概率", "推荐概率", "双向编码器", "计算损失函数（中文注释）", "defloss(y,y_hat):",
-                   "「本节待撰写」", "〔本节未完〕", "表2.1", "图2.1流水线示意图", "表A.1命令一览", "第一个脚注的内容",
-                   "百分号50%", "美元$5", "井号#1", "a_b", "A&B", "**", "教训一：市场调研的重要性"]:
+    for phrase in [
+        "情感",
+        "大模型预测概率",
+        "推荐概率",
+        "双向编码器",
+        "计算损失函数（中文注释）",
+        "defloss(y,y_hat):",
+        "「本节待撰写」",
+        "〔本节未完〕",
+        "表2.1",
+        "图2.1流水线示意图",
+        "表A.1命令一览",
+        "第一个脚注的内容",
+        "百分号50%",
+        "美元$5",
+        "井号#1",
+        "a_b",
+        "A&B",
+        "**",
+        "教训一：市场调研的重要性",
+    ]:
         if phrase == "**":
             assert "**" not in text  # emphasis next to CJK punctuation was parsed, not printed
         else:

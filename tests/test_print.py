@@ -44,14 +44,18 @@ def package(tmp_path_factory):
 
 # ---------------------------------------------------------------- arithmetic and validation (unit)
 
+
 def copyright_page(book, total: int, work: Path) -> CopyrightFigures | None:
     """The book's 版权页 typeset alone for ``total`` physical pages (as TeX's previous pass would give them)."""
     env = latex_environment(book.root)
     context = book_context(book, {})
     page = env.get_template("front/copyright.tex_t").render(context)
     work.mkdir()
-    (work / "page.tex").write_text(env.get_template("preamble.tex_t").render(context)
-                                   + f"\\begin{{document}}\n\\gdef\\bookgentotalpages{{{total}}}\n{page}\\end{{document}}\n", encoding="utf-8")
+    (work / "page.tex").write_text(
+        env.get_template("preamble.tex_t").render(context)
+        + f"\\begin{{document}}\n\\gdef\\bookgentotalpages{{{total}}}\n{page}\\end{{document}}\n",
+        encoding="utf-8",
+    )
     subprocess.run(["xelatex", "-no-pdf", "-interaction=nonstopmode", "page.tex"], cwd=work, capture_output=True, check=True)
     return CopyrightFigures.of_run(work)
 
@@ -94,7 +98,9 @@ def test_wrong_isbn_names_the_expected_check_digit(tmp_path):
 
 def test_print_build_is_strict_unless_allowed(tmp_path):
     manuscript = print_fixture(tmp_path)
-    result = CliRunner().invoke(main, ["build", "--profile", "print", "--format", "pdf", "--manuscript", str(manuscript), "--output", str(tmp_path / "b")])
+    result = CliRunner().invoke(
+        main, ["build", "--profile", "print", "--format", "pdf", "--manuscript", str(manuscript), "--output", str(tmp_path / "b")]
+    )
     assert result.exit_code == 2
     assert "a print build is strict (--allow-incomplete overrides): 1 unwritten and 1 truncated sections" in result.output
 
@@ -102,13 +108,13 @@ def test_print_build_is_strict_unless_allowed(tmp_path):
 # ---------------------------------------------------------------- the handoff package (integration)
 
 
-
 @pytest.mark.integration
 def test_interior_boxes_sheets_and_keys(package):
     pack, _ = package
     with zipfile.ZipFile(pack.path) as archive:
-        assert sorted(archive.namelist()) == sorted(["manifest.json", "preflight.json", "preflight.txt",
-                                                     "sampler-cover.pdf", "sampler-print.pdf", "sampler.epub"])
+        assert sorted(archive.namelist()) == sorted(
+            ["manifest.json", "preflight.json", "preflight.txt", "sampler-cover.pdf", "sampler-print.pdf", "sampler.epub"]
+        )
     interior = pack.path.parents[1] / "sampler-print.pdf"
     with pikepdf.open(interior) as pdf:
         assert len(pdf.pages) % 16 == 0
@@ -117,7 +123,12 @@ def test_interior_boxes_sheets_and_keys(package):
             bleed = [float(v) for v in page.obj.BleedBox]
             media = [float(v) for v in page.obj.MediaBox]
             assert trim[2] - trim[0] == pytest.approx(185 * MM, abs=0.2) and trim[3] - trim[1] == pytest.approx(260 * MM, abs=0.2)
-            assert [round(b - t, 1) for b, t in zip(bleed, trim, strict=False)] == [round(-3 * MM, 1), round(-3 * MM, 1), round(3 * MM, 1), round(3 * MM, 1)]
+            assert [round(b - t, 1) for b, t in zip(bleed, trim, strict=False)] == [
+                round(-3 * MM, 1),
+                round(-3 * MM, 1),
+                round(3 * MM, 1),
+                round(3 * MM, 1),
+            ]
             assert media[0] <= bleed[0] and media[2] >= bleed[2]  # crop marks outside the bleed
             assert not [a for a in page.obj.get("/Annots", []) if a.get("/Subtype") == "/Link"]
         assert str(pdf.docinfo["/GTS_PDFXVersion"]) == "PDF/X-4" and str(pdf.docinfo["/Trapped"]) == "/False"
@@ -144,7 +155,9 @@ def test_cover_width_and_barcode(package, tmp_path):
     assert (media[3] - media[1]) / MM == pytest.approx(260 + 6, abs=0.05)
     assert pack.manifest["spine_mm"] == round(spine, 2)
     subprocess.run(["pdftoppm", "-r", "400", "-gray", "-png", str(cover), str(tmp_path / "c")], check=True)
-    decoded = subprocess.run(["zbarimg", "--quiet", "--raw", str(next(tmp_path.glob("c*.png")))], capture_output=True, text=True, check=False).stdout.split()
+    decoded = subprocess.run(
+        ["zbarimg", "--quiet", "--raw", str(next(tmp_path.glob("c*.png")))], capture_output=True, text=True, check=False
+    ).stdout.split()
     assert decoded == [ISBN.replace("-", "")]
 
 
@@ -189,8 +202,17 @@ def test_preflight_command_fails_a_screen_pdf(sampler_build, package):
     assert said.exit_code == 1 and said.output.count("\n") == 1 and "this is a screen PDF" in said.output
     assert "--profile print" in said.output and "FAIL" not in said.output
     assert json.loads(result.output)["screen_pdf"] is True
-    good = CliRunner().invoke(main, ["preflight", str(package[0].path.parents[1] / "sampler-print.pdf"),
-                                     "--cover", str(package[0].path.parents[1] / "sampler-cover.pdf"), "--manuscript", str(manuscript)])
+    good = CliRunner().invoke(
+        main,
+        [
+            "preflight",
+            str(package[0].path.parents[1] / "sampler-print.pdf"),
+            "--cover",
+            str(package[0].path.parents[1] / "sampler-cover.pdf"),
+            "--manuscript",
+            str(manuscript),
+        ],
+    )
     assert good.exit_code == 0, good.output
     assert "preflight: 23 passed, 0 failed" in good.output
 

@@ -42,6 +42,7 @@ class ToolCalls:
             def __init__(self, args, *a, **kw):
                 calls.append(Path(str(args[0] if isinstance(args, (list, tuple)) else args)).name)
                 super().__init__(args, *a, **kw)
+
         monkeypatch.setattr(subprocess, "Popen", Counting)
 
 

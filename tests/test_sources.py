@@ -40,8 +40,11 @@ def test_abstract_file_is_read_and_converted_without_a_front_entry(tmp_path):
     from bookgen.sources.convert import abstract_text, convert_sources
 
     for yaml_text in (YAML, "front:\n  - title: 摘要\n    file: front/摘要.md\n" + YAML):
-        root = write_book(tmp_path / str(len(yaml_text)), "abstract: front/摘要.md\n" + yaml_text,
-                          {"a.md": "正文。\n", "front/摘要.md": "本书**讲述**排版。\n\n第二段。\n"})
+        root = write_book(
+            tmp_path / str(len(yaml_text)),
+            "abstract: front/摘要.md\n" + yaml_text,
+            {"a.md": "正文。\n", "front/摘要.md": "本书**讲述**排版。\n\n第二段。\n"},
+        )
         book = load_book(root)
         sources = read_sources(book)
         converted, _ = convert_sources(book, sources, tmp_path / "cache")

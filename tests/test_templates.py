@@ -98,6 +98,7 @@ def test_override_reaches_the_pdf_and_epub_and_its_edit_rebuilds(tmp_path):
 
     def fonts() -> str:
         return subprocess.run(["pdffonts", str(first.outputs["pdf"].path)], capture_output=True, text=True, check=True).stdout
+
     assert "LXGWWenKai" in fonts() and "NotoSerifCJK" not in fonts()
     with zipfile.ZipFile(first.outputs["epub"].path) as epub:
         assert any("#123456" in epub.read(name).decode() for name in epub.namelist() if name.endswith(".css"))
@@ -134,5 +135,7 @@ def test_formula_check_without_xelatex_is_one_tool_error(tmp_path, monkeypatch):
     tools.mkdir()
     (tools / "fc-list").symlink_to(shutil.which("fc-list"))
     monkeypatch.setenv("PATH", str(tools))
-    with pytest.raises(ToolError, match=r"^xelatex not found \(install texlive-xetex or run `make deps`\), needed for the book's formulas$"):
+    with pytest.raises(
+        ToolError, match=r"^xelatex not found \(install texlive-xetex or run `make deps`\), needed for the book's formulas$"
+    ):
         run_checks(root, tmp_path / "cache", fast=False)

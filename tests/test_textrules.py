@@ -18,15 +18,41 @@ from conftest import write_book
 
 # One sample of each family's tokens (an inline token can stand between two pieces of prose).
 INLINE_TOKENS = [
-    "<|im_start|>assistant", "<|im_start|>", "<|im_end|>", "<|im_sep|>", "<|endoftext|>",  # OpenAI / ChatML
-    "[INST]", "[/INST]", "<<SYS>>", "<</SYS>>",  # Llama 2, Mistral
-    "<|begin_of_text|>", "<|start_header_id|>assistant<|end_header_id|>", "<|start_header_id|>user<|end_header_id|>",
-    "<|eot_id|>", "<|eom_id|>", "<|python_tag|>", "<|reserved_special_token_3|>",  # Llama 3
-    "<start_of_turn>model", "<start_of_turn>user", "<end_of_turn>",  # Gemma
-    "<|assistant|>", "<|user|>", "<|system|>", "<|end|>",  # Phi
-    "<｜begin▁of▁sentence｜>", "<｜end▁of▁sentence｜>", "<｜User｜>", "<｜Assistant｜>", "<｜fim▁hole｜>",  # DeepSeek
-    "<|fim_prefix|>", "<|fim_middle|>", "<|fim_suffix|>", "<|file_sep|>", "<|vision_start|>",  # Qwen, code models
-    "<think>", "</think>",  # reasoning tags (the reasoning text itself stays)
+    "<|im_start|>assistant",
+    "<|im_start|>",
+    "<|im_end|>",
+    "<|im_sep|>",
+    "<|endoftext|>",  # OpenAI / ChatML
+    "[INST]",
+    "[/INST]",
+    "<<SYS>>",
+    "<</SYS>>",  # Llama 2, Mistral
+    "<|begin_of_text|>",
+    "<|start_header_id|>assistant<|end_header_id|>",
+    "<|start_header_id|>user<|end_header_id|>",
+    "<|eot_id|>",
+    "<|eom_id|>",
+    "<|python_tag|>",
+    "<|reserved_special_token_3|>",  # Llama 3
+    "<start_of_turn>model",
+    "<start_of_turn>user",
+    "<end_of_turn>",  # Gemma
+    "<|assistant|>",
+    "<|user|>",
+    "<|system|>",
+    "<|end|>",  # Phi
+    "<｜begin▁of▁sentence｜>",
+    "<｜end▁of▁sentence｜>",
+    "<｜User｜>",
+    "<｜Assistant｜>",
+    "<｜fim▁hole｜>",  # DeepSeek
+    "<|fim_prefix|>",
+    "<|fim_middle|>",
+    "<|fim_suffix|>",
+    "<|file_sep|>",
+    "<|vision_start|>",  # Qwen, code models
+    "<think>",
+    "</think>",  # reasoning tags (the reasoning text itself stays)
 ]
 STANDALONE_TOKENS = ["<s>", "</s>"]  # Llama 2 / Mistral sentence marks: only on their own (else HTML strikethrough)
 ALL_TOKENS = INLINE_TOKENS + STANDALONE_TOKENS
@@ -57,15 +83,18 @@ def test_role_header_removed_whole():
     assert CHAT_TOKEN.sub("", "<|im_start|>assistant好的") == "好的"
 
 
-@pytest.mark.parametrize("text", [
-    "若 a<b 且 |x|<1，则结论成立。",
-    "表格用 | 分隔列，<b>粗体</b> 是 HTML。",
-    "箭头 <| 与 |> 不是标记，<|x 也不是。",
-    "比较运算符 <= 与 >= 以及 << 和 >>。",
-    "〈书名号〉与《书名》，｜全角竖线｜。",
-    "[INSTALL] 与 [inst] 不是 Llama 标记。",
-    "思考 <thinking> 标签不是推理标记。",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "若 a<b 且 |x|<1，则结论成立。",
+        "表格用 | 分隔列，<b>粗体</b> 是 HTML。",
+        "箭头 <| 与 |> 不是标记，<|x 也不是。",
+        "比较运算符 <= 与 >= 以及 << 和 >>。",
+        "〈书名号〉与《书名》，｜全角竖线｜。",
+        "[INSTALL] 与 [inst] 不是 Llama 标记。",
+        "思考 <thinking> 标签不是推理标记。",
+    ],
+)
 def test_chinese_text_with_angle_brackets_and_bars_untouched(text):
     assert CHAT_TOKEN.findall(text) == []
 
@@ -76,7 +105,14 @@ def test_fences_headings_cjk_sentence_ends():
     assert HEADING.match("## 1.1 标题 ##").groups() == ("##", "1.1 标题")
     assert HEADING.match("#标题") is None and HEADING.match("####### 七级") is None
     assert CJK_CHAR.findall("a中𠀀文b") == ["中", "𠀀", "文"]
-    assert [ends_mid_sentence(t) for t in ("完了。", "引用」", "【注】", "`code`", "写到一半，", "没写完")] == [False, False, False, False, True, True]
+    assert [ends_mid_sentence(t) for t in ("完了。", "引用」", "【注】", "`code`", "写到一半，", "没写完")] == [
+        False,
+        False,
+        False,
+        False,
+        True,
+        True,
+    ]
     assert is_instruction("**开始撰写正文内容**") and not is_instruction("开始之前，先看一个例子。")
 
 

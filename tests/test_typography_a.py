@@ -54,9 +54,15 @@ def lines(typo_build) -> list[Line]:
         for number, page in enumerate(doc, 1):
             for block in page.get_text("rawdict")["blocks"]:
                 for line in block.get("lines", []):
-                    out.append(Line(tuple(
-                        Char(c["c"], c["bbox"][2] - c["bbox"][0], span["size"], span["font"], number, c["bbox"][0], c["bbox"][2])
-                        for span in line["spans"] for c in span["chars"])))
+                    out.append(
+                        Line(
+                            tuple(
+                                Char(c["c"], c["bbox"][2] - c["bbox"][0], span["size"], span["font"], number, c["bbox"][0], c["bbox"][2])
+                                for span in line["spans"]
+                                for c in span["chars"]
+                            )
+                        )
+                    )
     return out
 
 
@@ -68,7 +74,7 @@ def line_with(lines: list[Line], needle: str) -> Line:
 
 def quotes_in(line: Line, needle: str) -> list[Char]:
     start = line.text.index(needle)
-    return [c for c in line.chars[start:start + len(needle)] if c.char in "“”‘’"]
+    return [c for c in line.chars[start : start + len(needle)] if c.char in "“”‘’"]
 
 
 def is_cjk_face(font: str) -> bool:
@@ -77,16 +83,20 @@ def is_cjk_face(font: str) -> bool:
 
 # ---------------------------------------------------------------- item 1: punctuation as typed
 
-@pytest.mark.parametrize("context, needle", [
-    ("body", "他说：“这是引号。”然后‘单引号’结束"),
-    ("bold", "加粗的“引号”与‘单引号’"),
-    ("chapter heading", "“引号”与"),
-    ("section heading", "小节“标题”"),
-    ("table caption", "表题中的“引号”"),
-    ("figure caption", "图题中的“引号”"),
-    ("table cell", "单元格里的‘引号’"),
-    ("footnote", "脚注里的“引号”与‘单引号’"),
-])
+
+@pytest.mark.parametrize(
+    "context, needle",
+    [
+        ("body", "他说：“这是引号。”然后‘单引号’结束"),
+        ("bold", "加粗的“引号”与‘单引号’"),
+        ("chapter heading", "“引号”与"),
+        ("section heading", "小节“标题”"),
+        ("table caption", "表题中的“引号”"),
+        ("figure caption", "图题中的“引号”"),
+        ("table cell", "单元格里的‘引号’"),
+        ("footnote", "脚注里的“引号”与‘单引号’"),
+    ],
+)
 def test_quotes_in_chinese_are_full_width_cjk(lines, context, needle):
     """Each “”‘’ in Chinese text is the CJK face's full-width mark: one em (half where ctex compresses), never Latin."""
     quotes = quotes_in(line_with(lines, needle), needle)
@@ -133,6 +143,7 @@ def test_epub_keeps_the_typed_marks(typo_build):
 
 # ---------------------------------------------------------------- items 4 and 5: long tables, caption labels
 
+
 def test_long_table_continues_under_its_label(typo_build):
     pdf = typo_build.outputs["pdf"].path
     text = pdftotext(pdf)
@@ -162,6 +173,7 @@ def test_caption_label_setting():
 
 # ---------------------------------------------------------------- items 6 and 11: faces
 
+
 def test_math_face_is_the_text_faces_companion(lines):
     line = line_with(lines, "行内公式")
     text_fonts = {c.font for c in line_with(lines, "He said").chars if c.char.isalpha()}
@@ -178,13 +190,14 @@ def test_latin_in_bold_is_the_bold_faces_own(lines, needle, latin):
     assert bold_lines
     for line in bold_lines:
         start = line.text.index(needle)
-        chars = line.chars[start:start + len(needle)]
+        chars = line.chars[start : start + len(needle)]
         cjk_font = next(c.font for c in chars if ord(c.char) > 0x2E80)
         assert "Bold" in cjk_font
         assert {c.font for c in chars if c.char in latin} == {cjk_font}, line.text
 
 
 # ---------------------------------------------------------------- item 7: code on the monospace grid
+
 
 def test_cjk_in_code_is_two_latin_advances(lines):
     latin = line_with(lines, "abcdefghijklmnopqrstuvwx").chars
@@ -194,7 +207,7 @@ def test_cjk_in_code_is_two_latin_advances(lines):
     assert len(runs) == 3  # comment, string, plain block
     for line in runs:
         k = line.text.index("一二三四五六七八九十十一")
-        chars = line.chars[k:k + 12]
+        chars = line.chars[k : k + 12]
         assert all(abs(c.width - 2 * advance) < 0.02 for c in chars), [c.width for c in chars]
         assert abs((chars[-1].x1 - chars[0].x0) - 24 * advance) < 0.1
 

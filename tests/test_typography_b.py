@@ -35,6 +35,7 @@ ISBN = "978-7-111-11111-5"
 
 # ---------------------------------------------------------------- the generated book
 
+
 def generated_book(root: Path) -> Path:
     """A book of the benchmark's generated text (bench/bench.py) with everything items 2–12 look at."""
     import random
@@ -53,8 +54,9 @@ def generated_book(root: Path) -> Path:
             if c <= 2:
                 entry["file"] = f"c{c}/s{s}.md"
                 text = bench.section_text(rng, s)
-                leads = "\n\n".join(f"**教训{n}**：{bench.paragraph(rng, 8)[:-1]}\n\n{bench.paragraph(rng, rng.randint(30, 200))}"
-                                    for n in range(1, 7))
+                leads = "\n\n".join(
+                    f"**教训{n}**：{bench.paragraph(rng, 8)[:-1]}\n\n{bench.paragraph(rng, rng.randint(30, 200))}" for n in range(1, 7)
+                )
                 files[entry["file"]] = f"**教训：快速迭代**\n\n{text}\n{leads}\n"
             sections.append(entry)
         chapters.append({"title": f"生成的第{c}章", "sections": sections})
@@ -62,16 +64,31 @@ def generated_book(root: Path) -> Path:
     # one character into a new line unless their last two characters are tied.
     chapters[2]["sections"][0]["file"] = "lengths.md"
     files["lengths.md"] = "\n\n".join("模" * (n - 1) + "型。" for n in range(36, 82)) + "\n"
-    appendices = [{"title": f"附录{letter}的标题", "sections": [{"title": f"{letter}节{n}"} for n in range(1, 12 if letter == "G" else 2)]}
-                  for letter in "ABCDEFG"]
+    appendices = [
+        {"title": f"附录{letter}的标题", "sections": [{"title": f"{letter}节{n}"} for n in range(1, 12 if letter == "G" else 2)]}
+        for letter in "ABCDEFG"
+    ]
     book = {
-        "title": "排版检验", "subtitle": "版权页与行格", "authors": ["张三", "李四"], "publisher": "示例出版社",
-        "address": "北京市海淀区示例路1号", "edition": 1, "printing": 2, "date": "2026-01-15", "isbn": ISBN,
-        "price": "59.00元", "slug": "typo-b",
-        "cip": {"title_line": "排版检验：版权页与行格／张三，李四著．—北京：示例出版社，2026.1", "isbn": ISBN,
-                "classification": "Ⅰ.①排… Ⅱ.①张…②李… Ⅲ.①排版 Ⅳ.①TS8", "number": "（2026）第012345号"},
+        "title": "排版检验",
+        "subtitle": "版权页与行格",
+        "authors": ["张三", "李四"],
+        "publisher": "示例出版社",
+        "address": "北京市海淀区示例路1号",
+        "edition": 1,
+        "printing": 2,
+        "date": "2026-01-15",
+        "isbn": ISBN,
+        "price": "59.00元",
+        "slug": "typo-b",
+        "cip": {
+            "title_line": "排版检验：版权页与行格／张三，李四著．—北京：示例出版社，2026.1",
+            "isbn": ISBN,
+            "classification": "Ⅰ.①排… Ⅱ.①张…②李… Ⅲ.①排版 Ⅳ.①TS8",
+            "number": "（2026）第012345号",
+        },
         "layout": {"open": {"back": "right"}},
-        "chapters": chapters, "appendices": appendices,
+        "chapters": chapters,
+        "appendices": appendices,
         "back": [{"title": "致谢", "file": "back/致谢.md"}, {"title": "后记", "file": "back/后记.md"}],
     }
     files["back/致谢.md"] = "感谢所有读者。\n"
@@ -90,6 +107,7 @@ def any_build(request):
 
 
 # ---------------------------------------------------------------- reading the PDF
+
 
 @dataclass(frozen=True)
 class Line:
@@ -113,9 +131,18 @@ def pdf_lines(pdf: Path) -> list[Line]:
                     if not spans or line["dir"] != (1.0, 0.0):
                         continue
                     chars = tuple((c["c"], c["bbox"][0]) for s in spans for c in s["chars"] if c["c"].strip())
-                    out.append(Line(page.number + 1, page.get_label(), "".join(c for c, _ in chars), line["bbox"][0],
-                                    round(spans[0]["origin"][1], 2), max(s["size"] for s in spans),
-                                    tuple(s["font"] for s in spans), chars))
+                    out.append(
+                        Line(
+                            page.number + 1,
+                            page.get_label(),
+                            "".join(c for c, _ in chars),
+                            line["bbox"][0],
+                            round(spans[0]["origin"][1], 2),
+                            max(s["size"] for s in spans),
+                            tuple(s["font"] for s in spans),
+                            chars,
+                        )
+                    )
     return out
 
 
@@ -132,31 +159,38 @@ def last_lines(pdf: Path) -> list[Line]:
     for line in body_lines(pdf):
         if line.size >= 10:  # not footnotes
             pages[line.page].append(line)
-    return [max(lines, key=lambda line: line.baseline) for lines in pages.values()
-            if not all(all("Bold" in f for f in line.fonts) for line in lines)]
+    return [
+        max(lines, key=lambda line: line.baseline)
+        for lines in pages.values()
+        if not all(all("Bold" in f for f in line.fonts) for line in lines)
+    ]
 
 
 # ---------------------------------------------------------------- item 2: stranded lines
+
 
 def test_no_paragraph_ends_in_a_line_of_one_character(any_build):
     pdf = any_build.outputs["pdf"].path
     lines = body_lines(pdf)
     left = collections.Counter(round(line.x0) for line in lines).most_common(1)[0][0]
-    single = [(line.page, line.text) for line in lines
-              if re.fullmatch(f"[{CJK}][{CLOSING}]*", line.text) and abs(line.x0 - left) < 2]
+    single = [(line.page, line.text) for line in lines if re.fullmatch(f"[{CJK}][{CLOSING}]*", line.text) and abs(line.x0 - left) < 2]
     assert single == []
 
 
 def test_no_page_ends_in_a_heading_or_a_lead_in(any_build):
     """A page's last line is never a heading, a bold lead-in paragraph (bold first, no 。！？ at its end)
     or a table caption, with its text on the next page."""
-    stranded = [(line.page, line.text) for line in last_lines(any_build.outputs["pdf"].path)
-                if ("Bold" in line.fonts[0] and "Mono" not in line.fonts[0] and not line.text.endswith(("。", "！", "？")))
-                or re.match(r"续?表\d", line.text)]
+    stranded = [
+        (line.page, line.text)
+        for line in last_lines(any_build.outputs["pdf"].path)
+        if ("Bold" in line.fonts[0] and "Mono" not in line.fonts[0] and not line.text.endswith(("。", "！", "？")))
+        or re.match(r"续?表\d", line.text)
+    ]
     assert stranded == []
 
 
 # ---------------------------------------------------------------- item 3: the 版权页
+
 
 def copyright_page(build) -> str:
     with pymupdf.open(build.outputs["pdf"].path) as doc:
@@ -167,10 +201,22 @@ def test_copyright_page_with_a_cip_record(generated_build):
     text = copyright_page(generated_build)
     # The CIP block is in the CJK face, whose glyphs for ① and - are shared with ➀ and U+2011 in the PDF's text.
     compact = plain(text).translate(str.maketrans("➀➁\u2011", "①②-"))
-    for phrase in ["图书在版编目（CIP）数据", "排版检验：版权页与行格／张三，李四著．—北京：示例出版社，2026.1", f"ISBN{ISBN}",
-                   "Ⅰ.①排⋯Ⅱ.①张⋯②李⋯Ⅲ.①排版Ⅳ.①TS8", "中国版本图书馆CIP数据核字（2026）第012345号",
-                   "书名排版检验：版权页与行格", "著者张三，李四", "出版发行示例出版社", "地址北京市海淀区示例路1号",
-                   "开本787mm×1092mm1/16", "版次2026年1月第1版", "印次2026年1月第2次印刷", f"书号ISBN{ISBN}", "定价59.00元"]:
+    for phrase in [
+        "图书在版编目（CIP）数据",
+        "排版检验：版权页与行格／张三，李四著．—北京：示例出版社，2026.1",
+        f"ISBN{ISBN}",
+        "Ⅰ.①排⋯Ⅱ.①张⋯②李⋯Ⅲ.①排版Ⅳ.①TS8",
+        "中国版本图书馆CIP数据核字（2026）第012345号",
+        "书名排版检验：版权页与行格",
+        "著者张三，李四",
+        "出版发行示例出版社",
+        "地址北京市海淀区示例路1号",
+        "开本787mm×1092mm1/16",
+        "版次2026年1月第1版",
+        "印次2026年1月第2次印刷",
+        f"书号ISBN{ISBN}",
+        "定价59.00元",
+    ]:
         assert phrase in compact, phrase
     assert compact.index("CIP数据核字") < compact.index("书名排版检验")  # the CIP block above the 版本记录
     with pymupdf.open(generated_build.outputs["pdf"].path) as doc:
@@ -197,6 +243,7 @@ def test_copyright_page_without_cip_prints_the_version_record_only(request, name
 
 # ---------------------------------------------------------------- item 8: the line grid
 
+
 def off_grid(pdf: Path) -> tuple[float, int, list[tuple[int, float]]]:
     """(line pitch, pages measured, baselines off the grid) over main-matter pages without a table, a
     figure or a code block (horizontal rules wider than a third of the page, or an image): every
@@ -204,19 +251,26 @@ def off_grid(pdf: Path) -> tuple[float, int, list[tuple[int, float]]]:
     the placeholder box are blocks of whole lines, centred: their own baselines are not text lines."""
     lines = [line for line in body_lines(pdf) if line.size >= 10]
     with pymupdf.open(pdf) as doc:
-        excluded = {page.number + 1 for page in doc
-                    if page.get_images() or any(d["rect"].height < 2 and d["rect"].width > page.rect.width / 3
-                                                and 70 < d["rect"].y0 < page.rect.height - 60 for d in page.get_drawings())}
+        excluded = {
+            page.number + 1
+            for page in doc
+            if page.get_images()
+            or any(
+                d["rect"].height < 2 and d["rect"].width > page.rect.width / 3 and 70 < d["rect"].y0 < page.rect.height - 60
+                for d in page.get_drawings()
+            )
+        }
     by_page = collections.defaultdict(list)
     for line in lines:
         if not any("Math" in f for f in line.fonts) and not line.text.startswith("「"):
             by_page[line.page].append(line.baseline)
-    gaps = collections.Counter(round(b - a, 2) for ys in by_page.values() for a, b in zip(sorted(ys), sorted(ys)[1:], strict=False) if 0 < b - a < 20)
+    gaps = collections.Counter(
+        round(b - a, 2) for ys in by_page.values() for a, b in zip(sorted(ys), sorted(ys)[1:], strict=False) if 0 < b - a < 20
+    )
     pitch = gaps.most_common(1)[0][0]
     measured = {page: ys for page, ys in by_page.items() if page not in excluded and len(ys) > 3}
     phase = collections.Counter(round(y % pitch, 1) for ys in measured.values() for y in ys).most_common(1)[0][0]
-    off = [(page, y) for page, ys in measured.items() for y in ys
-           if abs((y - phase) / pitch - round((y - phase) / pitch)) > 0.02]
+    off = [(page, y) for page, ys in measured.items() for y in ys if abs((y - phase) / pitch - round((y - phase) / pitch)) > 0.02]
     return pitch, len(measured), off
 
 
@@ -232,12 +286,18 @@ def test_a_section_heading_takes_four_lines(real_build):
     for line in body_lines(real_build.outputs["pdf"].path):
         block = line.text.startswith("「") or any("Math" in f for f in line.fonts)  # placeholder box, display math
         rows[line.page][line.baseline] = 0 if block else max(line.size, rows[line.page].get(line.baseline, 0))
-    spans = [(ys[i + 1] - ys[i - 1]) / (10.5 * 1.3 * 1.2) for sizes in rows.values() for ys in [sorted(sizes)]
-             for i in range(1, len(ys) - 1) if sizes[ys[i]] == 14 and sizes[ys[i - 1]] == sizes[ys[i + 1]] == 10.5]
+    spans = [
+        (ys[i + 1] - ys[i - 1]) / (10.5 * 1.3 * 1.2)
+        for sizes in rows.values()
+        for ys in [sorted(sizes)]
+        for i in range(1, len(ys) - 1)
+        if sizes[ys[i]] == 14 and sizes[ys[i - 1]] == sizes[ys[i + 1]] == 10.5
+    ]
     assert len(spans) > 5 and spans == pytest.approx([4] * len(spans), abs=0.01)
 
 
 # ---------------------------------------------------------------- item 9: contents
+
 
 def test_contents_titles_start_in_one_column(generated_build):
     """Chapter titles (第1章 … 第12章, 附录A … 附录G) start at one x, and so do section titles (1.1 … 10.12)."""
@@ -256,6 +316,7 @@ def test_contents_titles_start_in_one_column(generated_build):
 
 
 # ---------------------------------------------------------------- item 10: where units open
+
 
 def openings(pdf: Path) -> tuple[list[tuple[str, int]], set[int]]:
     """(outline entry, physical page) for parts, chapters, appendices, back matter; the blank pages."""
@@ -301,6 +362,7 @@ def test_cip_needs_its_four_fields_and_dates_are_iso(tmp_path):
 
 
 # ---------------------------------------------------------------- item 12: margins
+
 
 def test_inner_margin_is_a_little_larger_than_the_outer(real_build):
     """订口 20 mm, 切口 the rest of the trim (185 − 20 − 40 × 10.5 bp = 16.8 mm), on rectos and versos."""

@@ -61,11 +61,15 @@ def table_of(root: Path):
 
 
 def test_references_between_chinese_characters_groups_and_bare_forms(tmp_path):
-    root = write_book(tmp_path / "m", BOOK, {
-        "a.md": "如@fig-a所示，（见@fig-b）由@fig-a.可得；[@fig-a; @fig-b]与[-@fig-b]，邮件 x@fig-a.com，@zhang2020。\n\n"
-                "![甲](i.png){#fig-a}\n\n![乙](i.png){#fig-b}\n",
-        "b.md": "见@sec-b与@fig-a:\n",
-    })
+    root = write_book(
+        tmp_path / "m",
+        BOOK,
+        {
+            "a.md": "如@fig-a所示，（见@fig-b）由@fig-a.可得；[@fig-a; @fig-b]与[-@fig-b]，邮件 x@fig-a.com，@zhang2020。\n\n"
+            "![甲](i.png){#fig-a}\n\n![乙](i.png){#fig-b}\n",
+            "b.md": "见@sec-b与@fig-a:\n",
+        },
+    )
     _, converted, table = table_of(root)
     references = [r["labels"] for node in converted.values() for r in node.xref["references"]]
     assert references == [["fig-a"], ["fig-b"], ["fig-a"], ["fig-a", "fig-b"], ["fig-b"], ["sec-b"], ["fig-a"]]
@@ -75,22 +79,44 @@ def test_references_between_chinese_characters_groups_and_bare_forms(tmp_path):
     assert "如\\bookgenref{fig-a}{normal}所示" in latex and "\\bookgenref{fig-a,fig-b}{normal}" in latex
     assert "x@fig-a.com" in latex and "zhang2020" in latex  # an e-mail address and a citation key are no references
     assert [(label, t.form.text, t.form.bare.text) for label, t in table.targets.items()] == [
-        ("sec-1-1", "第1.1节", "1.1"), ("sec-b", "A.1节", "A.1"), ("fig-a", "图1.1", "1.1"), ("fig-b", "图1.2", "1.2")]
-    assert [item if isinstance(item, str) else item[1].text for item in table.group(["fig-a", "fig-b", "sec-b"], False)] == \
-        ["图1.1", "、", "图1.2", "和", "A.1节"]
+        ("sec-1-1", "第1.1节", "1.1"),
+        ("sec-b", "A.1节", "A.1"),
+        ("fig-a", "图1.1", "1.1"),
+        ("fig-b", "图1.2", "1.2"),
+    ]
+    assert [item if isinstance(item, str) else item[1].text for item in table.group(["fig-a", "fig-b", "sec-b"], False)] == [
+        "图1.1",
+        "、",
+        "图1.2",
+        "和",
+        "A.1节",
+    ]
 
 
 def test_numbering_of_every_kind_per_chapter(tmp_path):
-    root = write_book(tmp_path / "m", BOOK, {
-        "a.md": "$$x$$ {#eq-a}\n\n$$y$$\n\n$$z$$ {#eq-b}\n\n```python {#lst-a caption=\"甲\"}\nx\n```\n\n"
-                "# 小节 {#sec-sub}\n\n![](i.png)\n\n![有标题](i.png)\n\n![有](i.png){#fig-c}\n\n"
-                "| a |\n|---|\n| 1 |\n\n: 表 {#tbl-a}\n",
-        "b.md": "![附图](i.png){#fig-app}\n",
-    })
+    root = write_book(
+        tmp_path / "m",
+        BOOK,
+        {
+            "a.md": '$$x$$ {#eq-a}\n\n$$y$$\n\n$$z$$ {#eq-b}\n\n```python {#lst-a caption="甲"}\nx\n```\n\n'
+            "# 小节 {#sec-sub}\n\n![](i.png)\n\n![有标题](i.png)\n\n![有](i.png){#fig-c}\n\n"
+            "| a |\n|---|\n| 1 |\n\n: 表 {#tbl-a}\n",
+            "b.md": "![附图](i.png){#fig-app}\n",
+        },
+    )
     _, _, table = table_of(root)
     printed = {label: target.form.text for label, target in table.targets.items()}
-    assert printed == {"sec-1-1": "第1.1节", "sec-b": "A.1节", "eq-a": "式(1.1)", "eq-b": "式(1.2)", "lst-a": "代码1.1", "sec-sub": "第1.1.1节",
-                       "fig-c": "图1.2", "tbl-a": "表1.1", "fig-app": "图A.1"}
+    assert printed == {
+        "sec-1-1": "第1.1节",
+        "sec-b": "A.1节",
+        "eq-a": "式(1.1)",
+        "eq-b": "式(1.2)",
+        "lst-a": "代码1.1",
+        "sec-sub": "第1.1.1节",
+        "fig-c": "图1.2",
+        "tbl-a": "表1.1",
+        "fig-app": "图A.1",
+    }
     assert {t.kind for t in table.targets.values()} == set(RefKind)
 
 
@@ -98,8 +124,13 @@ def test_words_come_from_book_yaml(tmp_path):
     yaml_text = BOOK + "crossref:\n  figure: 插图\n  section: '§{}'\n  appendix_section: '附{}'\n  conjunction: 与\n"
     root = write_book(tmp_path / "m", yaml_text, {"a.md": "![甲](i.png){#fig-a}\n\n# 小 {#sec-x}\n", "b.md": "[@fig-a; @sec-x; @sec-b]\n"})
     _, _, table = table_of(root)
-    assert [item if isinstance(item, str) else item[1].text for item in table.group(["fig-a", "sec-x", "sec-b"], False)] == \
-        ["插图1.1", "、", "§1.1.1", "与", "附A.1"]
+    assert [item if isinstance(item, str) else item[1].text for item in table.group(["fig-a", "sec-x", "sec-b"], False)] == [
+        "插图1.1",
+        "、",
+        "§1.1.1",
+        "与",
+        "附A.1",
+    ]
     with pytest.raises(ManuscriptError) as caught:
         load_book(write_book(tmp_path / "bad", BOOK + "crossref:\n  section: 第节\n  lists: [figures, tabels]\n"))
     assert "'第节' must hold '{}' once" in caught.value.message and "did you mean 'tables'" in caught.value.message
@@ -113,7 +144,7 @@ ERRORS = {
     + "front:\n  - title: 前言\n    id: sec-preface\n    file: front.md\n",
     "front.md": "前言。\n",
     "a.md": "正文如@fig-archh所示。\n\n![架构](i.png){#fig-arch}\n\n![另一个](i.png){#fig-arch}\n\n![](i.png){#fig-none}\n\n"
-            "| a |\n|---|\n| 1 |\n\n: 表 {#fig-table}\n\n![名字](i.png){#fig-架构}\n\n见@fig-架构和@fig-table，以及 {#fig arch} 和@sec-one。\n",
+    "| a |\n|---|\n| 1 |\n\n: 表 {#fig-table}\n\n![名字](i.png){#fig-架构}\n\n见@fig-架构和@fig-table，以及 {#fig arch} 和@sec-one。\n",
     "b.md": "引用@tbl-missing与[@fig-arch; @eq-nothing]。\n",
 }
 
@@ -122,8 +153,9 @@ def test_check_reports_every_problem_with_its_position(tmp_path):
     files = dict(ERRORS)
     root = write_book(tmp_path / "m", files.pop("book.yaml"), files)
     result = CliRunner().invoke(main, ["check", "--manuscript", str(root), "--output", str(tmp_path / "b"), "--format", "json"])
-    found = [f"{f['file']}:{f['line']}:{f['column']}: {f['code']} {f['message']}" for f in json.loads(result.output)
-             if f["code"].startswith("X")]
+    found = [
+        f"{f['file']}:{f['line']}:{f['column']}: {f['code']} {f['message']}" for f in json.loads(result.output) if f["code"].startswith("X")
+    ]
     assert found == [
         "m/book.yaml:12:13: X003 label #sec-b is never referenced",
         "m/book.yaml:16:9: X006 label #sec-preface is on 前言, which has no number",
@@ -145,14 +177,16 @@ def test_unknown_reference_stops_the_build_before_tex(tmp_path, monkeypatch, no_
     root = write_book(tmp_path / "m", BOOK, {"a.md": "第一段。\n\n如@fig-archh所示。\n\n![架构](i.png){#fig-arch}\n", "b.md": "乙。\n"})
     shutil.copy(XREF / "images/pipeline.png", root / "i.png")
     calls = ToolCalls(monkeypatch)
-    result = CliRunner().invoke(main, ["build", "--manuscript", str(root), "--output", str(tmp_path / "b"), "--no-verify",
-                                       *(["--no-check"] if no_check else [])])
+    result = CliRunner().invoke(
+        main, ["build", "--manuscript", str(root), "--output", str(tmp_path / "b"), "--no-verify", *(["--no-check"] if no_check else [])]
+    )
     assert result.exit_code == 2, result.output  # a manuscript error, found by the pre-check or before TeX
     assert re.search(r"m/a\.md:3:2: (X001 )?unknown reference @fig-archh \(did you mean @fig-arch\?\)", result.output)
     assert "xelatex" not in calls.calls and "latexmk" not in calls.calls and not list((tmp_path / "b").glob("*.pdf"))
 
 
 # ---------------------------------------------------------------- the fixture book, built once
+
 
 @pytest.fixture(scope="module")
 def xref_build(tmp_path_factory):
@@ -167,9 +201,29 @@ def xref_table(xref_build):
     return collect_labels(book, converted)
 
 
-PHRASES = ["如图1.2所示", "见表3.1", "式(2.4)", "第3.2节", "第1.1.1节", "由式(2.4)可得", "（见表1.1）", "第1章的架构", "第二部分（第二部分）",
-           "附录A和A.1节", "如图A.1和表A.1", "代码2.1所示", "（式(2.2)和式(2.3)）", "即(2.4)。", "图号1.2是", "图1.2、图A.1和图3.1",
-           "计算（图1.2）60%", "估算依据A.1节中的数据", "参见图1.2中的训练环节", "与图1.2对应", "训练循环（最小化式(2.4)）"]
+PHRASES = [
+    "如图1.2所示",
+    "见表3.1",
+    "式(2.4)",
+    "第3.2节",
+    "第1.1.1节",
+    "由式(2.4)可得",
+    "（见表1.1）",
+    "第1章的架构",
+    "第二部分（第二部分）",
+    "附录A和A.1节",
+    "如图A.1和表A.1",
+    "代码2.1所示",
+    "（式(2.2)和式(2.3)）",
+    "即(2.4)。",
+    "图号1.2是",
+    "图1.2、图A.1和图3.1",
+    "计算（图1.2）60%",
+    "估算依据A.1节中的数据",
+    "参见图1.2中的训练环节",
+    "与图1.2对应",
+    "训练循环（最小化式(2.4)）",
+]
 
 
 def test_pdf_prints_every_reference(xref_build):
@@ -181,8 +235,15 @@ def test_pdf_prints_every_reference(xref_build):
 def test_pdf_captions_and_equation_numbers_equal_the_table(xref_build, xref_table):
     pages = [plain(page) for page in pdf_pages(xref_build.outputs["pdf"].path)]
     body = "".join(page for page in pages if "目录" not in page)
-    captions = {"fig-pipeline": "数据流水线", "tbl-cost": "成本构成", "tbl-metrics": "评估指标", "fig-errors": "误差分布",
-                "fig-dist": "数据分布", "tbl-data": "数据集规模", "lst-train": "训练循环"}
+    captions = {
+        "fig-pipeline": "数据流水线",
+        "tbl-cost": "成本构成",
+        "tbl-metrics": "评估指标",
+        "fig-errors": "误差分布",
+        "fig-dist": "数据分布",
+        "tbl-data": "数据集规模",
+        "lst-train": "训练循环",
+    }
     for label, caption in captions.items():
         assert xref_table.targets[label].form.text + caption in body, label
     assert "图1.1数据流水线的早期草图" in body and "代码2.2评估循环" in body  # unlabelled captions are numbered too
@@ -191,10 +252,22 @@ def test_pdf_captions_and_equation_numbers_equal_the_table(xref_build, xref_tabl
 
 def _target_pages(pdf: Path) -> dict[str, int]:
     """Where the fixture's objects and headings are: printed form → 0-based page, found by their own text."""
-    snippets = {"图1.2": "图1.2数据流水线", "1.2": "图1.2数据流水线", "表1.1": "表1.1成本构成", "表3.1": "表3.1评估指标",
-                "图3.1": "图3.1误差分布", "图A.1": "图A.1数据分布", "表A.1": "表A.1数据集规模", "代码2.1": "代码2.1训练循环",
-                "第1.1节": "1.1总体结构", "第3.2节": "3.2误差分析", "第1.1.1节": "1.1.1组件", "第1章": "第1章架构",
-                "附录A": "附录A数据", "A.1节": "A.1数据表"}
+    snippets = {
+        "图1.2": "图1.2数据流水线",
+        "1.2": "图1.2数据流水线",
+        "表1.1": "表1.1成本构成",
+        "表3.1": "表3.1评估指标",
+        "图3.1": "图3.1误差分布",
+        "图A.1": "图A.1数据分布",
+        "表A.1": "表A.1数据集规模",
+        "代码2.1": "代码2.1训练循环",
+        "第1.1节": "1.1总体结构",
+        "第3.2节": "3.2误差分析",
+        "第1.1.1节": "1.1.1组件",
+        "第1章": "第1章架构",
+        "附录A": "附录A数据",
+        "A.1节": "A.1数据表",
+    }
     pages = [plain(page) for page in pdf_pages(pdf)]
     found = {form: next(i for i, page in enumerate(pages) if snippet in page and "目录" not in page) for form, snippet in snippets.items()}
     with pymupdf.open(pdf) as document:
@@ -262,6 +335,7 @@ def test_web_edition_prints_and_links_every_reference(tmp_path):
 
 # ---------------------------------------------------------------- the chapter-level update
 
+
 def test_chapter_update_with_a_cross_chapter_reference(tmp_path, monkeypatch):
     first = build_copy(XREF, tmp_path, formats=("pdf",))
     manuscript = tmp_path / "xref"
@@ -279,14 +353,20 @@ def test_chapter_update_with_a_cross_chapter_reference(tmp_path, monkeypatch):
 
     # An edit in 第1章 that adds a figure before 图1.2, which 第2章, 第3章 and 附录A refer to: the whole book.
     overview = manuscript / "chapters/arch/overview.md"
-    overview.write_text(overview.read_text(encoding="utf-8").replace("系统由三层组成。", "系统由三层组成。\n\n![新图](../../images/pipeline.png){width=20%}\n"),
-                        encoding="utf-8")
+    overview.write_text(
+        overview.read_text(encoding="utf-8").replace(
+            "系统由三层组成。", "系统由三层组成。\n\n![新图](../../images/pipeline.png){width=20%}\n"
+        ),
+        encoding="utf-8",
+    )
     calls.calls.clear()
     moved = build(options)
     assert "chapter update" not in moved.outputs["pdf"].detail and "latexmk" in calls.calls
     pages = pdf_pages(moved.outputs["pdf"].path)
     text = plain("".join(pages))
-    assert "如图1.3所示" in text and "回到正文：图1.3与第1.1节" in text and "图1.2数据流水线的早期草图" in text and "如图1.2所示" not in text
+    assert (
+        "如图1.3所示" in text and "回到正文：图1.3与第1.1节" in text and "图1.2数据流水线的早期草图" in text and "如图1.2所示" not in text
+    )
     fresh = build(BuildOptions(manuscript=manuscript, output=tmp_path / "fresh", formats=("pdf",), verify=False))
     assert pages == pdf_pages(fresh.outputs["pdf"].path) and first.outputs["pdf"].pages <= moved.outputs["pdf"].pages
 
@@ -304,7 +384,16 @@ def test_check_reports_at_words_that_are_no_reference(tmp_path):
     assert "give the entry `id: sec-intro` to refer to it" in messages[1]
     assert messages[3] == "@todo is neither a cross-reference nor a citation (no bibliography:); it prints literally"
     assert result.exit_code != 0
-    with_bibliography = write_book(tmp_path / "n", yaml_text + "bibliography:\n  files: [refs.bib]\n",
-                                   {"a.md": "@todo: 补写。\n", "b.md": "乙。\n", "refs.bib": "@book{k, title={T}, author={A}, year={2000}, publisher={P}, address={X}}\n"})
-    result = CliRunner().invoke(main, ["check", "--manuscript", str(with_bibliography), "--output", str(tmp_path / "c"), "--format", "json"])
+    with_bibliography = write_book(
+        tmp_path / "n",
+        yaml_text + "bibliography:\n  files: [refs.bib]\n",
+        {
+            "a.md": "@todo: 补写。\n",
+            "b.md": "乙。\n",
+            "refs.bib": "@book{k, title={T}, author={A}, year={2000}, publisher={P}, address={X}}\n",
+        },
+    )
+    result = CliRunner().invoke(
+        main, ["check", "--manuscript", str(with_bibliography), "--output", str(tmp_path / "c"), "--format", "json"]
+    )
     assert [f["code"] for f in json.loads(result.output) if f["code"] in ("X008", "C001")] == ["C001"]

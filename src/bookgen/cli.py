@@ -98,29 +98,61 @@ def locate_project(manuscript: Path | None, output: Path | None) -> tuple[Path, 
 
 def manuscript_options(command: Callable) -> Callable:
     """--manuscript and --output, shared by build, check and handoff (see locate_project)."""
-    command = click.option("--output", type=click.Path(file_okay=False, path_type=Path), default=None,
-                           help="Where the outputs go  [default: build/ beside the manuscript directory]")(command)
-    return click.option("--manuscript", type=click.Path(file_okay=False, path_type=Path), default=None,
-                        help="The manuscript directory (with book.yaml)  [default: ./manuscript, or the nearest "
-                             "directory upwards with a book.yaml]")(command)
+    command = click.option(
+        "--output",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=None,
+        help="Where the outputs go  [default: build/ beside the manuscript directory]",
+    )(command)
+    return click.option(
+        "--manuscript",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=None,
+        help="The manuscript directory (with book.yaml)  [default: ./manuscript, or the nearest directory upwards with a book.yaml]",
+    )(command)
 
 
 @main.command("build", short_help="Build the PDF, EPUB, web edition and (print) cover.")
-@click.option("--format", "fmt", type=click.Choice([*(f.value for f in Format), "all"]), default="all", show_default=True,
-              help="What to build; all: PDF, EPUB and the web edition (with --profile print: PDF, EPUB and cover).")
-@click.option("--profile", type=click.Choice([p.value for p in Profile]), default="screen", show_default=True,
-              help="screen: a PDF to read; print: crop marks, bleed, PDF/X keys, whole sheets, preflight.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice([*(f.value for f in Format), "all"]),
+    default="all",
+    show_default=True,
+    help="What to build; all: PDF, EPUB and the web edition (with --profile print: PDF, EPUB and cover).",
+)
+@click.option(
+    "--profile",
+    type=click.Choice([p.value for p in Profile]),
+    default="screen",
+    show_default=True,
+    help="screen: a PDF to read; print: crop marks, bleed, PDF/X keys, whole sheets, preflight.",
+)
 @click.option("--allow-incomplete", is_flag=True, help="Let a print build through with unwritten or truncated sections.")
 @manuscript_options
 @click.option("--strict", is_flag=True, help="Fail when sections are unwritten or truncated.")
 @click.option("--jobs", type=click.IntRange(1, 64), default=None, help="Parallel workers (default: the machine's cores, at most 4).")
-@click.option("--tex-timeout", type=click.FloatRange(1), default=None, help="Stop XeLaTeX after this many seconds (default scales with the book).")
+@click.option(
+    "--tex-timeout", type=click.FloatRange(1), default=None, help="Stop XeLaTeX after this many seconds (default scales with the book)."
+)
 @click.option("--no-verify", is_flag=True, help="Skip the pdffonts/EPUBCheck checks of the outputs.")
 @click.option("--no-check", is_flag=True, help="Skip the manuscript check's error rules before building.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress lines; only the summary.")
 @click.option("--timings", is_flag=True, help="Print the time each stage took.")
-def build_command(fmt: str, profile: str, allow_incomplete: bool, manuscript: Path | None, output: Path | None, strict: bool,
-                  jobs: int | None, tex_timeout: float | None, no_verify: bool, no_check: bool, quiet: bool, timings: bool) -> None:
+def build_command(
+    fmt: str,
+    profile: str,
+    allow_incomplete: bool,
+    manuscript: Path | None,
+    output: Path | None,
+    strict: bool,
+    jobs: int | None,
+    tex_timeout: float | None,
+    no_verify: bool,
+    no_check: bool,
+    quiet: bool,
+    timings: bool,
+) -> None:
     """Build the book: build/<slug>.pdf (or <slug>-print.pdf), <slug>-cover.pdf, <slug>.epub, build/html/.
 
     Rebuilds do only what changed: nothing at all when nothing did; one chapter typeset alone and
@@ -134,9 +166,18 @@ def build_command(fmt: str, profile: str, allow_incomplete: bool, manuscript: Pa
         formats = (Format.PDF, Format.EPUB, Format.COVER)
     else:
         formats = (Format.PDF, Format.EPUB, Format.HTML)
-    options = BuildOptions(manuscript=manuscript, output=output, formats=formats, profile=Profile(profile), strict=strict,
-                           allow_incomplete=allow_incomplete, tex_timeout=tex_timeout, verify=not no_verify, check=not no_check,
-                           jobs=jobs or default_jobs())
+    options = BuildOptions(
+        manuscript=manuscript,
+        output=output,
+        formats=formats,
+        profile=Profile(profile),
+        strict=strict,
+        allow_incomplete=allow_incomplete,
+        tex_timeout=tex_timeout,
+        verify=not no_verify,
+        check=not no_check,
+        jobs=jobs or default_jobs(),
+    )
     result = build(options, _progress(quiet))
     elapsed = time.monotonic() - started
     for name, output_report in result.outputs.items():
@@ -165,13 +206,21 @@ def build_command(fmt: str, profile: str, allow_incomplete: bool, manuscript: Pa
     if result.up_to_date:
         click.echo(f"up to date: nothing changed since the last build ({elapsed:.2f} s)")
     else:
-        click.echo(f"built in {elapsed:.1f} s ({counted(result.converted, 'section')} converted, {result.reused} from the cache), "
-                   f"{counted(len(result.warnings), 'warning')}")
+        click.echo(
+            f"built in {elapsed:.1f} s ({counted(result.converted, 'section')} converted, {result.reused} from the cache), "
+            f"{counted(len(result.warnings), 'warning')}"
+        )
 
 
 @main.command("import", short_help="Turn a one-file Markdown draft into a manuscript.")
 @click.argument("draft", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--output", type=click.Path(file_okay=False, path_type=Path), default=Path("manuscript"), show_default=True, help="The manuscript directory to write.")
+@click.option(
+    "--output",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("manuscript"),
+    show_default=True,
+    help="The manuscript directory to write.",
+)
 @click.option("--slug", default="book", show_default=True, help="Output file name stem for the book (build/<slug>.pdf).")
 @click.option("--force", is_flag=True, help="Replace the files import generates in an existing manuscript (never deletes others).")
 @click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path), help="Also write the report as JSON.")
@@ -182,8 +231,10 @@ def import_command(draft: Path, output: Path, slug: str, force: bool, report_pat
     report = import_draft(draft, output, slug=slug, force=force)
     click.echo(f"imported {draft} → {output}/ ({counted(len(report.files), 'file')})")
     entries = "entry" if report.front + report.back == 1 else "entries"
-    click.echo(f"  {counted(report.parts, 'part')}, {counted(report.chapters, 'chapter')}, {counted(report.sections, 'section')}, "
-               f"{counted(report.appendices, 'appendix', 'appendices')}, {report.front} front and {report.back} back matter {entries}")
+    click.echo(
+        f"  {counted(report.parts, 'part')}, {counted(report.chapters, 'chapter')}, {counted(report.sections, 'section')}, "
+        f"{counted(report.appendices, 'appendix', 'appendices')}, {report.front} front and {report.back} back matter {entries}"
+    )
     click.echo(f"  sections with text: {report.sections_with_text} of {report.sections_total}")
     for heading, count in report.cjk_per_chapter.items():
         if count:
@@ -198,13 +249,20 @@ def import_command(draft: Path, output: Path, slug: str, force: bool, report_pat
         click.echo(f"  warning: {warning}")
     if report_path:
         from bookgen.fsutil import write_atomic
+
         write_atomic(report_path, report.as_json() + "\n")
 
 
 @main.command("check", short_help="Lint the manuscript (structure, residue, typography…).")
 @manuscript_options
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
-              help="text: one line per finding, infos counted per rule; json: every finding.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="text: one line per finding, infos counted per rule; json: every finding.",
+)
 @click.option("--verbose", "-v", is_flag=True, help="List every info finding too (unwritten sections …), not just their counts.")
 @click.option("--fix", is_flag=True, help="Apply the safe fixes (punctuation width, CJK–Latin spacing, artifacts), showing the diff first.")
 @click.option("--dry-run", is_flag=True, help="With --fix: show the diff, change nothing.")
@@ -255,17 +313,33 @@ def _print_findings(report: CheckReport, verbose: bool) -> None:
         for code, count in sorted(folded.items()):
             click.echo(f"{count} × {code} {RULES[code].summary}; --verbose lists them")
     counts = {s: report.count(s) for s in (Severity.ERROR, Severity.WARNING, Severity.INFO)}
-    click.echo(f"{'' if not report.findings else chr(10)}{counted(counts[Severity.ERROR], 'error')}, "
-               f"{counted(counts[Severity.WARNING], 'warning')}, {counted(counts[Severity.INFO], 'info')}")
+    click.echo(
+        f"{'' if not report.findings else chr(10)}{counted(counts[Severity.ERROR], 'error')}, "
+        f"{counted(counts[Severity.WARNING], 'warning')}, {counted(counts[Severity.INFO], 'info')}"
+    )
 
 
 @main.command("preflight", short_help="Check a print PDF (and cover) for the press.")
 @click.argument("pdf", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--cover", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="The cover PDF, checked against the interior's page count.")
-@click.option("--manuscript", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Its book.yaml gives trim, bleed, signature, caliper and ISBN  [default: as for build]")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
-              help="text: PASS/FAIL lines with evidence; json: the same as data.")
+@click.option(
+    "--cover",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The cover PDF, checked against the interior's page count.",
+)
+@click.option(
+    "--manuscript",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Its book.yaml gives trim, bleed, signature, caliper and ISBN  [default: as for build]",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="text: PASS/FAIL lines with evidence; json: the same as data.",
+)
 def preflight_command(pdf: Path, cover: Path | None, manuscript: Path | None, fmt: str) -> None:
     """Check a print interior (and cover) against book.yaml and the PDF/X-4 rules; exit 1 on any failure."""
     from bookgen.model.book import load_book
@@ -279,7 +353,9 @@ def preflight_command(pdf: Path, cover: Path | None, manuscript: Path | None, fm
 
 @main.command("handoff", short_help="Make the zip for the press: interior, cover, EPUB.")
 @manuscript_options
-@click.option("--allow-incomplete", is_flag=True, help="Hand off a draft with unwritten or truncated sections (the report and manifest say so).")
+@click.option(
+    "--allow-incomplete", is_flag=True, help="Hand off a draft with unwritten or truncated sections (the report and manifest say so)."
+)
 def handoff_command(manuscript: Path | None, output: Path | None, allow_incomplete: bool) -> None:
     """Print interior, cover and EPUB, preflighted and checked, in build/handoff/<slug>-<edition>.zip.
 
@@ -318,8 +394,12 @@ def serve_command(manuscript: Path | None, output: Path | None, port: int, open_
 
 
 @main.command("clean", short_help="Remove the cache and work files; keep the outputs.")
-@click.option("--output", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="The build directory  [default: as for build, else ./build]")
+@click.option(
+    "--output",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="The build directory  [default: as for build, else ./build]",
+)
 def clean_command(output: Path | None) -> None:
     """Remove the conversion cache and TeX work files (build/.cache, build/.work); the outputs stay."""
     import shutil

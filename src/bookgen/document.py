@@ -79,7 +79,10 @@ class _Assembler:
             return
         name = "图" if element["t"] == "Figure" else "表"
         counters[name] = counters.get(name, 0) + 1
-        label = {"t": "Span", "c": [attr("", ["caption-label"]), [{"t": "Str", "c": self.book.layout.caption(name, f"{prefix}.{counters[name]}")}]]}
+        label = {
+            "t": "Span",
+            "c": [attr("", ["caption-label"]), [{"t": "Str", "c": self.book.layout.caption(name, f"{prefix}.{counters[name]}")}]],
+        }
         first = caption_blocks[0]
         if first["t"] in ("Plain", "Para"):
             first["c"][:0] = [label, {"t": "Str", "c": "\u3000"}]

@@ -60,8 +60,13 @@ class ManuscriptError(BookgenError):
 
     exit_code = 2
 
-    def __init__(self, message: str, location: Location | None = None, detail: str | None = None,
-                 problems: list[tuple[Location | None, str]] | None = None):
+    def __init__(
+        self,
+        message: str,
+        location: Location | None = None,
+        detail: str | None = None,
+        problems: list[tuple[Location | None, str]] | None = None,
+    ):
         super().__init__(message, location, detail)
         self.problems = problems or [(location, message)]
 

@@ -57,14 +57,24 @@ def pandoc_version() -> str:
 @functools.cache
 def pandoc_api_version() -> list[int]:
     """The pandoc AST version this pandoc reads and writes (for documents bookgen assembles), e.g. ``[1, 23, 1]``."""
-    out = run_tool([pandoc_path(), "lua", "-e", "io.write(tostring(PANDOC_API_VERSION))"], "its AST version",
-                   timeout=60, env=pandoc_env()).stdout
+    out = run_tool(
+        [pandoc_path(), "lua", "-e", "io.write(tostring(PANDOC_API_VERSION))"], "its AST version", timeout=60, env=pandoc_env()
+    ).stdout
     return [int(part) for part in out.strip().split(".")]
 
 
-def run_tool(command: list[str], subject: Path | str, *, timeout: float = 300, check: bool = True,
-             input: bytes | str | None = None, env: dict[str, str] | None = None, cwd: Path | None = None,
-             text: bool = True, package: str = "") -> subprocess.CompletedProcess:
+def run_tool(
+    command: list[str],
+    subject: Path | str,
+    *,
+    timeout: float = 300,
+    check: bool = True,
+    input: bytes | str | None = None,
+    env: dict[str, str] | None = None,
+    cwd: Path | None = None,
+    text: bool = True,
+    package: str = "",
+) -> subprocess.CompletedProcess:
     """Run an external tool; every way it can fail becomes one ToolError naming the tool and ``subject``.
 
     ``command[0]`` is the program (a path or a name on PATH); ``package`` names what provides it
@@ -74,8 +84,17 @@ def run_tool(command: list[str], subject: Path | str, *, timeout: float = 300, c
     """
     tool = Path(command[0]).name
     try:
-        proc = subprocess.run(command, check=False, capture_output=True, timeout=timeout, input=input, env=env, cwd=cwd, text=text,
-                              errors="replace" if text else None)
+        proc = subprocess.run(
+            command,
+            check=False,
+            capture_output=True,
+            timeout=timeout,
+            input=input,
+            env=env,
+            cwd=cwd,
+            text=text,
+            errors="replace" if text else None,
+        )
     except FileNotFoundError:
         hint = f"install {package} or run `make deps`" if package else "run `make deps`"
         raise ToolError(f"{tool} not found ({hint}), needed for {subject}") from None

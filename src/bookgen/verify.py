@@ -79,8 +79,13 @@ def check_epub(epub: Path) -> EpubReport:
     """
     with tempfile.TemporaryDirectory() as tmp:
         report_path = Path(tmp) / "report.json"
-        proc = run_tool(["java", "-jar", str(epubcheck_jar()), str(epub), "--json", str(report_path)], epub,
-                        timeout=600, check=False, package="a Java runtime (default-jre-headless)")
+        proc = run_tool(
+            ["java", "-jar", str(epubcheck_jar()), str(epub), "--json", str(report_path)],
+            epub,
+            timeout=600,
+            check=False,
+            package="a Java runtime (default-jre-headless)",
+        )
         try:
             data = json.loads(report_path.read_text(encoding="utf-8"))
         except (OSError, ValueError):

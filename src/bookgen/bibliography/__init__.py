@@ -19,6 +19,17 @@ from bookgen.bibliography.library import (
 )
 
 __all__ = [
-    "Bibliography", "CiteItem", "Code", "DateValue", "Entry", "Finding", "Kind", "Mode", "Name",
-    "Severity", "anchor", "inlines", "load_bibliography",
+    "Bibliography",
+    "CiteItem",
+    "Code",
+    "DateValue",
+    "Entry",
+    "Finding",
+    "Kind",
+    "Mode",
+    "Name",
+    "Severity",
+    "anchor",
+    "inlines",
+    "load_bibliography",
 ]

@@ -34,8 +34,10 @@ def list_blocks(bibliography: Bibliography, level: int, heading_id: str, classes
         if label:
             lead += [{"t": "Span", "c": [attr("", ["reference-label"]), [{"t": "Str", "c": label}]]}, {"t": "Space"}]
         entries.append({"t": "Para", "c": lead + copy.deepcopy(inlines)})
-    return [{"t": "Header", "c": [level, attr(heading_id, classes), [{"t": "Str", "c": LIST_TITLE}]]},
-            {"t": "Div", "c": [attr("", ["references"]), entries]}]
+    return [
+        {"t": "Header", "c": [level, attr(heading_id, classes), [{"t": "Str", "c": LIST_TITLE}]]},
+        {"t": "Div", "c": [attr("", ["references"]), entries]},
+    ]
 
 
 @dataclass(frozen=True)

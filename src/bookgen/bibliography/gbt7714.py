@@ -60,18 +60,143 @@ class Punct:
 HALF = Punct(". ", ", ", ": ", "(", ")", "[", "]")
 FULL = Punct("．", "，", "：", "（", "）", "［", "］")
 
-_ORDINAL_WORDS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7,
-                  "eighth": 8, "ninth": 9, "tenth": 10, "eleventh": 11, "twelfth": 12}
-_SURNAMES = frozenset({
-    "wang", "li", "zhang", "liu", "chen", "yang", "huang", "zhao", "wu", "zhou", "xu", "sun", "ma", "zhu", "hu",
-    "guo", "he", "gao", "lin", "luo", "zheng", "liang", "xie", "song", "tang", "han", "feng", "deng", "cao", "peng",
-    "zeng", "xiao", "tian", "dong", "yuan", "pan", "cai", "jiang", "yu", "du", "ye", "cheng", "wei", "su", "lu",
-    "ding", "ren", "shen", "yao", "jin", "fu", "zhong", "cui", "tan", "wan", "qin", "qiu", "xia", "gu", "kong",
-    "mao", "hao", "bai", "shi", "kang", "niu", "yan", "meng", "long", "duan", "lei", "qian", "tao", "jia", "fan",
-    "fang", "ou", "ouyang", "dai", "xiong", "hou", "shao", "yin", "chang", "wen", "mo", "qi", "ni", "zou", "lai",
-    "bao", "yue", "geng", "zhai", "ji", "lv", "nie", "rao", "le", "mei", "sima", "zhuge", "xiang", "ning", "xi", "ge",
-    "gong", "hong", "zuo", "bi", "an", "mu", "shu", "zhan", "chu", "lan", "pei", "miao", "ai"
-})  # common surnames in pinyin
+_ORDINAL_WORDS = {
+    "first": 1,
+    "second": 2,
+    "third": 3,
+    "fourth": 4,
+    "fifth": 5,
+    "sixth": 6,
+    "seventh": 7,
+    "eighth": 8,
+    "ninth": 9,
+    "tenth": 10,
+    "eleventh": 11,
+    "twelfth": 12,
+}
+_SURNAMES = frozenset(
+    {
+        "wang",
+        "li",
+        "zhang",
+        "liu",
+        "chen",
+        "yang",
+        "huang",
+        "zhao",
+        "wu",
+        "zhou",
+        "xu",
+        "sun",
+        "ma",
+        "zhu",
+        "hu",
+        "guo",
+        "he",
+        "gao",
+        "lin",
+        "luo",
+        "zheng",
+        "liang",
+        "xie",
+        "song",
+        "tang",
+        "han",
+        "feng",
+        "deng",
+        "cao",
+        "peng",
+        "zeng",
+        "xiao",
+        "tian",
+        "dong",
+        "yuan",
+        "pan",
+        "cai",
+        "jiang",
+        "yu",
+        "du",
+        "ye",
+        "cheng",
+        "wei",
+        "su",
+        "lu",
+        "ding",
+        "ren",
+        "shen",
+        "yao",
+        "jin",
+        "fu",
+        "zhong",
+        "cui",
+        "tan",
+        "wan",
+        "qin",
+        "qiu",
+        "xia",
+        "gu",
+        "kong",
+        "mao",
+        "hao",
+        "bai",
+        "shi",
+        "kang",
+        "niu",
+        "yan",
+        "meng",
+        "long",
+        "duan",
+        "lei",
+        "qian",
+        "tao",
+        "jia",
+        "fan",
+        "fang",
+        "ou",
+        "ouyang",
+        "dai",
+        "xiong",
+        "hou",
+        "shao",
+        "yin",
+        "chang",
+        "wen",
+        "mo",
+        "qi",
+        "ni",
+        "zou",
+        "lai",
+        "bao",
+        "yue",
+        "geng",
+        "zhai",
+        "ji",
+        "lv",
+        "nie",
+        "rao",
+        "le",
+        "mei",
+        "sima",
+        "zhuge",
+        "xiang",
+        "ning",
+        "xi",
+        "ge",
+        "gong",
+        "hong",
+        "zuo",
+        "bi",
+        "an",
+        "mu",
+        "shu",
+        "zhan",
+        "chu",
+        "lan",
+        "pei",
+        "miao",
+        "ai",
+    }
+)  # common surnames in pinyin
 
 
 def punct(entry: Entry, style: Style) -> Punct:
@@ -79,6 +204,7 @@ def punct(entry: Entry, style: Style) -> Punct:
 
 
 # ---------------------------------------------------------------- names
+
 
 def _initials(given: str) -> str:
     """'Peyton Z.' → 'P Z'; 'Jae-Ryong' → 'J-R' (§7.1.1: given names as initials without points)."""
@@ -191,6 +317,7 @@ def short_author(entry: Entry) -> str:
 
 # ---------------------------------------------------------------- fields
 
+
 def edition_text(edition: str, cjk: bool) -> str:
     """'2' or 'Second' → 2版 / 2nd ed; the first edition is not given; other text as written (刻本, Rev. ed.)."""
     text = edition.strip()
@@ -246,7 +373,7 @@ def _standard_number(number: str) -> str:
 
 
 def _lower_subtitle(match: re.Match) -> str:
-    before = match.string[:match.start()]
+    before = match.string[: match.start()]
     if before.count("(") > before.count(")"):  # '(Coleoptera: Buprestidae)' is not a subtitle
         return match.group(0)
     return match.group(1) + match.group(2).lower()
@@ -271,7 +398,7 @@ def rich(text: str, cjk: bool) -> list[Seg]:
             if not (cjk or nocase):
                 context = "".join(seg.text for seg in segs)
                 lowered = re.sub(r"(:\s+)([A-Z])(?=[a-z]*\b)(?![A-Za-z]*[A-Z])", _lower_subtitle, context + part)
-                part = lowered[len(context):]
+                part = lowered[len(context) :]
             if segs and segs[-1].emph == emph:
                 segs[-1] = Seg(segs[-1].text + part, emph=emph)
             else:
@@ -314,6 +441,7 @@ def _doi_url(doi: str) -> str:
 
 # ---------------------------------------------------------------- assembly
 
+
 class _Builder:
     """Blocks separated by the period of the entry's punctuation; a block is a list of segments."""
 
@@ -351,8 +479,15 @@ class _Builder:
 def _pub(entry: Entry, style: Style, p: Punct, *, date: str | None = None, with_place: bool = True) -> str:
     """出版地:出版者,出版年:页码 (§7.5, §7.7); the place only beside a publisher."""
     publisher = entry.publisher
-    if style.standard == "2015" and entry.kind in (Kind.BOOK, Kind.PROCEEDINGS, Kind.CHAPTER, Kind.PAPER, Kind.THESIS,
-                                                   Kind.COLLECTION, Kind.MAP):
+    if style.standard == "2015" and entry.kind in (
+        Kind.BOOK,
+        Kind.PROCEEDINGS,
+        Kind.CHAPTER,
+        Kind.PAPER,
+        Kind.THESIS,
+        Kind.COLLECTION,
+        Kind.MAP,
+    ):
         publisher = publisher or ("出版者不详" if entry.is_cjk else "s.n.")
     head = ""
     if publisher:

@@ -74,8 +74,10 @@ def resolve_latex(latex: str, node_id: str, citations: BookCitations) -> str:
 def list_context(bibliography: Bibliography, title: str = LIST_TITLE, heading_id: str = LIST_ID) -> dict:
     """A reference list as the templates see it: its title, the id of its heading, the widest label
     (for the hanging indent; '' in author-date lists) and each entry's anchor, label and LaTeX."""
-    entries = [{"anchor": anchor(key, bibliography.scope), "label": tex_escape(label),
-                "text": latex_inlines(inlines)} for key, label, inlines in bibliography.entries_in_order()]
+    entries = [
+        {"anchor": anchor(key, bibliography.scope), "label": tex_escape(label), "text": latex_inlines(inlines)}
+        for key, label, inlines in bibliography.entries_in_order()
+    ]
     widest = max((entry["label"] for entry in entries), key=len, default="")
     return {"title": title, "id": heading_id, "widest": widest, "entries": entries}
 
@@ -97,8 +99,10 @@ def cited_latex(book: Book, sources: dict[str, Source], converted: dict[str, Con
     if citations is None:
         return CitedLatex(converted, None, {})
     require_known(book, {node_id: source.text for node_id, source in sources.items()}, citations)
-    printed = {node_id: replace(section, latex=resolve_latex(section.latex, node_id, citations))
-               for node_id, section in converted.items()}
-    lists = {scope: list_context(bib, heading_id=f"{LIST_ID}-{scope}" if scope else LIST_ID)
-             for scope, bib in citations.lists.items() if bib.listed_keys()}
+    printed = {node_id: replace(section, latex=resolve_latex(section.latex, node_id, citations)) for node_id, section in converted.items()}
+    lists = {
+        scope: list_context(bib, heading_id=f"{LIST_ID}-{scope}" if scope else LIST_ID)
+        for scope, bib in citations.lists.items()
+        if bib.listed_keys()
+    }
     return CitedLatex(printed, lists.pop("", None), lists)

@@ -81,15 +81,28 @@ def anchor(key: str, scope: str = "") -> str:
 
 # what each type needs (GB/T 7714—2025 §8: the required elements of each type's format)
 REQUIRED = {
-    Kind.BOOK: ("title", "publisher", "issued"), Kind.CHAPTER: ("title", "container_title", "issued"),
-    Kind.PROCEEDINGS: ("title", "issued"), Kind.PAPER: ("title", "issued"),
-    Kind.ARTICLE: ("title", "container_title", "issued"), Kind.NEWSPAPER: ("title", "container_title", "issued"),
-    Kind.THESIS: ("title", "publisher", "issued"), Kind.REPORT: ("title",), Kind.STANDARD: ("title", "number"),
-    Kind.PATENT: ("title", "number", "issued"), Kind.WEBPAGE: ("title", "url"), Kind.DATASET: ("title",),
-    Kind.ARCHIVE: ("title",), Kind.MAP: ("title",), Kind.PREPRINT: ("title",),
+    Kind.BOOK: ("title", "publisher", "issued"),
+    Kind.CHAPTER: ("title", "container_title", "issued"),
+    Kind.PROCEEDINGS: ("title", "issued"),
+    Kind.PAPER: ("title", "issued"),
+    Kind.ARTICLE: ("title", "container_title", "issued"),
+    Kind.NEWSPAPER: ("title", "container_title", "issued"),
+    Kind.THESIS: ("title", "publisher", "issued"),
+    Kind.REPORT: ("title",),
+    Kind.STANDARD: ("title", "number"),
+    Kind.PATENT: ("title", "number", "issued"),
+    Kind.WEBPAGE: ("title", "url"),
+    Kind.DATASET: ("title",),
+    Kind.ARCHIVE: ("title",),
+    Kind.MAP: ("title",),
+    Kind.PREPRINT: ("title",),
 }
-_FIELD_NAMES = {"container_title": "journal/booktitle (container-title)", "issued": "year/date (issued)",
-                "publisher": "publisher (or school/institution)", "url": "url"}
+_FIELD_NAMES = {
+    "container_title": "journal/booktitle (container-title)",
+    "issued": "year/date (issued)",
+    "publisher": "publisher (or school/institution)",
+    "url": "url",
+}
 
 
 @dataclass
@@ -263,11 +276,19 @@ class Bibliography:
         for key, entry in self.entries.items():
             for name in REQUIRED.get(entry.kind, ()):
                 if not getattr(entry, name):
-                    findings.append(Finding(Code.MISSING_FIELD, f"entry '{key}' ([{entry.kind.value.rstrip('/*')}]) lacks "
-                                            f"{_FIELD_NAMES.get(name, name)}, which GB/T 7714 requires", entry.source, entry.line))
+                    findings.append(
+                        Finding(
+                            Code.MISSING_FIELD,
+                            f"entry '{key}' ([{entry.kind.value.rstrip('/*')}]) lacks "
+                            f"{_FIELD_NAMES.get(name, name)}, which GB/T 7714 requires",
+                            entry.source,
+                            entry.line,
+                        )
+                    )
             if key not in listed and "*" not in self.settings.nocite:
-                findings.append(Finding(Code.UNUSED, f"entry '{key}' is never cited (add it to nocite to list it)",
-                                        entry.source, entry.line))
+                findings.append(
+                    Finding(Code.UNUSED, f"entry '{key}' is never cited (add it to nocite to list it)", entry.source, entry.line)
+                )
         return findings
 
 
@@ -293,8 +314,14 @@ def load_bibliography(book_root: Path, settings: BibliographySettings) -> Biblio
         for entry in contents.entries:
             if entry.key in entries:
                 first = entries[entry.key]
-                findings.append(Finding(Code.DUPLICATE_KEY, f"duplicate citation key '{entry.key}' "
-                                        f"(first in {first.source}:{first.line})", entry.source, entry.line))
+                findings.append(
+                    Finding(
+                        Code.DUPLICATE_KEY,
+                        f"duplicate citation key '{entry.key}' (first in {first.source}:{first.line})",
+                        entry.source,
+                        entry.line,
+                    )
+                )
                 continue
             entries[entry.key] = entry
     return Bibliography(settings, entries, findings)

@@ -99,7 +99,7 @@ class _BibScanner:
                 depth -= 1
             elif char == close and depth == 0:
                 self.pos += 1
-                return text[start:self.pos - 1]
+                return text[start : self.pos - 1]
             self.pos += 1
         return None
 
@@ -124,8 +124,8 @@ class _BibScanner:
             if self.pos >= limit:
                 return None
             char = self.text[self.pos]
-            if char in "{\"":
-                closer = "}" if char == "{" else "\""
+            if char in '{"':
+                closer = "}" if char == "{" else '"'
                 self.pos += 1
                 depth, start = 0, self.pos
                 while self.pos < limit:
@@ -142,7 +142,7 @@ class _BibScanner:
                     self.pos += 1
                 if self.pos >= limit:
                     return None
-                parts.append(self.text[start:self.pos])
+                parts.append(self.text[start : self.pos])
                 self.pos += 1
             else:
                 match = re.compile(r"[\w.:+/-]+").match(self.text, self.pos)
@@ -228,31 +228,104 @@ def _latex_plain(value: str) -> str:
 # ---------------------------------------------------------------- CSL items → entries
 
 _CSL_KIND = {
-    "book": Kind.BOOK, "chapter": Kind.CHAPTER, "paper-conference": Kind.PAPER, "article-journal": Kind.ARTICLE,
-    "article-magazine": Kind.ARTICLE, "article-newspaper": Kind.NEWSPAPER, "periodical": Kind.PERIODICAL,
-    "thesis": Kind.THESIS, "report": Kind.REPORT, "standard": Kind.STANDARD, "patent": Kind.PATENT,
-    "webpage": Kind.WEBPAGE, "post": Kind.WEBPAGE, "post-weblog": Kind.WEBPAGE, "software": Kind.SOFTWARE,
-    "dataset": Kind.DATASET, "map": Kind.MAP, "article": Kind.PREPRINT, "personal_communication": Kind.ARCHIVE,
-    "collection": Kind.COLLECTION, "entry-encyclopedia": Kind.CHAPTER, "entry-dictionary": Kind.CHAPTER,
+    "book": Kind.BOOK,
+    "chapter": Kind.CHAPTER,
+    "paper-conference": Kind.PAPER,
+    "article-journal": Kind.ARTICLE,
+    "article-magazine": Kind.ARTICLE,
+    "article-newspaper": Kind.NEWSPAPER,
+    "periodical": Kind.PERIODICAL,
+    "thesis": Kind.THESIS,
+    "report": Kind.REPORT,
+    "standard": Kind.STANDARD,
+    "patent": Kind.PATENT,
+    "webpage": Kind.WEBPAGE,
+    "post": Kind.WEBPAGE,
+    "post-weblog": Kind.WEBPAGE,
+    "software": Kind.SOFTWARE,
+    "dataset": Kind.DATASET,
+    "map": Kind.MAP,
+    "article": Kind.PREPRINT,
+    "personal_communication": Kind.ARCHIVE,
+    "collection": Kind.COLLECTION,
+    "entry-encyclopedia": Kind.CHAPTER,
+    "entry-dictionary": Kind.CHAPTER,
 }
 _BIB_KIND = {
-    "book": Kind.BOOK, "mvbook": Kind.BOOK, "booklet": Kind.BOOK, "inbook": Kind.CHAPTER, "incollection": Kind.CHAPTER,
-    "bookinbook": Kind.CHAPTER, "inreference": Kind.CHAPTER, "proceedings": Kind.PROCEEDINGS,
-    "mvproceedings": Kind.PROCEEDINGS, "inproceedings": Kind.PAPER, "conference": Kind.PAPER,
-    "article": Kind.ARTICLE, "periodical": Kind.PERIODICAL, "phdthesis": Kind.THESIS, "mastersthesis": Kind.THESIS,
-    "thesis": Kind.THESIS, "techreport": Kind.REPORT, "report": Kind.REPORT, "standard": Kind.STANDARD,
-    "patent": Kind.PATENT, "online": Kind.WEBPAGE, "www": Kind.WEBPAGE, "webpage": Kind.WEBPAGE,
-    "electronic": Kind.WEBPAGE, "software": Kind.SOFTWARE, "dataset": Kind.DATASET, "database": Kind.DATABASE,
-    "map": Kind.MAP, "preprint": Kind.PREPRINT, "archive": Kind.ARCHIVE, "letter": Kind.ARCHIVE,
-    "collection": Kind.COLLECTION, "mvcollection": Kind.COLLECTION, "reference": Kind.COLLECTION, "misc": Kind.OTHER,
+    "book": Kind.BOOK,
+    "mvbook": Kind.BOOK,
+    "booklet": Kind.BOOK,
+    "inbook": Kind.CHAPTER,
+    "incollection": Kind.CHAPTER,
+    "bookinbook": Kind.CHAPTER,
+    "inreference": Kind.CHAPTER,
+    "proceedings": Kind.PROCEEDINGS,
+    "mvproceedings": Kind.PROCEEDINGS,
+    "inproceedings": Kind.PAPER,
+    "conference": Kind.PAPER,
+    "article": Kind.ARTICLE,
+    "periodical": Kind.PERIODICAL,
+    "phdthesis": Kind.THESIS,
+    "mastersthesis": Kind.THESIS,
+    "thesis": Kind.THESIS,
+    "techreport": Kind.REPORT,
+    "report": Kind.REPORT,
+    "standard": Kind.STANDARD,
+    "patent": Kind.PATENT,
+    "online": Kind.WEBPAGE,
+    "www": Kind.WEBPAGE,
+    "webpage": Kind.WEBPAGE,
+    "electronic": Kind.WEBPAGE,
+    "software": Kind.SOFTWARE,
+    "dataset": Kind.DATASET,
+    "database": Kind.DATABASE,
+    "map": Kind.MAP,
+    "preprint": Kind.PREPRINT,
+    "archive": Kind.ARCHIVE,
+    "letter": Kind.ARCHIVE,
+    "collection": Kind.COLLECTION,
+    "mvcollection": Kind.COLLECTION,
+    "reference": Kind.COLLECTION,
+    "misc": Kind.OTHER,
 }
 _NAME_VARS = {"author", "editor", "translator", "container-author", "collection-editor", "holder", "editorial-director"}
 _DATE_VARS = {"issued", "accessed", "original-date", "event-date", "submitted", "available-date"}
 _TEXT_VARS = {
-    "title", "container-title", "container-title-short", "collection-title", "edition", "volume", "issue", "page",
-    "publisher", "publisher-place", "DOI", "URL", "number", "version", "scale", "dimensions", "medium", "genre",
-    "archive", "archive-place", "archive_location", "event", "event-title", "event-place", "language", "note",
-    "status", "title-short", "volume-title", "authority", "section", "type", "ISBN", "ISSN", "tex.entrytype",
+    "title",
+    "container-title",
+    "container-title-short",
+    "collection-title",
+    "edition",
+    "volume",
+    "issue",
+    "page",
+    "publisher",
+    "publisher-place",
+    "DOI",
+    "URL",
+    "number",
+    "version",
+    "scale",
+    "dimensions",
+    "medium",
+    "genre",
+    "archive",
+    "archive-place",
+    "archive_location",
+    "event",
+    "event-title",
+    "event-place",
+    "language",
+    "note",
+    "status",
+    "title-short",
+    "volume-title",
+    "authority",
+    "section",
+    "type",
+    "ISBN",
+    "ISSN",
+    "tex.entrytype",
 }
 _CHEAT = re.compile(r"^\s*([A-Za-z][\w.-]*(?: [A-Za-z][\w.-]*)*)\s*:\s*(.*\S)\s*$")
 
@@ -264,8 +337,9 @@ def _cheater_lines(note: str) -> tuple[dict[str, str], str]:
     for line in note.splitlines():
         match = _CHEAT.match(line)
         name = match.group(1).strip().lower().replace(" ", "-") if match else ""
-        canonical = {"doi": "DOI", "url": "URL", "isbn": "ISBN", "issn": "ISSN", "book-title": "container-title",
-                     "cstr": "tex.cstr"}.get(name, name)
+        canonical = {"doi": "DOI", "url": "URL", "isbn": "ISBN", "issn": "ISSN", "book-title": "container-title", "cstr": "tex.cstr"}.get(
+            name, name
+        )
         if match and (canonical in _TEXT_VARS | _NAME_VARS | _DATE_VARS or canonical.startswith("tex.")):
             found[canonical] = match.group(2)
         elif line.strip():
@@ -282,10 +356,15 @@ def _names(value) -> tuple[Name, ...]:
         if item.get("literal"):
             names.append(Name(literal=str(item["literal"]).strip()))
         else:
-            names.append(Name(family=str(item.get("family", "")).strip(), given=str(item.get("given", "")).strip(),
-                              particle=str(item.get("dropping-particle", "")).strip(),
-                              prefix=str(item.get("non-dropping-particle", "")).strip(),
-                              suffix=str(item.get("suffix", "")).strip()))
+            names.append(
+                Name(
+                    family=str(item.get("family", "")).strip(),
+                    given=str(item.get("given", "")).strip(),
+                    particle=str(item.get("dropping-particle", "")).strip(),
+                    prefix=str(item.get("non-dropping-particle", "")).strip(),
+                    suffix=str(item.get("suffix", "")).strip(),
+                )
+            )
     return tuple(names)
 
 
@@ -326,7 +405,7 @@ def _protect_braced(title: str, raw: str) -> str:
         word = braced.strip()
         at = title.find(word)
         if word and at >= 0 and '<span class="nocase">' + word not in title:
-            title = f'{title[:at]}<span class="nocase">{word}</span>{title[at + len(word):]}'
+            title = f'{title[:at]}<span class="nocase">{word}</span>{title[at + len(word) :]}'
     return title
 
 
@@ -345,13 +424,21 @@ def entry_from_csl(item: dict, source: str, line: int, bib: RawBibEntry | None =
     kind = _BIB_KIND.get(bib_type) or _CSL_KIND.get(str(item.get("type", "")), Kind.OTHER)
     if raw.get("entrysubtype") == "newspaper" and kind == Kind.ARTICLE:
         kind = Kind.NEWSPAPER
-    if kind in (Kind.BOOK, Kind.PAPER) and item.get("type") == "paper-conference" and not (
-            item.get("container-title") or item.get("event") or item.get("event-title")):
+    if (
+        kind in (Kind.BOOK, Kind.PAPER)
+        and item.get("type") == "paper-conference"
+        and not (item.get("container-title") or item.get("event") or item.get("event-title"))
+    ):
         kind = Kind.PROCEEDINGS
     if str(item.get("type")) == "manuscript" and not bib_type:
         kind = Kind.ARCHIVE if item.get("archive") else Kind.OTHER
     media = str(item.get("type")) in ("graphic", "motion_picture", "broadcast", "song") or bib_type in (
-        "image", "video", "audio", "movie", "misc")
+        "image",
+        "video",
+        "audio",
+        "movie",
+        "misc",
+    )
     if media and kind == Kind.OTHER and (item.get("URL") or raw.get("url")):
         kind = Kind.WEBPAGE  # an online image or video is cited as an electronic resource [EB/OL]
     issued = _date(item.get("issued"))
@@ -378,27 +465,41 @@ def entry_from_csl(item: dict, source: str, line: int, bib: RawBibEntry | None =
         publisher = str(item["archive"])
     return Entry(
         key=str(item.get("id") or item.get("citation-key") or ""),
-        kind=kind, source=source, line=line,
+        kind=kind,
+        source=source,
+        line=line,
         language=str(item.get("language") or raw.get("langid") or ""),
-        authors=_names(item.get("author") or item.get("director") or item.get("composer")), editors=_names(item.get("editor")),
-        translators=_names(item.get("translator")), holders=holders,
+        authors=_names(item.get("author") or item.get("director") or item.get("composer")),
+        editors=_names(item.get("editor")),
+        translators=_names(item.get("translator")),
+        holders=holders,
         container_authors=_names(item.get("container-author")),
         title=str(item.get("title") or ""),
         container_title=str(item.get("container-title") or raw.get("booktitle") or raw.get("maintitle") or ""),
         container_short=str(item.get("container-title-short") or item.get("journalAbbreviation") or ""),
         event=str(item.get("event-title") or item.get("event") or ""),
-        edition=str(item.get("edition") or ""), volume=str(item.get("volume") or ""),
+        edition=str(item.get("edition") or ""),
+        volume=str(item.get("volume") or ""),
         issue=str(item.get("issue") or ""),
         pages=str(item.get("page") or raw.get("eid") or "").replace("–", "-"),
-        publisher=publisher, place=place, issued=issued, accessed=_date(item.get("accessed")),
-        doi=str(item.get("DOI") or ""), cstr=raw.get("cstr", ""), url=str(item.get("URL") or ""), number=str(item.get("number") or item.get("archive_location") or ""),
-        version=str(item.get("version") or ""), scale=str(item.get("scale") or raw.get("scale") or ""),
+        publisher=publisher,
+        place=place,
+        issued=issued,
+        accessed=_date(item.get("accessed")),
+        doi=str(item.get("DOI") or ""),
+        cstr=raw.get("cstr", ""),
+        url=str(item.get("URL") or ""),
+        number=str(item.get("number") or item.get("archive_location") or ""),
+        version=str(item.get("version") or ""),
+        scale=str(item.get("scale") or raw.get("scale") or ""),
         dimensions=str(item.get("dimensions") or raw.get("dimensions") or ""),
-        online=str(item.get("medium", "")).lower() in ("online", "ol"), note=note,
+        online=str(item.get("medium", "")).lower() in ("online", "ol"),
+        note=note,
     )
 
 
 # ---------------------------------------------------------------- files
+
 
 @dataclass
 class FileContents:
@@ -416,7 +517,7 @@ def read_bib(path: Path, source: str) -> FileContents:
     if not raw_entries:
         return FileContents([], findings)
     strings = "".join(m.group(0) + "\n" for m in re.finditer(r"@string\s*[{(][^@]*?[})]\s*(?=\n|$)", text, re.IGNORECASE))
-    clean = strings + "\n\n".join(text[e.start:e.end].replace("\\quad", "\u3000") for e in raw_entries)
+    clean = strings + "\n\n".join(text[e.start : e.end].replace("\\quad", "\u3000") for e in raw_entries)
     proc = run_tool([pandoc_path(), "-f", "biblatex", "-t", "csljson"], source, input=clean, env=pandoc_env(), check=False)
     if proc.returncode != 0:
         message = next((ln.strip() for ln in proc.stderr.splitlines() if ln.strip()), "pandoc could not read it")
@@ -459,5 +560,3 @@ def read_file(root: Path, relative: str) -> FileContents:
     if suffix == ".json":
         return read_csl_json(path, relative)
     raise ManuscriptError(f"bibliography file '{relative}' must be BibTeX/BibLaTeX (.bib) or CSL-JSON (.json)")
-
-

@@ -26,8 +26,10 @@ class CheckSettings:
         (all of them, one per line)."""
         config = book.check
         problems = Problems(book.yaml, book.root)
-        places = [*((code, ("check", "disable", i)) for i, code in enumerate(config.disable)),
-                  *((code, ("check", "severity", code, "__key__")) for code in config.severity)]
+        places = [
+            *((code, ("check", "disable", i)) for i, code in enumerate(config.disable)),
+            *((code, ("check", "severity", code, "__key__")) for code in config.severity),
+        ]
         for code, at in places:
             if code not in RULES:
                 problems.error(f"check: unknown rule code '{code}'{did_you_mean(code, sorted(RULES))}", at)
@@ -38,8 +40,11 @@ class CheckSettings:
     def can_fail(self, codes: str) -> bool:
         """Whether any enabled rule whose code starts with ``codes`` ('T': a family, 'M003': one rule)
         reports errors, as configured."""
-        return any(self.severities.get(code, rule.severity) == Severity.ERROR
-                   for code, rule in RULES.items() if code.startswith(codes) and code not in self.disabled)
+        return any(
+            self.severities.get(code, rule.severity) == Severity.ERROR
+            for code, rule in RULES.items()
+            if code.startswith(codes) and code not in self.disabled
+        )
 
 
 @dataclass

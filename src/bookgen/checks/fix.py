@@ -28,7 +28,7 @@ def planned_changes(findings: list[Finding], files: dict[str, Path]) -> dict[Pat
             if fix.end > last_start.get(fix.line, len(lines[fix.line - 1]) + 1):
                 continue  # overlaps a fix already applied on this line: the next run picks it up
             line = lines[fix.line - 1]
-            lines[fix.line - 1] = line[:fix.start] + fix.text + line[fix.end:]
+            lines[fix.line - 1] = line[: fix.start] + fix.text + line[fix.end :]
             last_start[fix.line] = fix.start
         new = "\n".join(lines)
         if new != old:

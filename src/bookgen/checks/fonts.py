@@ -22,8 +22,9 @@ def find_font(name: str) -> tuple[Path, int] | None:
     None when fontconfig knows no such font; raises ToolError when fc-list is missing or fails.
     """
     for key in ("family", "fullname"):
-        out = run_tool(["fc-list", "-f", "%{file}\\t%{index}\\n", f":{key}={name}"], f"font '{name}' in book.yaml",
-                       timeout=60, package="fontconfig").stdout
+        out = run_tool(
+            ["fc-list", "-f", "%{file}\\t%{index}\\n", f":{key}={name}"], f"font '{name}' in book.yaml", timeout=60, package="fontconfig"
+        ).stdout
         for line in sorted(out.splitlines()):
             file, _, index = line.partition("\t")
             if file:
@@ -68,4 +69,10 @@ def check_fonts(ctx: CheckContext) -> None:
                 continue
             reported.add((display, char))  # the first place in each file
             name = unicodedata.name(char, "unnamed")
-            ctx.report("F001", display, number, column, f"'{char}' (U+{ord(char):04X} {name}) is in none of the book's fonts: it would print as nothing")
+            ctx.report(
+                "F001",
+                display,
+                number,
+                column,
+                f"'{char}' (U+{ord(char):04X} {name}) is in none of the book's fonts: it would print as nothing",
+            )

@@ -24,8 +24,12 @@ _SPAN = re.compile(r"\[[^\[\]]*\]\{([^{}]*)\}")
 def span_places(text: str, css_class: str) -> list[tuple[int, int]]:
     """(line, column of '[') of every span of class ``css_class`` in the prose of ``text``, in order."""
     wanted = re.compile(rf"(?:^|\s)\.{css_class}(?:\s|$)")
-    return [(number, match.start() + 1) for number, line, mask in masked_lines(text) for match in _SPAN.finditer(line)
-            if mask[match.start()] and wanted.search(match.group(1))]
+    return [
+        (number, match.start() + 1)
+        for number, line, mask in masked_lines(text)
+        for match in _SPAN.finditer(line)
+        if mask[match.start()] and wanted.search(match.group(1))
+    ]
 
 
 def _place(ctx: CheckContext, texts: dict[str, str], node: Node, css_class: str, occurrence: int) -> tuple[str, int, int]:
@@ -45,8 +49,13 @@ def check_index(ctx: CheckContext, converted: dict[str, Converted]) -> None:
         glossary = load_glossary(book)
     except ManuscriptError as error:
         where = error.location
-        ctx.report("I006", str(where.path) if where else ctx.yaml_display, (where.line if where else None) or 1,
-                   (where.column if where else None) or 1, error.message)
+        ctx.report(
+            "I006",
+            str(where.path) if where else ctx.yaml_display,
+            (where.line if where else None) or 1,
+            (where.column if where else None) or 1,
+            error.message,
+        )
         return
     used: set[str] = set()
     for uses in table.terms.values():
@@ -56,13 +65,19 @@ def check_index(ctx: CheckContext, converted: dict[str, Converted]) -> None:
                 used.add(term.key)
                 continue
             hint = "" if book.glossary.file else " (book.yaml names no glossary file)"
-            ctx.report("I001", *_place(ctx, texts, use.node, "term", use.occurrence),
-                       f"term '{use.key}' is not in the glossary{hint}")
+            ctx.report("I001", *_place(ctx, texts, use.node, "term", use.occurrence), f"term '{use.key}' is not in the glossary{hint}")
     for first, again in glossary.duplicates:
         where, before = term_location(glossary, again, "key"), term_location(glossary, first, "key")
-        ctx.report("I003", str(where.path), where.line or 1, where.column or 1,
-                   f"glossary key '{again.key}' is given twice (also at {before.path}:{before.line}:{before.column})")
+        ctx.report(
+            "I003",
+            str(where.path),
+            where.line or 1,
+            where.column or 1,
+            f"glossary key '{again.key}' is given twice (also at {before.path}:{before.line}:{before.column})",
+        )
     for term in glossary.terms:
         if term.key not in used:
             where = term_location(glossary, term)
-            ctx.report("I002", str(where.path), where.line or 1, where.column or 1, f"glossary term '{term.term}' is never used in the text")
+            ctx.report(
+                "I002", str(where.path), where.line or 1, where.column or 1, f"glossary term '{term.term}' is never used in the text"
+            )

@@ -31,8 +31,13 @@ def _formulas(elements: list[dict]) -> list[tuple[bool, str]]:
     return [(element["c"][0]["t"] == "DisplayMath", element["c"][1]) for element in elements if element["t"] == "Math"]
 
 
-def check_markup(ctx: CheckContext, sources: dict[str, Source], converted: dict[str, Converted], with_math: bool,
-                 wanted: Callable[[str], bool] = lambda code: True) -> None:
+def check_markup(
+    ctx: CheckContext,
+    sources: dict[str, Source],
+    converted: dict[str, Converted],
+    with_math: bool,
+    wanted: Callable[[str], bool] = lambda code: True,
+) -> None:
     """M001–M007; ``wanted`` leaves out rules by code (build's pre-check wants only those that give errors)."""
     by_id = {f.node.id: f for f in ctx.files if f.node is not None}
     formulas: list[tuple[str, str, bool, str]] = []  # display path, source text, display?, tex
@@ -118,14 +123,19 @@ def _underscore_emphasis(ctx: CheckContext, display: str, text: str, elements: l
         if element["t"] != "Str" or "_" not in element["c"]:
             continue
         for match in _UNDERSCORE_EMPHASIS.finditer(element["c"]):
-            if not CJK_CHAR.search(match.group(0)) and not CJK_CHAR.search(element["c"][max(0, match.start() - 1): match.end() + 1]):
+            if not CJK_CHAR.search(match.group(0)) and not CJK_CHAR.search(element["c"][max(0, match.start() - 1) : match.end() + 1]):
                 continue
             line = line_of(text, match.group(0)) or 1
             start = lines[line - 1].find(match.group(0))
             marker = "**" if len(match.group(1)) == 2 else "*"
-            ctx.report("M006", display, line, start + 1,
-                       f"'{match.group(0)}' prints with its underscores beside Chinese; write {marker}{match.group(2)}{marker}",
-                       Fix(line, start, start + len(match.group(0)), f"{marker}{match.group(2)}{marker}"))
+            ctx.report(
+                "M006",
+                display,
+                line,
+                start + 1,
+                f"'{match.group(0)}' prints with its underscores beside Chinese; write {marker}{match.group(2)}{marker}",
+                Fix(line, start, start + len(match.group(0)), f"{marker}{match.group(2)}{marker}"),
+            )
 
 
 def raw_markup(text: str, converted: Converted, elements: list[dict]) -> list[tuple[str, str, Location]]:
@@ -147,8 +157,14 @@ def raw_markup(text: str, converted: Converted, elements: list[dict]) -> list[tu
 
     for tag in converted.unprinted:
         first = tag.strip().split("\n")[0]
-        found.append(("M008", f"raw HTML '{first[:40]}' does not print in the PDF (its text does): "
-                              "use Markdown, or sub, sup, ruby, kbd, mark, br, em, strong, u, s, code", where(first)))
+        found.append(
+            (
+                "M008",
+                f"raw HTML '{first[:40]}' does not print in the PDF (its text does): "
+                "use Markdown, or sub, sup, ruby, kbd, mark, br, em, strong, u, s, code",
+                where(first),
+            )
+        )
     searched_from = 0
     for element in elements:
         if element["t"] in ("RawInline", "RawBlock") and element["c"][0] in ("latex", "tex"):
@@ -208,7 +224,13 @@ def _image_resolution(ctx: CheckContext, display: str, source: Source, elements:
         dpi = pixels / printed_in
         if dpi < MIN_DPI:
             line = line_of(source.text, Path(src).name) or 1
-            ctx.report("M004", display, line, 1, f"image '{src}' prints at {int(dpi)} dpi ({pixels} px over {printed_in * 25.4:.0f} mm); print needs {MIN_DPI}")
+            ctx.report(
+                "M004",
+                display,
+                line,
+                1,
+                f"image '{src}' prints at {int(dpi)} dpi ({pixels} px over {printed_in * 25.4:.0f} mm); print needs {MIN_DPI}",
+            )
 
 
 def _math(ctx: CheckContext, formulas: list[tuple[str, str, bool, str]], converted: dict[str, Converted]) -> None:
@@ -226,12 +248,20 @@ def _math(ctx: CheckContext, formulas: list[tuple[str, str, bool, str]], convert
 
     problems: dict[int, str] = {}
     document = render_formulas(ctx.book, converted, [(is_display, tex) for _, _, is_display, tex in formulas])
-    formula_of_line = {number: int(line.rsplit(FORMULA_MARK, 1)[1]) for number, line in enumerate(document.split("\n"), 1)
-                       if FORMULA_MARK in line}
+    formula_of_line = {
+        number: int(line.rsplit(FORMULA_MARK, 1)[1]) for number, line in enumerate(document.split("\n"), 1) if FORMULA_MARK in line
+    }
     with tempfile.TemporaryDirectory() as tmp:
         Path(tmp, "formulas.tex").write_text(document, encoding="utf-8")
-        run_tool(["xelatex", "-no-pdf", "-interaction=nonstopmode", "-file-line-error", "-no-shell-escape", "formulas.tex"],
-                 "the book's formulas", check=False, cwd=Path(tmp), env=tex_environment(Path(tmp)), timeout=300, package="texlive-xetex")
+        run_tool(
+            ["xelatex", "-no-pdf", "-interaction=nonstopmode", "-file-line-error", "-no-shell-escape", "formulas.tex"],
+            "the book's formulas",
+            check=False,
+            cwd=Path(tmp),
+            env=tex_environment(Path(tmp)),
+            timeout=300,
+            package="texlive-xetex",
+        )
         log = Path(tmp, "formulas.log").read_text(encoding="utf-8", errors="replace") if Path(tmp, "formulas.log").exists() else ""
     for match in _ERROR.finditer(log):
         index = formula_of_line.get(int(match.group(1)))  # errors in the preamble are the build's to report

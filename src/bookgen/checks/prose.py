@@ -12,14 +12,14 @@ from dataclasses import dataclass
 from bookgen.textrules import CHAT_TOKEN, HEADING, in_fences
 
 _INLINE_MASKS = [
-    re.compile(r"(`+).+?\1"),                                 # inline code
-    re.compile(r"\$(?=\S)(?:\\\$|[^$])+?(?<=\S)\$(?!\d)"),     # inline math (pandoc's rule)
-    re.compile(r"<!--.*?-->"),                                # comments
+    re.compile(r"(`+).+?\1"),  # inline code
+    re.compile(r"\$(?=\S)(?:\\\$|[^$])+?(?<=\S)\$(?!\d)"),  # inline math (pandoc's rule)
+    re.compile(r"<!--.*?-->"),  # comments
     re.compile(r"<https?://[^>]+>|https?://[^\s)）\]>]+|www\.[^\s)）\]>]+"),  # URLs
-    re.compile(r"\]\([^)]*\)"),                               # link and image targets
-    re.compile(r"\[\^[^\]]+\]"),                              # footnote markers
+    re.compile(r"\]\([^)]*\)"),  # link and image targets
+    re.compile(r"\[\^[^\]]+\]"),  # footnote markers
     re.compile(r"\\[A-Za-z]+\*?(?:\[[^\]]*\])?(?:\{[^}]*\})*"),  # raw TeX commands
-    re.compile(r"\{[#.][^}]*\}"),                             # pandoc attributes {#id .class}
+    re.compile(r"\{[#.][^}]*\}"),  # pandoc attributes {#id .class}
 ]
 _HTML_TAG = re.compile(r"<[A-Za-z/][^>]*>")  # masked, except chat tokens that look like tags (<end_of_turn>, <s>)
 _NOT_A_BLOCK_OF_PROSE = re.compile(r"^([-*+]\s|\d+[.)]\s|\||>|:\s|\[\^)")  # list items, tables, quotes, definitions, notes

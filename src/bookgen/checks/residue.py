@@ -21,15 +21,29 @@ def check_residue(ctx: CheckContext, wanted: Callable[[str], bool] = lambda code
     for source in ctx.files:
         for number, line, mask in masked_lines(source.text):
             for match in CHAT_TOKEN.finditer(line):
-                if all(mask[match.start():match.end()]):
-                    ctx.report("R001", source.display, number, match.start() + 1, f"chat token {match.group(0)}",
-                               Fix(number, match.start(), match.end(), ""))
+                if all(mask[match.start() : match.end()]):
+                    ctx.report(
+                        "R001",
+                        source.display,
+                        number,
+                        match.start() + 1,
+                        f"chat token {match.group(0)}",
+                        Fix(number, match.start(), match.end(), ""),
+                    )
             if any(mask) and is_instruction(line):
-                ctx.report("R002", source.display, number, 1, f"writing instruction or assistant preamble: {line.strip()}",
-                           Fix(number, 0, len(line), ""))
+                ctx.report(
+                    "R002",
+                    source.display,
+                    number,
+                    1,
+                    f"writing instruction or assistant preamble: {line.strip()}",
+                    Fix(number, 0, len(line), ""),
+                )
         for first, last, text in paragraphs(source.text) if whole_paragraphs else ():
             if text and text[-1] in _CUT_OFF:
-                ctx.report("R003", source.display, last, len(source.text.split("\n")[last - 1]), f"paragraph stops mid-sentence at '{text[-12:]}'")
+                ctx.report(
+                    "R003", source.display, last, len(source.text.split("\n")[last - 1]), f"paragraph stops mid-sentence at '{text[-12:]}'"
+                )
             key = re.sub(r"\s+", "", text)
             if len(key) >= 30:
                 if key in seen:

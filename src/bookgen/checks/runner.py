@@ -42,8 +42,9 @@ def _schema_findings(error: ManuscriptError, manuscript: Path) -> CheckReport:
 
 def _schema_finding(location: Location | None, message: str, manuscript: Path) -> Finding:
     path = display_path(location.path if location else manuscript / BOOK_FILE)
-    return Finding(path, (location.line if location else None) or 1, (location.column if location else None) or 1,
-                   "S001", Severity.ERROR, message)
+    return Finding(
+        path, (location.line if location else None) or 1, (location.column if location else None) or 1, "S001", Severity.ERROR, message
+    )
 
 
 def run_checks(manuscript: Path, cache_dir: Path, fast: bool = False) -> CheckReport:
@@ -66,8 +67,9 @@ def run_checks(manuscript: Path, cache_dir: Path, fast: bool = False) -> CheckRe
     return report
 
 
-def check_book(book: Book, sources: dict[str, Source], converted: dict[str, Converted], fast: bool = False,
-               errors_only: bool = False) -> CheckReport:
+def check_book(
+    book: Book, sources: dict[str, Source], converted: dict[str, Converted], fast: bool = False, errors_only: bool = False
+) -> CheckReport:
     """All rules over a loaded book; ``fast`` leaves out those that run tools or read fonts, ``errors_only``
     the families that report no errors as configured (both: build's pre-check)."""
     report = CheckReport()
@@ -96,6 +98,7 @@ def check_book(book: Book, sources: dict[str, Source], converted: dict[str, Conv
 
     def wanted(codes: str) -> bool:  # a family ('T') or one rule ('M003')
         return not errors_only or settings.can_fail(codes)
+
     if wanted("S"):
         check_structure(ctx)
     if wanted("R"):
@@ -104,21 +107,26 @@ def check_book(book: Book, sources: dict[str, Source], converted: dict[str, Conv
     # run: build's pre-check needs neither, and it should not pay for them.
     if wanted("T"):
         from .typography import check_typography
+
         check_typography(ctx)
     if not fast:
         from .fonts import check_fonts
+
         check_fonts(ctx)
     if wanted("M"):
         written = {node_id: source for node_id, source in sources.items() if source.written}
         check_markup(ctx, written, converted, with_math=not fast, wanted=wanted)
     if wanted("X"):
         from .xrefs import check_xrefs
+
         check_xrefs(ctx, converted)
     if wanted("C"):
         from .citations import check_citations
+
         check_citations(ctx, converted)
     if wanted("I"):
         from .index import check_index
+
         check_index(ctx, converted)
     report.findings += _apply_settings(ctx.findings, settings, files, fast)
     report.findings.sort(key=lambda f: (f.path != ctx.yaml_display, f.path, f.line, f.column, f.code))

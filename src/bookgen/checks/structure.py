@@ -23,10 +23,22 @@ def check_structure(ctx: CheckContext) -> None:
         if node.has_own_text and not (source and source.text.strip()):
             ctx.report("S002", ctx.yaml_display, node.yaml_line, 1, f"unwritten: {node.heading}" + (f" ({node.file})" if node.file else ""))
         if node.draft_number:
-            ctx.report("S007", ctx.yaml_display, node.yaml_line, 1, f"the draft numbered '{node.title}' {node.draft_number}; bookgen prints {node.number or 'no number (back matter)'}")
+            ctx.report(
+                "S007",
+                ctx.yaml_display,
+                node.yaml_line,
+                1,
+                f"the draft numbered '{node.title}' {node.draft_number}; bookgen prints {node.number or 'no number (back matter)'}",
+            )
         if node.status == "truncated":
             last = len(source.text.rstrip("\n").split("\n")) if source else node.yaml_line
-            ctx.report("S003", source.display if source else ctx.yaml_display, last, 1, f"truncated: {node.heading} stops mid-sentence; finish it, then remove 'status: truncated'")
+            ctx.report(
+                "S003",
+                source.display if source else ctx.yaml_display,
+                last,
+                1,
+                f"truncated: {node.heading} stops mid-sentence; finish it, then remove 'status: truncated'",
+            )
     for source in ctx.files:
         if source.node is None:
             ctx.report("S004", source.display, 1, 1, "no outline entry in book.yaml uses this file")
@@ -39,7 +51,13 @@ def check_structure(ctx: CheckContext) -> None:
         titles[(node.kind.is_section, node.title)].append(node)
     for (_, title), nodes in titles.items():
         for node in nodes[1:]:
-            ctx.report("S005", ctx.yaml_display, node.yaml_line, 1, f"'{title}' is also the title of {nodes[0].heading} (line {nodes[0].yaml_line})")
+            ctx.report(
+                "S005",
+                ctx.yaml_display,
+                node.yaml_line,
+                1,
+                f"'{title}' is also the title of {nodes[0].heading} (line {nodes[0].yaml_line})",
+            )
     for source in ctx.files:
         if source.node is not None and source.text.strip():
             _check_headings(ctx, source)
@@ -64,9 +82,15 @@ def _check_title_number(ctx: CheckContext, node: Node, yaml_lines: list[str]) ->
             break
     else:
         number, start, fix = node.yaml_line or 1, 0, None
-    ctx.report("S008", ctx.yaml_display, number, start + 1,
-               f"the title '{node.title}' carries its own number '{classified.number}': bookgen prints {node.number} before it; "
-               f"give 'title: {classified.title}'", fix)
+    ctx.report(
+        "S008",
+        ctx.yaml_display,
+        number,
+        start + 1,
+        f"the title '{node.title}' carries its own number '{classified.number}': bookgen prints {node.number} before it; "
+        f"give 'title: {classified.title}'",
+        fix,
+    )
 
 
 def _check_headings(ctx: CheckContext, source) -> None:
@@ -79,9 +103,27 @@ def _check_headings(ctx: CheckContext, source) -> None:
         level = len(match.group(1))
         title = match.group(2)
         if re.sub(r"^[\d.A-Z]+\s*|[\s：:]", "", title) == re.sub(r"[\s：:]", "", node.title):
-            ctx.report("S006", source.display, number, 1, f"this heading repeats the entry's title '{node.title}', which bookgen already prints; remove it")
+            ctx.report(
+                "S006",
+                source.display,
+                number,
+                1,
+                f"this heading repeats the entry's title '{node.title}', which bookgen already prints; remove it",
+            )
         elif level > previous + 1:
-            ctx.report("S006", source.display, number, 1, f"heading level {level} after level {previous}: in a section file '#' is the level below the section (1.1.1), '##' the next")
+            ctx.report(
+                "S006",
+                source.display,
+                number,
+                1,
+                f"heading level {level} after level {previous}: in a section file '#' is the level below the section (1.1.1), '##' the next",
+            )
         elif level > 3:
-            ctx.report("S006", source.display, number, 1, f"heading level {level} is deeper than a book prints sensibly (up to '###' inside a section)")
+            ctx.report(
+                "S006",
+                source.display,
+                number,
+                1,
+                f"heading level {level} is deeper than a book prints sensibly (up to '###' inside a section)",
+            )
         previous = level

@@ -13,8 +13,19 @@ from .context import CheckContext
 from .model import Fix
 from .prose import Run, masked_lines, paragraphs, prose_runs
 
-_OFF = ("space-word", "space-punctuation", "space-bracket", "space-backticks", "space-dash", "space-dollar",
-        "fullwidth", "no-space-fullwidth", "halfwidth-word", "halfwidth-punctuation", "spellcheck")
+_OFF = (
+    "space-word",
+    "space-punctuation",
+    "space-bracket",
+    "space-backticks",
+    "space-dash",
+    "space-dollar",
+    "fullwidth",
+    "no-space-fullwidth",
+    "halfwidth-word",
+    "halfwidth-punctuation",
+    "spellcheck",
+)
 
 
 def _autocorrect(text: str, **rules: int) -> str:
@@ -56,14 +67,25 @@ def check_typography(ctx: CheckContext) -> None:
             if policy == "none":
                 for match in _SPACE_BETWEEN.finditer(run.text):
                     column = run.start + match.start()
-                    ctx.report("T003", source.display, run.line, column + 1,
-                               "typed space between Chinese and Latin: bookgen spaces them itself (policy: none)",
-                               Fix(run.line, column, run.start + match.end(), ""))
+                    ctx.report(
+                        "T003",
+                        source.display,
+                        run.line,
+                        column + 1,
+                        "typed space between Chinese and Latin: bookgen spaces them itself (policy: none)",
+                        Fix(run.line, column, run.start + match.end(), ""),
+                    )
             elif policy == "space" and re.search(rf"[{CJK_RANGES}][A-Za-z0-9]|[A-Za-z0-9][{CJK_RANGES}]", run.text):
                 for start, end, text in _changes(run.text, _autocorrect(run.text, space_word=1)):
                     if text.strip() == "" and start == end:
-                        ctx.report("T003", source.display, run.line, run.start + start + 1,
-                                   "no space between Chinese and Latin (policy: space)", Fix(run.line, run.start + start, run.start + end, " "))
+                        ctx.report(
+                            "T003",
+                            source.display,
+                            run.line,
+                            run.start + start + 1,
+                            "no space between Chinese and Latin (policy: space)",
+                            Fix(run.line, run.start + start, run.start + end, " "),
+                        )
         _paired_punctuation(ctx, source)
         for _first, last, text in paragraphs(source.text):  # one cut off at a pause: R003 reports it
             if len(CJK_CHAR.findall(text)) >= 20 and text[-1] not in SENTENCE_END | PAUSES and not text.endswith("**"):
@@ -83,38 +105,79 @@ def _punctuation_width(ctx: CheckContext, display: str, run: Run) -> None:
         reported.update(range(start, max(end, start + 1)))
         old = run.text[start:end]
         if old and all(unicodedata.east_asian_width(ch) == "F" and ch.isalnum() for ch in old):
-            ctx.report("T002", display, run.line, run.start + start + 1, f"full-width '{old}': use '{text}'",
-                       Fix(run.line, run.start + start, run.start + end, text))
+            ctx.report(
+                "T002",
+                display,
+                run.line,
+                run.start + start + 1,
+                f"full-width '{old}': use '{text}'",
+                Fix(run.line, run.start + start, run.start + end, text),
+            )
         elif old.strip():
-            ctx.report("T001", display, run.line, run.start + start + 1, f"half-width '{old}' in Chinese text: use '{text}'",
-                       Fix(run.line, run.start + start, run.start + end, text))
+            ctx.report(
+                "T001",
+                display,
+                run.line,
+                run.start + start + 1,
+                f"half-width '{old}' in Chinese text: use '{text}'",
+                Fix(run.line, run.start + start, run.start + end, text),
+            )
     for match in _HALF_PUNCT.finditer(run.text):  # what autocorrect leaves: ; and ! in some contexts
         if match.start() in reported:
             continue
         char = match.group(0)
-        ctx.report("T001", display, run.line, run.start + match.start() + 1, f"half-width '{char}' in Chinese text: use '{_FULLWIDTH_PUNCT[char]}'",
-                   Fix(run.line, run.start + match.start(), run.start + match.end(), _FULLWIDTH_PUNCT[char]))
+        ctx.report(
+            "T001",
+            display,
+            run.line,
+            run.start + match.start() + 1,
+            f"half-width '{char}' in Chinese text: use '{_FULLWIDTH_PUNCT[char]}'",
+            Fix(run.line, run.start + match.start(), run.start + match.end(), _FULLWIDTH_PUNCT[char]),
+        )
     for match in _PARENS.finditer(run.text):
         before = run.text[match.start() - 1] if match.start() > 0 else ""
         after = run.text[match.end()] if match.end() < len(run.text) else ""
         if CJK_CHAR.match(before) or CJK_CHAR.match(after) or CJK_CHAR.search(match.group(1)):
-            ctx.report("T001", display, run.line, run.start + match.start() + 1,
-                       f"half-width parentheses around '{match.group(1)}' in Chinese text: use （）",
-                       Fix(run.line, run.start + match.start(), run.start + match.end(), f"（{match.group(1)}）"))
+            ctx.report(
+                "T001",
+                display,
+                run.line,
+                run.start + match.start() + 1,
+                f"half-width parentheses around '{match.group(1)}' in Chinese text: use （）",
+                Fix(run.line, run.start + match.start(), run.start + match.end(), f"（{match.group(1)}）"),
+            )
 
 
 def _doubled_ellipsis_dash(ctx: CheckContext, display: str, run: Run) -> None:
     for match in _DOUBLED.finditer(run.text):
         if match.group(0) == "。。。":
             continue  # an ellipsis written with full stops: reported below
-        ctx.report("T005", display, run.line, run.start + match.start() + 1, f"doubled '{match.group(1)}'",
-                   Fix(run.line, run.start + match.start(), run.start + match.end(), match.group(1)))
+        ctx.report(
+            "T005",
+            display,
+            run.line,
+            run.start + match.start() + 1,
+            f"doubled '{match.group(1)}'",
+            Fix(run.line, run.start + match.start(), run.start + match.end(), match.group(1)),
+        )
     for match in _ELLIPSIS.finditer(run.text):
-        ctx.report("T006", display, run.line, run.start + match.start() + 1, f"ellipsis '{match.group(0)}': Chinese uses '……' (two U+2026)",
-                   Fix(run.line, run.start + match.start(), run.start + match.end(), "……"))
+        ctx.report(
+            "T006",
+            display,
+            run.line,
+            run.start + match.start() + 1,
+            f"ellipsis '{match.group(0)}': Chinese uses '……' (two U+2026)",
+            Fix(run.line, run.start + match.start(), run.start + match.end(), "……"),
+        )
     for match in _DASH.finditer(run.text):
-        ctx.report("T006", display, run.line, run.start + match.start() + 1, f"dash '{match.group(0)}': Chinese uses '——' (two U+2014)",
-                   Fix(run.line, run.start + match.start(), run.start + match.end(), "——"))
+        ctx.report(
+            "T006",
+            display,
+            run.line,
+            run.start + match.start() + 1,
+            f"dash '{match.group(0)}': Chinese uses '——' (two U+2014)",
+            Fix(run.line, run.start + match.start(), run.start + match.end(), "——"),
+        )
 
 
 def _paired_punctuation(ctx: CheckContext, source) -> None:
@@ -140,7 +203,13 @@ def _paired_punctuation(ctx: CheckContext, source) -> None:
                     stack.pop()
                 elif stack and any(open_char == _CLOSERS[char] for open_char, _, _ in stack):
                     open_char, open_line, open_col = stack.pop()
-                    ctx.report("T004", source.display, number, column, f"'{char}' closes '{open_char}' from line {open_line}:{open_col} (mismatched pair)")
+                    ctx.report(
+                        "T004",
+                        source.display,
+                        number,
+                        column,
+                        f"'{char}' closes '{open_char}' from line {open_line}:{open_col} (mismatched pair)",
+                    )
                     while stack and stack[-1][0] != _CLOSERS[char]:
                         stack.pop()
                     if stack:

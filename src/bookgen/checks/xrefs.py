@@ -54,12 +54,22 @@ def _unreferencing_words(ctx: CheckContext, source: SourceFile, outline_ids: set
                 continue  # a cross-reference (X001, X005 report what is wrong with it)
             word = match.group(1).rstrip("-:")
             if word in outline_ids:
-                ctx.report("X007", source.display, number, match.start() + 1,
-                           f"@{word} prints literally: only ids starting with sec- are cross-references; "
-                           f"give the entry `id: sec-{word}` to refer to it as @sec-{word}")
+                ctx.report(
+                    "X007",
+                    source.display,
+                    number,
+                    match.start() + 1,
+                    f"@{word} prints literally: only ids starting with sec- are cross-references; "
+                    f"give the entry `id: sec-{word}` to refer to it as @sec-{word}",
+                )
             elif not citations:
-                ctx.report("X008", source.display, number, match.start() + 1,
-                           f"@{word} is neither a cross-reference nor a citation (no bibliography:); it prints literally")
+                ctx.report(
+                    "X008",
+                    source.display,
+                    number,
+                    match.start() + 1,
+                    f"@{word} is neither a cross-reference nor a citation (no bibliography:); it prints literally",
+                )
 
 
 def _label_characters(ctx: CheckContext, source: SourceFile) -> None:
@@ -79,5 +89,10 @@ def _label_characters(ctx: CheckContext, source: SourceFile) -> None:
         for match in _CUT_REFERENCE.finditer(line):
             if mask[match.start()]:
                 after = line[match.end()]
-                ctx.report("X005", source.display, number, match.start() + 1,
-                           f"'{match.group(0)}{after}…' is not a reference: {_LABEL_HINT}, and '{after}' ends it")
+                ctx.report(
+                    "X005",
+                    source.display,
+                    number,
+                    match.start() + 1,
+                    f"'{match.group(0)}{after}…' is not a reference: {_LABEL_HINT}, and '{after}' ends it",
+                )

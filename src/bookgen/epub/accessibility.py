@@ -101,5 +101,13 @@ def declare(book: Book, contents: Contents, page_breaks: int) -> Declaration:
     if page_breaks:
         page_source = book.metadata.identifier() if book.metadata.isbn else f"{book.metadata.title}（印刷版）"
     settings = book.accessibility
-    return Declaration(modes, sufficient, tuple(features), "；".join(sentences) + "。", conforms,
-                       settings.certified_by, settings.certifier_credential, page_source)
+    return Declaration(
+        modes,
+        sufficient,
+        tuple(features),
+        "；".join(sentences) + "。",
+        conforms,
+        settings.certified_by,
+        settings.certifier_credential,
+        page_source,
+    )

@@ -57,8 +57,17 @@ def page_marker(page: PrintedPage) -> dict:
     return _raw_html(f'<span epub:type="pagebreak" role="doc-pagebreak" id="page-{page.physical}" aria-label="{page.folio}"></span>')
 
 
-_INLINE_LISTS = {"Para": lambda c: c, "Plain": lambda c: c, "Header": lambda c: c[2], "Emph": lambda c: c, "Strong": lambda c: c,
-                 "Underline": lambda c: c, "Strikeout": lambda c: c, "Span": lambda c: c[1], "Link": lambda c: c[1]}
+_INLINE_LISTS = {
+    "Para": lambda c: c,
+    "Plain": lambda c: c,
+    "Header": lambda c: c[2],
+    "Emph": lambda c: c,
+    "Strong": lambda c: c,
+    "Underline": lambda c: c,
+    "Strikeout": lambda c: c,
+    "Span": lambda c: c[1],
+    "Link": lambda c: c[1],
+}
 
 
 def _edge(inline: dict, last: bool) -> str:
@@ -103,7 +112,9 @@ def _quotes(text: str, before: str, after: str) -> list[dict]:
     for position, char in enumerate(text):
         if char not in _QUOTES:
             continue
-        neighbour = (text[position + 1] if position + 1 < len(text) else after) if char in "“‘" else (text[position - 1] if position else before)
+        neighbour = (
+            (text[position + 1] if position + 1 < len(text) else after) if char in "“‘" else (text[position - 1] if position else before)
+        )
         if neighbour and _CJK_TEXT.match(neighbour):
             if position > start:
                 out.append({"t": "Str", "c": text[start:position]})
@@ -115,8 +126,11 @@ def _quotes(text: str, before: str, after: str) -> list[dict]:
 
 
 def _boundary(before: str, after: str) -> bool:
-    return bool(before and after and ((_CJK_CHAR.match(before) and _LATIN_CHAR.match(after))
-                                      or (_LATIN_CHAR.match(before) and _CJK_CHAR.match(after))))
+    return bool(
+        before
+        and after
+        and ((_CJK_CHAR.match(before) and _LATIN_CHAR.match(after)) or (_LATIN_CHAR.match(before) and _CJK_CHAR.match(after)))
+    )
 
 
 _UNSPACED = ("Code", "CodeBlock", "Math", "RawInline", "RawBlock")
@@ -166,6 +180,7 @@ def with_page_breaks(book: Book, converted: dict[str, Converted], page_map: Page
 
 # ---------------------------------------------------------------- metadata and packaging
 
+
 def epub_metadata(book: Book, converted: dict[str, Converted]) -> dict:
     """pandoc's metadata for the book: titles (a main and a subtitle entry), creators, language … ."""
     meta = book.metadata
@@ -203,8 +218,9 @@ class EpubAssembly:
     page_breaks: int = 0
 
 
-def assemble_epub(book: Book, sources: dict[str, Source], converted: dict[str, Converted], work_dir: Path,
-                  page_map: PageMap | None = None) -> EpubAssembly:
+def assemble_epub(
+    book: Book, sources: dict[str, Source], converted: dict[str, Converted], work_dir: Path, page_map: PageMap | None = None
+) -> EpubAssembly:
     """Write the book as one pandoc document (JSON AST) and its EPUB metadata into ``work_dir``; with
     ``page_map`` (a current PDF's), the printed pages' markers go into the document."""
     work_dir.mkdir(parents=True, exist_ok=True)
@@ -219,8 +235,15 @@ def assemble_epub(book: Book, sources: dict[str, Source], converted: dict[str, C
         "meta": {},
         "blocks": assembled.blocks,
     }
-    assembly = EpubAssembly(work_dir, work_dir / "book.json", work_dir / "metadata.yaml", assembled.chapter_level, contents,
-                            page_map if breaks else None, breaks)
+    assembly = EpubAssembly(
+        work_dir,
+        work_dir / "book.json",
+        work_dir / "metadata.yaml",
+        assembled.chapter_level,
+        contents,
+        page_map if breaks else None,
+        breaks,
+    )
     write_if_changed(assembly.document, json.dumps(document, ensure_ascii=False))
     write_if_changed(assembly.metadata, yaml.safe_dump(epub_metadata(book, converted), allow_unicode=True, sort_keys=True))
     return assembly
@@ -236,7 +259,10 @@ def write_epub(book: Book, assembly: EpubAssembly, epoch: int | None = None) -> 
     doc_path, meta_path, chapter_level, work_dir = assembly.document, assembly.metadata, assembly.chapter_level, assembly.work_dir
     toc_depth = chapter_level + book.layout.toc_depth - 1
     command = [
-        pandoc_path(), "--from=json", "--to=epub3", str(doc_path),
+        pandoc_path(),
+        "--from=json",
+        "--to=epub3",
+        str(doc_path),
         f"--metadata-file={meta_path}",
         f"--css={template_path(book.root, 'epub/book.css')}",  # the manuscript's own stylesheet, if it has one
         f"--split-level={chapter_level}",
@@ -253,9 +279,11 @@ def write_epub(book: Book, assembly: EpubAssembly, epoch: int | None = None) -> 
         env["SOURCE_DATE_EPOCH"] = str(epoch)
     run_tool(command + ["--output", str(raw)], "the EPUB", timeout=600, env=env)
     first_body = next(iter(book.body), None)
-    finish = Finish(declare(book, assembly.contents, assembly.page_breaks),
-                    imprint(book, assembly.page_map.figures if assembly.page_map else None),
-                    first_body.id if first_body else "")
+    finish = Finish(
+        declare(book, assembly.contents, assembly.page_breaks),
+        imprint(book, assembly.page_map.figures if assembly.page_map else None),
+        first_body.id if first_body else "",
+    )
     made = work_dir / "book.epub"
     with atomic_path(made) as tmp:
         finish_epub(raw, tmp, book, finish)

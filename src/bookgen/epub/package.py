@@ -56,8 +56,13 @@ def note_label(number: int, style: str) -> str:
 
 
 def _environment() -> jinja2.Environment:
-    return jinja2.Environment(loader=jinja2.FileSystemLoader(str(template_dir() / "epub")), autoescape=True,
-                              trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined)
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(template_dir() / "epub")),
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        undefined=jinja2.StrictUndefined,
+    )
 
 
 def _parse(data: bytes) -> etree._ElementTree:
@@ -175,8 +180,14 @@ def finish_package(tree: etree._ElementTree, declaration: Declaration, body_file
         reference.set("title", {"cover": "封面", "toc": "目录"}.get(reference.get("type", ""), reference.get("title", "")))
 
 
-def finish_nav(tree: etree._ElementTree, has_cover: bool, body_href: str, pages: list[tuple[int, str, str]],
-               bibliography_href: str = "", index: tuple[str, str] | None = None) -> None:
+def finish_nav(
+    tree: etree._ElementTree,
+    has_cover: bool,
+    body_href: str,
+    pages: list[tuple[int, str, str]],
+    bibliography_href: str = "",
+    index: tuple[str, str] | None = None,
+) -> None:
     """nav.xhtml: <title> 目录, the landmarks in Chinese (参考文献 at ``bibliography_href`` when the book has
     its list, the index as ``index``: (href, title)), and the page list (physical, folio, href) when given."""
     _set_title(tree, "目录")
@@ -187,8 +198,11 @@ def finish_nav(tree: etree._ElementTree, has_cover: bool, body_href: str, pages:
         if nav.get(EPUB_TYPE) in ("landmarks", "page-list"):
             body.remove(nav)
     entries = ([("text/cover.xhtml", "cover", "封面")] if has_cover else []) + [
-        (TITLE_PAGE, "titlepage", "书名页"), (COPYRIGHT, "copyright-page", "版权页"),
-        ("nav.xhtml#toc", "toc", "目录"), (body_href, "bodymatter", "正文")]
+        (TITLE_PAGE, "titlepage", "书名页"),
+        (COPYRIGHT, "copyright-page", "版权页"),
+        ("nav.xhtml#toc", "toc", "目录"),
+        (body_href, "bodymatter", "正文"),
+    ]
     entries += [(bibliography_href, "bibliography", "参考文献")] if bibliography_href else []
     entries += [(index[0], "index", index[1])] if index else []
     body.append(_nav_list("landmarks", "landmarks", "导航标记", [(href, label, {EPUB_TYPE: kind}) for href, kind, label in entries]))
@@ -240,8 +254,15 @@ def finish_epub(source: Path, target: Path, book: Book, finish: Finish) -> None:
             svg.set("role", "img")
             svg.set("aria-label", f"封面：{meta.title}")
         data[cover_name] = _serialise(cover)
-    values = {"title": meta.title, "subtitle": meta.subtitle, "authors": meta.authors, "publisher": meta.publisher,
-              "language": meta.language, "imprint": finish.imprint, "rights": meta.rights}
+    values = {
+        "title": meta.title,
+        "subtitle": meta.subtitle,
+        "authors": meta.authors,
+        "publisher": meta.publisher,
+        "language": meta.language,
+        "imprint": finish.imprint,
+        "rights": meta.rights,
+    }
     data[f"{root}/{TITLE_PAGE}"] = env.get_template("titlepage.xhtml").render(values).encode("utf-8")
     copyright_name = f"{root}/{COPYRIGHT}"
     data[copyright_name] = env.get_template("copyright.xhtml").render(values).encode("utf-8")

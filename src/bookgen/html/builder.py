@@ -1,14 +1,14 @@
 """The web edition's builder: ``build/html/``, a static site with relative links only.
 
-    prepare   assemble the book (the EPUB's document), cut it into pages, the outline, the layout data
-    outdated  the pages whose key changed since the site in the work directory was written: a page's
-              key is its blocks' digest plus the digest of what every page shows (titles, numbering,
-              metadata, templates), so an edit re-writes its own page, a retitling every page
-    write     pandoc for the outdated pages' fragments (cached), Jinja for their layout, assets and
-              images, the search data (search.json) when the text changed; a manifest of the keys
-    verify    crawl the site: every relative link and anchor resolves
-    report    copy what changed into ``build/html/`` (the previous site stays until then) with the
-              book's PDF and EPUB beside the pages when they are built
+prepare   assemble the book (the EPUB's document), cut it into pages, the outline, the layout data
+outdated  the pages whose key changed since the site in the work directory was written: a page's
+          key is its blocks' digest plus the digest of what every page shows (titles, numbering,
+          metadata, templates), so an edit re-writes its own page, a retitling every page
+write     pandoc for the outdated pages' fragments (cached), Jinja for their layout, assets and
+          images, the search data (search.json) when the text changed; a manifest of the keys
+verify    crawl the site: every relative link and anchor resolves
+report    copy what changed into ``build/html/`` (the previous site stays until then) with the
+          book's PDF and EPUB beside the pages when they are built
 """
 
 from __future__ import annotations
@@ -45,8 +45,10 @@ DOWNLOADS = (("screen", "PDF 版"), ("epub", "EPUB 版"))  # output_path names a
 
 def downloads(context: BuildContext) -> tuple[Link, ...]:
     """The PDF and EPUB the home page offers: those this build makes, or an earlier one left."""
-    made = {"screen": Format.PDF in context.options.formats and context.options.profile is Profile.SCREEN,
-            "epub": Format.EPUB in context.options.formats}
+    made = {
+        "screen": Format.PDF in context.options.formats and context.options.profile is Profile.SCREEN,
+        "epub": Format.EPUB in context.options.formats,
+    }
     links = []
     for name, label in DOWNLOADS:
         path = context.output_path(name)
@@ -117,8 +119,14 @@ class HtmlBuilder(Builder):
         common = hashlib.sha256(f"{self.layout.digest()}\0{templates.hexdigest()}".encode()).hexdigest()
         abstract = abstract_text(book, self.context.converted)
         self.keys = {page.file: hashlib.sha256(f"{common}\0{page.digest}".encode()).hexdigest() for page in self.site.pages}
-        self.keys.update({"index.html": hashlib.sha256(f"{common}\0{abstract}".encode()).hexdigest(),
-                          "copyright.html": common, "contents.html": common, "search.html": common})
+        self.keys.update(
+            {
+                "index.html": hashlib.sha256(f"{common}\0{abstract}".encode()).hexdigest(),
+                "copyright.html": common,
+                "contents.html": common,
+                "search.html": common,
+            }
+        )
         self.timed("html", begun)
 
     def outdated(self) -> Outdated:
@@ -163,8 +171,7 @@ class HtmlBuilder(Builder):
         page = self.site.page(file.removesuffix(".html"))
         own = next((entry for top in self.site.outline for entry in top.walk() if entry.href == page.file), None)
         children = [child for child in own.children if child.page != page.name] if own else []
-        return render_page(layout, "page.html", file, page.title, content=fragments[page.name], kind=page.kind,
-                           children=children)
+        return render_page(layout, "page.html", file, page.title, content=fragments[page.name], kind=page.kind, children=children)
 
     def _copy_assets(self) -> None:
         """The stylesheet and scripts (templates/html/assets/) and the images the pages show."""
@@ -186,8 +193,9 @@ class HtmlBuilder(Builder):
         problems = crawl(made, frozenset(link.href for link in self.layout.downloads))
         self.timed("verify-html", begun)
         if problems:
-            raise BookgenError(f"the web edition has {len(problems)} broken links; build/html/ is left as it was",
-                               detail="\n".join(problems[:20]))
+            raise BookgenError(
+                f"the web edition has {len(problems)} broken links; build/html/ is left as it was", detail="\n".join(problems[:20])
+            )
 
     def report(self, made: Path) -> OutputReport:
         target = self.context.output_path("html")

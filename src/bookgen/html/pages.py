@@ -128,12 +128,17 @@ def split_pages(book: Book, document: BookDocument) -> Site:
         if block["t"] == "Header" and block["c"][1][0] in opening:
             node_id = block["c"][1][0]
             node = nodes.get(node_id)
-            pages.append(Page(opening[node_id], node.heading if node else stringify(block["c"][2]),
-                              node.kind if node else "appendix-group", []))
+            pages.append(
+                Page(opening[node_id], node.heading if node else stringify(block["c"][2]), node.kind if node else "appendix-group", [])
+            )
         pages[-1].blocks.append(block)
     max_level = document.chapter_level + book.layout.toc_depth - 1  # the EPUB nav's depth
-    headings = [(block["c"][0], block["c"][1][0], stringify(block["c"][2]), page)
-                for page in pages for block in page.blocks if block["t"] == "Header" and block["c"][0] <= max_level]
+    headings = [
+        (block["c"][0], block["c"][1][0], stringify(block["c"][2]), page)
+        for page in pages
+        for block in page.blocks
+        if block["t"] == "Header" and block["c"][0] <= max_level
+    ]
     page_of: dict[str, str] = {}
     images: set[str] = set()
     for page in pages:
@@ -172,4 +177,5 @@ def _outline(headings: list[tuple[int, str, str, Page]]) -> tuple[OutlineEntry, 
 
     def freeze(items: list) -> tuple[OutlineEntry, ...]:
         return tuple(OutlineEntry(entry.title, entry.href, entry.page, freeze(children)) for _, entry, children in items)
+
     return freeze(root)

@@ -57,10 +57,19 @@ def convert_fragments(pages: list[Page], cache_dir: Path) -> tuple[dict[str, str
             missing.append(page)
     if missing:
         api = pandoc_api_version()
-        request = {"pages": {page.name: json.dumps({"pandoc-api-version": api, "meta": {}, "blocks": page.blocks}, ensure_ascii=False)
-                             for page in missing}}
-        proc = run_tool([pandoc_path(), "lua", str(LUA_SCRIPT)], f"the web edition's {len(missing)} pages",
-                        input=json.dumps(request, ensure_ascii=False).encode("utf-8"), env=pandoc_env(), text=False)
+        request = {
+            "pages": {
+                page.name: json.dumps({"pandoc-api-version": api, "meta": {}, "blocks": page.blocks}, ensure_ascii=False)
+                for page in missing
+            }
+        }
+        proc = run_tool(
+            [pandoc_path(), "lua", str(LUA_SCRIPT)],
+            f"the web edition's {len(missing)} pages",
+            input=json.dumps(request, ensure_ascii=False).encode("utf-8"),
+            env=pandoc_env(),
+            text=False,
+        )
         reply = json.loads(proc.stdout)
         for page in missing:
             fragments[page.name] = reply[page.name]
@@ -71,8 +80,13 @@ def convert_fragments(pages: list[Page], cache_dir: Path) -> tuple[dict[str, str
 @functools.cache
 def html_environment() -> jinja2.Environment:
     """Jinja over templates/html/, escaping HTML; kept for the process (``bookgen serve`` renders often)."""
-    return jinja2.Environment(loader=jinja2.FileSystemLoader(str(template_dir() / "html")), autoescape=True,
-                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(template_dir() / "html")),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
 
 
 @dataclass(frozen=True)
@@ -94,15 +108,24 @@ class SiteContext:
 
     def digest(self) -> str:
         """Changes when anything every page shows changes (titles, numbering, order, metadata, downloads)."""
-        data = {"meta": repr(self.book.metadata), "outline": repr(self.outline), "order": repr(self.order),
-                "downloads": repr(self.downloads), "split": self.book.html.split}
+        data = {
+            "meta": repr(self.book.metadata),
+            "outline": repr(self.outline),
+            "order": repr(self.order),
+            "downloads": repr(self.downloads),
+            "split": self.book.html.split,
+        }
         return hashlib.sha256(json.dumps(data, ensure_ascii=False, sort_keys=True).encode("utf-8")).hexdigest()
 
 
 def site_context(book: Book, site: Site, downloads: tuple[Link, ...]) -> SiteContext:
     """The shared layout data of ``site``."""
-    order = (Link(book.metadata.title, "index.html"), Link("版权信息", "copyright.html"), Link("目录", "contents.html"),
-             *(Link(page.title, page.file) for page in site.pages))
+    order = (
+        Link(book.metadata.title, "index.html"),
+        Link("版权信息", "copyright.html"),
+        Link("目录", "contents.html"),
+        *(Link(page.title, page.file) for page in site.pages),
+    )
     return SiteContext(book, site.outline, order, downloads)
 
 
@@ -117,6 +140,19 @@ def render_page(context: SiteContext, template: str, file: str, title: str, **va
 
     def holds_current(entry: OutlineEntry) -> bool:  # the sidebar opens the branches that hold this page
         return any(inner.page == page for inner in entry.walk())
-    return html_environment().get_template(template).render(
-        book=context.book.metadata, outline=context.outline, file=file, title=title, previous=previous, next=following,
-        downloads=context.downloads, holds_current=holds_current, **values)
+
+    return (
+        html_environment()
+        .get_template(template)
+        .render(
+            book=context.book.metadata,
+            outline=context.outline,
+            file=file,
+            title=title,
+            previous=previous,
+            next=following,
+            downloads=context.downloads,
+            holds_current=holds_current,
+            **values,
+        )
+    )

@@ -73,8 +73,10 @@ class Hub:
 def _handler(site: Path, hub: Hub, stop: threading.Event) -> type[http.server.SimpleHTTPRequestHandler]:
     live_script = (template_dir() / "html" / "live.js").read_bytes()
     tag = f'<script src="{LIVE}live.js"></script>'.encode()
-    placeholder = ('<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8"><title>正在构建……</title></head>'
-                   '<body><main><p>正在构建网页版……</p></main></body></html>').encode()
+    placeholder = (
+        '<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8"><title>正在构建……</title></head>'
+        "<body><main><p>正在构建网页版……</p></main></body></html>"
+    ).encode()
 
     class Handler(http.server.SimpleHTTPRequestHandler):
         """Serves build/html/ without caching; HTML with the live-reload script; the event stream."""
@@ -189,8 +191,7 @@ def watched(manuscript: Path, path: Path) -> bool:
     return not _SCRATCH.match(path.name) and not any(folder.startswith(".") for folder in folders)
 
 
-def serve(manuscript: Path, output: Path, port: int = 8000, open_browser: bool = False, pdf: bool = False,
-          echo: Echo = print) -> None:
+def serve(manuscript: Path, output: Path, port: int = 8000, open_browser: bool = False, pdf: bool = False, echo: Echo = print) -> None:
     """Build, serve ``output/html`` on 127.0.0.1:``port`` (0: any free port), rebuild on every change in
     ``manuscript`` until Ctrl-C. Raises BookgenError when the port is taken."""
     import watchfiles  # only this command watches files
@@ -210,8 +211,14 @@ def serve(manuscript: Path, output: Path, port: int = 8000, open_browser: bool =
 
     def work() -> None:
         rebuild()
-        for changes in watchfiles.watch(manuscript, watch_filter=lambda _, path: watched(root, Path(path)), stop_event=stop,
-                                        step=20, debounce=400, raise_interrupt=False):
+        for changes in watchfiles.watch(
+            manuscript,
+            watch_filter=lambda _, path: watched(root, Path(path)),
+            stop_event=stop,
+            step=20,
+            debounce=400,
+            raise_interrupt=False,
+        ):
             names = ", ".join(sorted({Path(path).name for _, path in changes}))
             echo(f"changed: {names}")
             rebuild()

@@ -19,8 +19,20 @@ APPENDIX = re.compile(rf"^(附录\s*[A-Z]|Appendix\s+[A-Z])(?![A-Za-z]){_SEP}(.*
 SECTION = re.compile(r"^([A-Z\d]+(?:\.\d+)+)\.?(?=[\s:：、]|[^\x00-\x7f])" + _SEP + r"(.*)$")
 APPENDIX_GROUP = re.compile(r"^(附录|Appendices|Appendix)$", re.IGNORECASE)
 FRONT_TITLES = {"前言", "序", "序言", "自序", "引言", "摘要", "preface", "foreword", "abstract", "introduction"}
-BACK_TITLES = {"致谢", "鸣谢", "关于作者", "作者简介", "后记", "参考文献", "acknowledgements", "acknowledgments",
-               "about the author", "afterword", "bibliography", "references"}
+BACK_TITLES = {
+    "致谢",
+    "鸣谢",
+    "关于作者",
+    "作者简介",
+    "后记",
+    "参考文献",
+    "acknowledgements",
+    "acknowledgments",
+    "about the author",
+    "afterword",
+    "bibliography",
+    "references",
+}
 OUTLINE_TITLE = re.compile(r"(目录|目錄|contents|table of contents|outline)", re.IGNORECASE)
 TITLE_FIELD = re.compile(r"^(文章标题|书名|标题|题目|title)[:：]?\s*(.*)$", re.IGNORECASE)
 KEYWORDS_FIELD = re.compile(r"^(关键词|关键字|keywords?)[:：]?\s*(.*)$", re.IGNORECASE)

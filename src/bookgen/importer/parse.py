@@ -94,12 +94,14 @@ class DraftBook:
             for item in items:
                 out.append(item)
                 walk(item.children)
+
         for group in (self.front, self.parts, self.chapters, self.appendices, self.back):
             walk(group)
         return out
 
 
 # ---------------------------------------------------------------- parsing
+
 
 class _Parser:
     def __init__(self, text: str, name: str):
@@ -115,9 +117,14 @@ class _Parser:
         return (len(match.group(1)), match.group(2)) if match else None
 
     def parse(self) -> DraftBook:
-        outline_at = next((i for i in range(len(self.lines)) if (h := self.heading(i)) and OUTLINE_TITLE.search(h[1]) and len(strip_markup(h[1])) <= 80), None)
+        outline_at = next(
+            (i for i in range(len(self.lines)) if (h := self.heading(i)) and OUTLINE_TITLE.search(h[1]) and len(strip_markup(h[1])) <= 80),
+            None,
+        )
         if outline_at is None:
-            body_at = next((i for i in range(len(self.lines)) if (h := self.heading(i)) and classify(h[1]).kind not in ("other",)), len(self.lines))
+            body_at = next(
+                (i for i in range(len(self.lines)) if (h := self.heading(i)) and classify(h[1]).kind not in ("other",)), len(self.lines)
+            )
             self.title_block(0, body_at)
         else:
             self.title_block(0, outline_at)
@@ -290,7 +297,9 @@ class _Parser:
                 if structural:
                     found = self.match(flat, cursor, item)
                     if found is None:
-                        book.warnings.append(f"{self.name}:{line.number}: heading '{strip_markup(text)}' is not in the outline; added where it stands")
+                        book.warnings.append(
+                            f"{self.name}:{line.number}: heading '{strip_markup(text)}' is not in the outline; added where it stands"
+                        )
                         found = self.insert(item, line.number, current)
                         flat = book.entries()
                     cursor = flat.index(found) + 1
@@ -327,6 +336,7 @@ class _Parser:
             if item.kind in ("section",):
                 return entry.kind in SECTION_LIKE
             return entry.kind in CHAPTER_LIKE
+
         wanted = normalize(item.title)
         for entry in flat[cursor:] + flat[:cursor]:
             if compatible(entry) and normalize(entry.title) == wanted:
@@ -416,6 +426,7 @@ def parse_draft(text: str, name: str = "draft.md") -> DraftBook:
 
 # ---------------------------------------------------------------- writing the manuscript
 
+
 def file_name(title: str) -> str:
     """A readable, stable file name from a title: no numbers, nothing a file system refuses."""
     name = _UNSAFE_IN_NAMES.sub("-", title)
@@ -480,13 +491,20 @@ def book_yaml(book: DraftBook, slug: str, source_name: str) -> str:
         "slug": slug,
         "numbering": {"part": book.part_numerals, "chapter": book.chapter_numerals},
     }
-    for key, entries in (("front", book.front), ("parts", book.parts), ("chapters", book.chapters),
-                         ("appendices", book.appendices), ("back", book.back)):
+    for key, entries in (
+        ("front", book.front),
+        ("parts", book.parts),
+        ("chapters", book.chapters),
+        ("appendices", book.appendices),
+        ("back", book.back),
+    ):
         if entries:
             data[key] = [entry_yaml(entry) for entry in entries]
-    header = (f"# Imported by `bookgen import` from {source_name}.\n"
-              "# Titles carry no numbers: bookgen numbers parts, chapters, sections and appendices itself.\n"
-              "# An entry whose file is missing or empty is a section not yet written.\n")
+    header = (
+        f"# Imported by `bookgen import` from {source_name}.\n"
+        "# Titles carry no numbers: bookgen numbers parts, chapters, sections and appendices itself.\n"
+        "# An entry whose file is missing or empty is a section not yet written.\n"
+    )
     return header + yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=1000, default_flow_style=False)
 
 
@@ -566,7 +584,10 @@ def import_draft(draft: Path, output: Path, slug: str = "book", force: bool = Fa
     if not force:
         existing = [path for path in files if (output / path).exists()]
         if existing:
-            raise ManuscriptError(f"{output} already holds a manuscript ({existing[0]}); use --force to replace the files import generates", Location(output / existing[0]))
+            raise ManuscriptError(
+                f"{output} already holds a manuscript ({existing[0]}); use --force to replace the files import generates",
+                Location(output / existing[0]),
+            )
     for path, content in files.items():
         write_atomic(output / path, content)
     report = make_report(book, output, draft.name, files)

@@ -87,7 +87,10 @@ def _locator_label(book: Book, locator: Locator, number: int) -> str:
 def _entry_block(book: Book, entry: Entry) -> Block:
     inlines: list[Block] = [*text_inlines(entry.text)]
     for number, locator in enumerate(entry.locators, 1):
-        inlines += [_str("，" if number > 1 else "\u2003"), _link(locator.first.id, [_str(_locator_label(book, locator, number))], classes=["locator"])]
+        inlines += [
+            _str("，" if number > 1 else "\u2003"),
+            _link(locator.first.id, [_str(_locator_label(book, locator, number))], classes=["locator"]),
+        ]
     for word, targets in ((book.index.see, entry.see), (book.index.see_also, entry.see_also)):
         if targets:
             inlines += [_str("\u2003" + word + "、".join(targets))]

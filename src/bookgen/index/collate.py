@@ -65,8 +65,7 @@ def sort_key(text: str, override: str = "", latin_in_letters: bool = True) -> So
     """The sort key of one entry level ``text``; ``override`` (the author's ``sort=``, pinyin in Latin
     letters, syllables separated by spaces, tone digits allowed: "chong2 qing4") replaces its reading."""
     if override:
-        readings = tuple((word.rstrip("012345").lower(), int(word[-1]) if word[-1].isdigit() else 0)
-                         for word in override.split())
+        readings = tuple((word.rstrip("012345").lower(), int(word[-1]) if word[-1].isdigit() else 0) for word in override.split())
     else:
         readings = _readings(text)
     syllables = tuple(syllable for syllable, _ in readings)

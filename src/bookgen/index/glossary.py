@@ -98,15 +98,18 @@ def load_glossary(book: Book) -> Glossary:
             raise ManuscriptError("glossary: each item must be a mapping (term: …, english: …)", doc.location((index,)))
         for name in item:
             if name not in TERM_KEYS:
-                raise ManuscriptError(f"glossary: unknown key '{name}'; an entry has: {', '.join(TERM_KEYS)}",
-                                      doc.location((index, name, "__key__")))
+                raise ManuscriptError(
+                    f"glossary: unknown key '{name}'; an entry has: {', '.join(TERM_KEYS)}", doc.location((index, name, "__key__"))
+                )
         name_of = _text(item.get("term"), "term", doc, (index, "term"))
         if not name_of:
             raise ManuscriptError("glossary: an entry needs a 'term'", doc.location((index,)))
         see = item.get("see_also") or []
         see_also = tuple(str(s).strip() for s in (see if isinstance(see, list) else [see]))
         values = {name: _text(item.get(name), name, doc, (index, name)) for name in ("english", "abbreviation", "definition", "key")}
-        terms.append(Term(values["key"] or name_of, name_of, values["english"], values["abbreviation"], values["definition"], see_also, index))
+        terms.append(
+            Term(values["key"] or name_of, name_of, values["english"], values["abbreviation"], values["definition"], see_also, index)
+        )
     by_key: dict[str, Term] = {}
     duplicates = []
     for term in terms:
@@ -134,5 +137,7 @@ def definitions(glossary: Glossary, reader: str) -> dict[str, Definition]:
 def _convert(items: tuple[tuple[str, str], ...], reader: str) -> dict[str, Definition]:
     request = json.dumps({"reader": reader, "items": dict(items)}, ensure_ascii=False)
     proc = run_tool([pandoc_path(), "lua", str(SCRIPT)], "the glossary", input=request, env=pandoc_env())
-    return {key: Definition(value["latex"], json.loads(value["ast"])["blocks"], " ".join(value["plain"].split()))
-            for key, value in json.loads(proc.stdout).items()}
+    return {
+        key: Definition(value["latex"], json.loads(value["ast"])["blocks"], " ".join(value["plain"].split()))
+        for key, value in json.loads(proc.stdout).items()
+    }

@@ -52,7 +52,9 @@ def locators(entry: Entry) -> str:
 
 
 def _references(book: Book, entry: Entry) -> str:
-    parts = [f"{word}{'、'.join(targets)}" for word, targets in ((book.index.see, entry.see), (book.index.see_also, entry.see_also)) if targets]
+    parts = [
+        f"{word}{'、'.join(targets)}" for word, targets in ((book.index.see, entry.see), (book.index.see_also, entry.see_also)) if targets
+    ]
     return "；".join(parts)
 
 
@@ -87,18 +89,46 @@ def with_index(book: Book, converted: dict[str, Converted]) -> tuple[dict[str, C
     glossary_unit = index_unit = None
     if glossary.terms:
         converted_definitions = definitions(glossary, READER)
-        terms = [{"anchor": term.anchor, "heading": term.heading,
-                  "definition": converted_definitions[term.key].latex if term.key in converted_definitions else "",
-                  "see_also": "、".join(found.term if (found := glossary.find(key)) else key for key in term.see_also)}
-                 for term in glossary.terms]
-        glossary_unit = (GLOSSARY_UNIT, "units/glossary.tex_t", {"glossary": {
-            "title": book.glossary.title, "appendix": book.glossary.place == "appendix", "opens_appendices": False, "terms": terms,
-            "see_word": book.index.see_also}})
+        terms = [
+            {
+                "anchor": term.anchor,
+                "heading": term.heading,
+                "definition": converted_definitions[term.key].latex if term.key in converted_definitions else "",
+                "see_also": "、".join(found.term if (found := glossary.find(key)) else key for key in term.see_also),
+            }
+            for term in glossary.terms
+        ]
+        glossary_unit = (
+            GLOSSARY_UNIT,
+            "units/glossary.tex_t",
+            {
+                "glossary": {
+                    "title": book.glossary.title,
+                    "appendix": book.glossary.place == "appendix",
+                    "opens_appendices": False,
+                    "terms": terms,
+                    "see_word": book.index.see_also,
+                }
+            },
+        )
     if not table.empty:
-        groups = [{"title": group_title(book, group),
-                   "entries": [{"depth": entry.depth, "text": entry.text, "locators": locators(entry), "references": _references(book, entry)}
-                               for entry in group.entries]} for group in table.groups]
-        index_unit = (INDEX_UNIT, "units/index.tex_t", {"index": {"title": book.index.title, "columns": book.index.columns, "groups": groups}})
-    resolved = {node_id: replace(section, latex=resolve_terms(section.latex, node_id, table, glossary, book.glossary.bold_first))
-                for node_id, section in converted.items()}
+        groups = [
+            {
+                "title": group_title(book, group),
+                "entries": [
+                    {"depth": entry.depth, "text": entry.text, "locators": locators(entry), "references": _references(book, entry)}
+                    for entry in group.entries
+                ],
+            }
+            for group in table.groups
+        ]
+        index_unit = (
+            INDEX_UNIT,
+            "units/index.tex_t",
+            {"index": {"title": book.index.title, "columns": book.index.columns, "groups": groups}},
+        )
+    resolved = {
+        node_id: replace(section, latex=resolve_terms(section.latex, node_id, table, glossary, book.glossary.bold_first))
+        for node_id, section in converted.items()
+    }
     return resolved, IndexUnits(glossary_unit, index_unit, book.glossary.place == "appendix")

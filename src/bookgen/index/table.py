@@ -136,8 +136,17 @@ def collect_index(book: Book, converted: dict[str, Converted]) -> IndexTable:
         if not summary:
             continue
         for occurrence, raw in enumerate(_as_list_of_dicts(summary.get("marks"))):
-            mark = Mark(raw["id"], node, occurrence, tuple(_as_list(raw["entry"])), tuple(_as_list(raw.get("sort"))),
-                        raw.get("see", ""), raw.get("seealso", ""), raw.get("start", ""), raw.get("end", ""))
+            mark = Mark(
+                raw["id"],
+                node,
+                occurrence,
+                tuple(_as_list(raw["entry"])),
+                tuple(_as_list(raw.get("sort"))),
+                raw.get("see", ""),
+                raw.get("seealso", ""),
+                raw.get("start", ""),
+                raw.get("end", ""),
+            )
             marks[mark.id] = mark
             if mark.end:
                 opened = open_ranges.pop(mark.end, None)
@@ -148,11 +157,14 @@ def collect_index(book: Book, converted: dict[str, Converted]) -> IndexTable:
                 continue
             levels = tuple(level for level in mark.levels if level)
             if not levels or len(levels) > MAX_LEVELS:
-                problems.append(IndexProblem("I005", f"index entry '{'!'.join(mark.levels)}' must have one to {MAX_LEVELS} "
-                                                     "levels separated by '!'", mark))
+                problems.append(
+                    IndexProblem(
+                        "I005", f"index entry '{'!'.join(mark.levels)}' must have one to {MAX_LEVELS} levels separated by '!'", mark
+                    )
+                )
                 continue
-            for depth, override in enumerate(mark.sort[:len(levels)]):
-                overrides.setdefault(levels[:depth + 1], override)
+            for depth, override in enumerate(mark.sort[: len(levels)]):
+                overrides.setdefault(levels[: depth + 1], override)
             target = entry(levels)
             if mark.see:
                 target.see.append(mark.see)
@@ -172,10 +184,11 @@ def collect_index(book: Book, converted: dict[str, Converted]) -> IndexTable:
             uses.append(TermUse(key, raw["text"], node, occurrence, key not in seen))
             seen.add(key)
         terms[node.id] = tuple(uses)
-    problems += [IndexProblem("I004", f"index range start={name} is never closed by end={name}", mark)
-                 for name, (mark, _) in open_ranges.items()]
+    problems += [
+        IndexProblem("I004", f"index range start={name} is never closed by end={name}", mark) for name, (mark, _) in open_ranges.items()
+    ]
     for path, item in entries.items():  # the first sort= given for a level wins, wherever it was given
-        item.key = tuple(sort_key(level, overrides.get(path[:depth + 1], ""), latin) for depth, level in enumerate(path))
+        item.key = tuple(sort_key(level, overrides.get(path[: depth + 1], ""), latin) for depth, level in enumerate(path))
     ordered = sorted(entries.values(), key=lambda e: e.key)
     groups: list[Group] = []
     for item in ordered:

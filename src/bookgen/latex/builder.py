@@ -43,8 +43,10 @@ def glyph_message(context: BuildContext, glyph: MissingGlyph) -> str:
             break
     else:
         where = book.display(BOOK_FILE)  # in a title or the metadata
-    return (f"{where}: '{glyph.char}' (U+{ord(glyph.char):04X}) has no glyph in {glyph.font}: it prints as an empty box "
-            "(the font's .notdef glyph); --strict and print builds refuse it")
+    return (
+        f"{where}: '{glyph.char}' (U+{ord(glyph.char):04X}) has no glyph in {glyph.font}: it prints as an empty box "
+        "(the font's .notdef glyph); --strict and print builds refuse it"
+    )
 
 
 INTERIOR_WORK = {Profile.SCREEN: "latex", Profile.PRINT: "latex-print"}  # the interior's work directory under <output>/.work
@@ -64,17 +66,28 @@ class _LatexBuilder(Builder):
         """The whole document through latexmk; missing glyphs stop strict builds."""
         context = self.context
         context.progress(f"typesetting {what} with XeLaTeX (latexmk)")
-        made = typeset(document, self.work_dir, context.tex_timeout, context.book.root, context.cancel, context.epoch,
-                       on_pass=lambda n: context.progress(f"XeLaTeX pass {n} of {what}"), force=force)
+        made = typeset(
+            document,
+            self.work_dir,
+            context.tex_timeout,
+            context.book.root,
+            context.cancel,
+            context.epoch,
+            on_pass=lambda n: context.progress(f"XeLaTeX pass {n} of {what}"),
+            force=force,
+        )
         self.result.add_time("typeset", made.seconds)
         overfull = [self.overfull_message(box) for box in made.overfull]
         if overfull and (context.options.strict or context.options.for_print):
-            raise TypesetError(f"{len(overfull)} lines stick out into the margin (an error in strict and print builds): "
-                               + "; ".join(overfull))
+            raise TypesetError(
+                f"{len(overfull)} lines stick out into the margin (an error in strict and print builds): " + "; ".join(overfull)
+            )
         missing = [glyph_message(context, glyph) for glyph in made.missing_glyphs]
         if missing and (context.options.strict or context.options.for_print):  # --allow-incomplete does not let boxes through
-            raise TypesetError(f"{len(missing)} characters have no glyph in the book's fonts and would print as empty boxes "
-                               "(an error in strict and print builds): " + "; ".join(missing))
+            raise TypesetError(
+                f"{len(missing)} characters have no glyph in the book's fonts and would print as empty boxes "
+                "(an error in strict and print builds): " + "; ".join(missing)
+            )
         return made
 
     def tex_warnings(self, made: TypesetResult) -> dict[str, list[str]]:
@@ -151,7 +164,9 @@ class InteriorBuilder(_LatexBuilder):
             context.progress(f"typesetting {self.unit_heading(unit)} alone (one XeLaTeX pass)")
             begun = time.monotonic()
             try:
-                return typeset_unit(self.document, unit, self.work_dir, context.tex_timeout, context.book.root, context.cancel, context.epoch)
+                return typeset_unit(
+                    self.document, unit, self.work_dir, context.tex_timeout, context.book.root, context.cancel, context.epoch
+                )
             finally:
                 self.timed("typeset", begun)
 

@@ -80,15 +80,18 @@ class TypesetResult:
 
 
 def _result(pdf: Path, passes: int, seconds: float, log: str, document: LatexDocument) -> TypesetResult:
-    missing = {m.group(1): MissingGlyph(m.group(1), m.group(2).split("/")[0].strip('"'), file_at(log, m.start(), document).removesuffix(".tex"))
-               for m in _MISSING_CHAR.finditer(log)}
+    missing = {
+        m.group(1): MissingGlyph(m.group(1), m.group(2).split("/")[0].strip('"'), file_at(log, m.start(), document).removesuffix(".tex"))
+        for m in _MISSING_CHAR.finditer(log)
+    }
     overfull = []
     for match in _OVERFULL.finditer(log):
         if float(match.group(1)) > OVERFULL_THRESHOLD_PT:
             name = file_at(log, match.start(), document)
             marks = source_map(document.files().get(name, ""))
-            overfull.append(Overfull(float(match.group(1)), int(match.group(2)), source_for_line(marks, int(match.group(2))),
-                                     name.removesuffix(".tex")))
+            overfull.append(
+                Overfull(float(match.group(1)), int(match.group(2)), source_for_line(marks, int(match.group(2))), name.removesuffix(".tex"))
+            )
     written = _PAGES.findall(log)
     return TypesetResult(pdf, passes, seconds, list(missing.values()), overfull, unit_pages(log), int(written[-1]) if written else 0)
 
@@ -139,25 +142,29 @@ def tex_failure(log: str, document: LatexDocument, log_path: Path, manuscript_ro
         else:
             tex_line, message = None, line[2:].strip()
         context = ""
-        for follow in lines[index + 1: index + 20]:
+        for follow in lines[index + 1 : index + 20]:
             ctx = _CONTEXT_LINE.match(follow.rstrip("\n"))
             if ctx:
                 tex_line = tex_line or int(ctx.group(1))
                 context = ctx.group(2)
                 break
-        missing = re.match(r"(?:LaTeX Error: )?File [`'](.+?)' not found", message) or re.match(r"I can't (?:find|open) file [`'](.+?)'", message)
+        missing = re.match(r"(?:LaTeX Error: )?File [`'](.+?)' not found", message) or re.match(
+            r"I can't (?:find|open) file [`'](.+?)'", message
+        )
         if missing:
             message = f"TeX may not read '{missing.group(1)}' (missing, or outside the manuscript and build directories)"
         elif message.startswith("I can't write on file"):
             message = message.replace("I can't write on file", "TeX may not write") + " (only inside the build directory)"
-        runaway = _runaway_start(lines[max(0, index - 4): index], message, files)
+        runaway = _runaway_start(lines[max(0, index - 4) : index], message, files)
         if runaway:  # an unclosed argument ran on to the end of its file: the error is where it began
             tex_file, tex_line, context = runaway
         source = source_for_line(source_map(files.get(tex_file, "")), tex_line) if tex_line else None
         location, token = _locate_in_source(manuscript_root, source, context)
         detail = f" {token}" if token and token not in message and not missing else ""
         fallback = Location(display_path(log_path.parent / tex_file), tex_line)
-        return TypesetError(f"{message.rstrip(' .')}{detail} (TeX line {tex_line} of {tex_file}; full log: {log_path})", location or fallback)
+        return TypesetError(
+            f"{message.rstrip(' .')}{detail} (TeX line {tex_line} of {tex_file}; full log: {log_path})", location or fallback
+        )
     return None
 
 
@@ -172,7 +179,7 @@ def _runaway_start(before: list[str], message: str, files: dict[str, str]) -> tu
     lines = [line.rstrip("\n") for line in before]
     if not command or "Runaway argument?" not in lines:
         return None
-    words = " ".join(lines[lines.index("Runaway argument?") + 1:]).lstrip("{").split()
+    words = " ".join(lines[lines.index("Runaway argument?") + 1 :]).lstrip("{").split()
     for count in (3, 2, 1):  # TeX adds spaces after control words and prints \par for blank lines: fewer words may match
         probe = " ".join(words[:count])
         if len(probe) < 3:
@@ -208,7 +215,7 @@ def source_map(tex: str) -> list[tuple[int, str]]:
     marks = []
     for number, line in enumerate(tex.splitlines(), 1):
         if line.startswith(SOURCE_MACRO):
-            marks.append((number, line[len(SOURCE_MACRO):].rstrip("}")))
+            marks.append((number, line[len(SOURCE_MACRO) :].rstrip("}")))
     return marks
 
 

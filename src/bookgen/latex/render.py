@@ -47,18 +47,26 @@ def latex_environment(manuscript: Path) -> jinja2.Environment:
     """
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader([str(root / "latex") for root in template_dirs(manuscript)]),
-        block_start_string="<%", block_end_string="%>",
-        variable_start_string="<%=", variable_end_string="%>",
-        comment_start_string="<#", comment_end_string="#>",
-        trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
-        undefined=jinja2.StrictUndefined, autoescape=False, bytecode_cache=_compiled_templates(),
+        block_start_string="<%",
+        block_end_string="%>",
+        variable_start_string="<%=",
+        variable_end_string="%>",
+        comment_start_string="<#",
+        comment_end_string="#>",
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,
+        bytecode_cache=_compiled_templates(),
     )
     env.filters["tex"] = tex_escape
     return env
 
 
-def entry_context(book: Book, node: Node, sources: dict[str, Source], converted: dict[str, Converted],
-                  references: dict[str, dict] | None = None) -> dict:
+def entry_context(
+    book: Book, node: Node, sources: dict[str, Source], converted: dict[str, Converted], references: dict[str, dict] | None = None
+) -> dict:
     """One outline entry as the templates see it; ``references``: the reference lists of chapters and
     entries by node id (bibliography.place: chapter), printed at their end."""
     source = sources.get(node.id)
@@ -92,13 +100,10 @@ def press_context(book: Book) -> dict:
     }
 
 
-
-
-
-
 def _unit_plan(outline: dict[str, list[dict]], references: dict | None) -> dict[str, list[tuple[str, str, dict]]]:
     """The units of each book division: (file stem, template, template variables); ``references``:
     the book's 参考文献 (bibliography.latex.list_context), a back-matter unit before the others."""
+
     def unit(node_context: dict, template: str, name: str) -> tuple[str, str, dict]:
         return UNIT_PREFIX + node_context["id"], f"units/{template}.tex_t", {name: node_context}
 
@@ -116,16 +121,22 @@ def _unit_plan(outline: dict[str, list[dict]], references: dict | None) -> dict[
     if appendices:
         appendices[0][2]["chapter"]["opens_appendices"] = True
     back = [("bibliography", "units/bibliography.tex_t", {"references": references})] if references else []
-    return {"front": front, "body": body, "appendices": appendices,
-            "back": back + [unit(entry, "front-entry", "entry") for entry in outline["back"]]}
+    return {
+        "front": front,
+        "body": body,
+        "appendices": appendices,
+        "back": back + [unit(entry, "front-entry", "entry") for entry in outline["back"]],
+    }
 
 
 def toc_numbers(book: Book) -> dict[str, list[str]]:
     """The numbers the contents print, chapters (第12章, 附录G) and sections (10.12, G.11), each once: the
     preamble sizes the contents' number boxes to the widest of them."""
     chapters = [node for node in book.nodes() if node.kind.is_chapter]
-    return {"chapters": list(dict.fromkeys(node.number for node in chapters)),
-            "sections": list(dict.fromkeys(child.number for node in chapters for child in node.children))}
+    return {
+        "chapters": list(dict.fromkeys(node.number for node in chapters)),
+        "sections": list(dict.fromkeys(child.number for node in chapters for child in node.children)),
+    }
 
 
 def book_context(book: Book, converted: dict[str, Converted], profile: str = "screen") -> dict[str, Any]:
@@ -168,8 +179,10 @@ def render_latex(book: Book, sources: dict[str, Source], converted: dict[str, Co
     converted, index_units = with_index(book, converted)  # glossary terms linked; the 术语表 and 索引 units
     cited = cited_latex(book, sources, converted)  # citations printed from the book-wide numbering
     converted = cited.converted
-    outline = {division: [entry_context(book, node, sources, converted, cited.by_scope) for node in nodes]
-               for division, nodes in (("front", book.front), ("body", book.body), ("appendices", book.appendices), ("back", book.back))}
+    outline = {
+        division: [entry_context(book, node, sources, converted, cited.by_scope) for node in nodes]
+        for division, nodes in (("front", book.front), ("body", book.body), ("appendices", book.appendices), ("back", book.back))
+    }
     plan = _unit_plan(outline, cited.book)
     index_units.place(plan)
     context = {
@@ -179,8 +192,11 @@ def render_latex(book: Book, sources: dict[str, Source], converted: dict[str, Co
     }
     env = latex_environment(book.root)
     unit_template = env.get_template("unit.tex_t")
-    units = {stem: unit_template.render(context, template=template, **variables)
-             for division in plan.values() for stem, template, variables in division}
+    units = {
+        stem: unit_template.render(context, template=template, **variables)
+        for division in plan.values()
+        for stem, template, variables in division
+    }
     seeds = {"book.toc": env.get_template("contents-seed.toc_t").render(context)}
     return LatexDocument(env.get_template("book.tex_t").render(context), units, seeds)
 
@@ -193,6 +209,9 @@ def render_formulas(book: Book, converted: dict[str, Converted], formulas: list[
     profile, the author's overrides included), then each (display?, TeX) formula set in a box of its own
     on one line ending in ``FORMULA_MARK`` and its index. Nothing is shipped out.
     """
-    context = {**book_context(book, converted), "formulas": [{"display": d, "tex": t.replace("\n", " ")} for d, t in formulas],
-               "mark": FORMULA_MARK}
+    context = {
+        **book_context(book, converted),
+        "formulas": [{"display": d, "tex": t.replace("\n", " ")} for d, t in formulas],
+        "mark": FORMULA_MARK,
+    }
     return latex_environment(book.root).get_template("formulas.tex_t").render(context)

@@ -26,14 +26,6 @@ JOBNAME = "book"
 UNIT_JOBNAME = "bookgen-unit"  # the run that re-typesets one unit (\\includeonly) beside the book's own files
 
 
-
-
-
-
-
-
-
-
 def tex_environment(work_dir: Path, epoch: int | None = None) -> dict[str, str]:
     """Safe TeX whatever the user's texmf.cnf says: no shell escape, no reading or writing outside.
 
@@ -41,15 +33,17 @@ def tex_environment(work_dir: Path, epoch: int | None = None) -> dict[str, str]:
     env = dict(os.environ)
     if epoch is not None:
         env.update({"SOURCE_DATE_EPOCH": str(epoch), "FORCE_SOURCE_DATE": "1"})
-    env.update({
-        "shell_escape": "f",
-        "openin_any": "p",
-        "openout_any": "p",
-        "TEXMFOUTPUT": str(work_dir),
-        "max_print_line": "10000",  # one log line per message: easier to map back
-        "error_line": "254",
-        "half_error_line": "238",
-    })
+    env.update(
+        {
+            "shell_escape": "f",
+            "openin_any": "p",
+            "openout_any": "p",
+            "TEXMFOUTPUT": str(work_dir),
+            "max_print_line": "10000",  # one log line per message: easier to map back
+            "error_line": "254",
+            "half_error_line": "238",
+        }
+    )
     return env
 
 
@@ -76,8 +70,16 @@ def write_document(document: LatexDocument, work_dir: Path) -> None:
             (work_dir / name).write_text(text, encoding="utf-8")
 
 
-def typeset(document: LatexDocument, work_dir: Path, timeout: float, manuscript_root: Path, cancel: threading.Event | None = None,
-            epoch: int | None = None, on_pass: PassProgress | None = None, force: bool = False) -> TypesetResult:
+def typeset(
+    document: LatexDocument,
+    work_dir: Path,
+    timeout: float,
+    manuscript_root: Path,
+    cancel: threading.Event | None = None,
+    epoch: int | None = None,
+    on_pass: PassProgress | None = None,
+    force: bool = False,
+) -> TypesetResult:
     """Run latexmk on the document; stop it after ``timeout`` seconds or as soon as ``cancel`` is set.
 
     ``force`` makes latexmk run even when its own records say the PDF is current (after a unit was
@@ -85,8 +87,16 @@ def typeset(document: LatexDocument, work_dir: Path, timeout: float, manuscript_
     latexmk = require("latexmk", "latexmk and texlive-xetex")
     write_document(document, work_dir)
     command = [
-        latexmk, "-xelatex", "-interaction=nonstopmode", "-halt-on-error", "-file-line-error",
-        "-latexoption=-no-shell-escape", "-norc", f"-jobname={JOBNAME}", *(["-g"] if force else []), "book.tex",
+        latexmk,
+        "-xelatex",
+        "-interaction=nonstopmode",
+        "-halt-on-error",
+        "-file-line-error",
+        "-latexoption=-no-shell-escape",
+        "-norc",
+        f"-jobname={JOBNAME}",
+        *(["-g"] if force else []),
+        "book.tex",
     ]
     passes = 0
 
@@ -103,12 +113,20 @@ def typeset(document: LatexDocument, work_dir: Path, timeout: float, manuscript_
     if returncode != 0:
         said = output.strip().splitlines()
         raise tex_failure(log, document, work_dir / f"{JOBNAME}.log", manuscript_root) or TypesetError(
-            "latexmk failed: " + (said[-1] if said else "no output"), Location(display_path(work_dir / f"{JOBNAME}.log")))
+            "latexmk failed: " + (said[-1] if said else "no output"), Location(display_path(work_dir / f"{JOBNAME}.log"))
+        )
     return _result(work_dir / f"{JOBNAME}.pdf", passes, time.monotonic() - started, log, document)
 
 
-def typeset_unit(document: LatexDocument, unit: str, work_dir: Path, timeout: float, manuscript_root: Path,
-                 cancel: threading.Event | None = None, epoch: int | None = None) -> TypesetResult | None:
+def typeset_unit(
+    document: LatexDocument,
+    unit: str,
+    work_dir: Path,
+    timeout: float,
+    manuscript_root: Path,
+    cancel: threading.Event | None = None,
+    epoch: int | None = None,
+) -> TypesetResult | None:
     r"""One XeLaTeX pass over one unit alone (``\includeonly``), with the book's last full run's .aux files.
 
     The work directory must hold that run's files. Returns None when TeX failed (the caller then
@@ -116,8 +134,15 @@ def typeset_unit(document: LatexDocument, unit: str, work_dir: Path, timeout: fl
     xelatex = require("xelatex", "texlive-xetex")
     write_document(document, work_dir)
     shutil.copyfile(work_dir / f"{JOBNAME}.aux", work_dir / f"{UNIT_JOBNAME}.aux")  # the other units' counters and labels
-    command = [xelatex, "-interaction=nonstopmode", "-halt-on-error", "-file-line-error", "-no-shell-escape",
-               f"-jobname={UNIT_JOBNAME}", f"\\includeonly{{{unit}}}\\input{{book.tex}}"]
+    command = [
+        xelatex,
+        "-interaction=nonstopmode",
+        "-halt-on-error",
+        "-file-line-error",
+        "-no-shell-escape",
+        f"-jobname={UNIT_JOBNAME}",
+        f"\\includeonly{{{unit}}}\\input{{book.tex}}",
+    ]
     started = time.monotonic()
     returncode, _ = run_tex(command, work_dir, UNIT_JOBNAME, document, timeout, manuscript_root, cancel, epoch)
     if returncode != 0:
@@ -125,11 +150,26 @@ def typeset_unit(document: LatexDocument, unit: str, work_dir: Path, timeout: fl
     return _result(work_dir / f"{UNIT_JOBNAME}.pdf", 1, time.monotonic() - started, _read_log(work_dir, UNIT_JOBNAME), document)
 
 
-def run_tex(command: list[str], work_dir: Path, jobname: str, document: LatexDocument, timeout: float, manuscript_root: Path,
-            cancel: threading.Event | None, epoch: int | None, on_line: Callable[[str], None] | None = None) -> tuple[int, str]:
+def run_tex(
+    command: list[str],
+    work_dir: Path,
+    jobname: str,
+    document: LatexDocument,
+    timeout: float,
+    manuscript_root: Path,
+    cancel: threading.Event | None,
+    epoch: int | None,
+    on_line: Callable[[str], None] | None = None,
+) -> tuple[int, str]:
     """Run a TeX tool in its own process group, streaming its output to ``on_line``; (exit code, output)."""
-    proc = subprocess.Popen(command, cwd=work_dir, env=tex_environment(work_dir, epoch), stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, start_new_session=True)
+    proc = subprocess.Popen(
+        command,
+        cwd=work_dir,
+        env=tex_environment(work_dir, epoch),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     lines: list[str] = []
 
     def read() -> None:
@@ -139,6 +179,7 @@ def run_tex(command: list[str], work_dir: Path, jobname: str, document: LatexDoc
             lines.append(line)
             if on_line:
                 on_line(line)
+
     reader = threading.Thread(target=read, daemon=True)
     reader.start()
     try:
@@ -164,12 +205,6 @@ def run_tex(command: list[str], work_dir: Path, jobname: str, document: LatexDoc
 def _read_log(work_dir: Path, jobname: str) -> str:
     log_path = work_dir / f"{jobname}.log"
     return log_path.read_text(encoding="utf-8", errors="replace") if log_path.exists() else ""
-
-
-
-
-
-
 
 
 def _wait(proc: subprocess.Popen, deadline: float, cancel: threading.Event | None) -> None:
@@ -219,7 +254,3 @@ def _group_running(group: int) -> bool:
         if fields[0] != "Z" and int(fields[2]) == group:  # state, parent, process group
             return True
     return False
-
-
-
-

@@ -58,8 +58,13 @@ class Manifest:
             return None
 
     def save(self, work_dir: Path) -> None:
-        data = {"files": self.files, "pages": {unit: [p.first, p.end, p.output_first] for unit, p in self.pages.items()},
-                "pdf": file_stamp(work_dir / f"{JOBNAME}.pdf"), "warnings": self.warnings, "spliced": self.spliced}
+        data = {
+            "files": self.files,
+            "pages": {unit: [p.first, p.end, p.output_first] for unit, p in self.pages.items()},
+            "pdf": file_stamp(work_dir / f"{JOBNAME}.pdf"),
+            "warnings": self.warnings,
+            "spliced": self.spliced,
+        }
         write_atomic(work_dir / MANIFEST, json.dumps(data, ensure_ascii=False, indent=1))
 
     @classmethod
@@ -122,8 +127,9 @@ def update_unit(document: LatexDocument, work_dir: Path, typeset_alone: Callable
         return UnitUpdate(unit, reason=reason)
     started = time.monotonic()
     total = splice(work_dir / f"{JOBNAME}.pdf", made.pdf, new)
-    whole = TypesetResult(work_dir / f"{JOBNAME}.pdf", made.passes, made.seconds, made.missing_glyphs, made.overfull,
-                          {**manifest.pages, unit: old}, total)
+    whole = TypesetResult(
+        work_dir / f"{JOBNAME}.pdf", made.passes, made.seconds, made.missing_glyphs, made.overfull, {**manifest.pages, unit: old}, total
+    )
     return UnitUpdate(unit, whole, splice_seconds=time.monotonic() - started)
 
 

@@ -86,10 +86,12 @@ class Book:
 
     def nodes(self) -> Iterator[Node]:
         """Every outline node in reading order."""
+
         def walk(nodes: tuple[Node, ...]) -> Iterator[Node]:
             for node in nodes:
                 yield node
                 yield from walk(node.children)
+
         for group in (self.front, self.body, self.appendices, self.back):
             yield from walk(group)
 
@@ -123,15 +125,32 @@ def load_book(manuscript_dir: Path) -> Book:
     if "parts" in top and "chapters" in top:
         problems.error("give either 'parts' (with chapters inside) or 'chapters', not both", ("chapters", "__key__"))
     outline = OutlineReader(problems, numbering)
-    lists = {key: outline.entries(top.get(key), (key,), kind) for key, kind in OUTLINE_KEYS.items() if key != "chapters" or "parts" not in top}
+    lists = {
+        key: outline.entries(top.get(key), (key,), kind) for key, kind in OUTLINE_KEYS.items() if key != "chapters" or "parts" not in top
+    }
     outline.check_files(root)
     problems.raise_if_any()
 
     digest = hashlib.sha256(yaml_path.read_bytes()).hexdigest()
-    return Book(root, metadata, sections.get("layout", Layout()), sections.get("fonts", Fonts()), numbering,
-                sections.get("build", BuildSettings()), sections.get("print", PrintSettings()),
-                lists["front"], lists.get("parts") or lists.get("chapters", ()), lists["appendices"], lists["back"], doc,
-                sections.get("check", CheckOptions()), digest, sections.get("crossref", CrossRef()),
-                sections.get("html", HtmlSettings()), sections.get("accessibility", Accessibility()),
-                sections.get("bibliography", BibliographySettings()),
-                sections.get("index", IndexSettings()), sections.get("glossary", GlossarySettings()))
+    return Book(
+        root,
+        metadata,
+        sections.get("layout", Layout()),
+        sections.get("fonts", Fonts()),
+        numbering,
+        sections.get("build", BuildSettings()),
+        sections.get("print", PrintSettings()),
+        lists["front"],
+        lists.get("parts") or lists.get("chapters", ()),
+        lists["appendices"],
+        lists["back"],
+        doc,
+        sections.get("check", CheckOptions()),
+        digest,
+        sections.get("crossref", CrossRef()),
+        sections.get("html", HtmlSettings()),
+        sections.get("accessibility", Accessibility()),
+        sections.get("bibliography", BibliographySettings()),
+        sections.get("index", IndexSettings()),
+        sections.get("glossary", GlossarySettings()),
+    )

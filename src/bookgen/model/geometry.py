@@ -31,8 +31,7 @@ class Geometry:
     def from_settings(cls, layout: Layout, press: PrintSettings) -> Geometry:
         """From book.yaml's layout and print sections (lengths in their units) to millimetres."""
         body_bp = FONT_SIZES[layout.font_size][1]
-        return cls(layout.trim_width.mm, layout.trim_height.mm, press.bleed.mm,
-                   layout.chars_per_line * body_bp / BP_PER_MM)
+        return cls(layout.trim_width.mm, layout.trim_height.mm, press.bleed.mm, layout.chars_per_line * body_bp / BP_PER_MM)
 
     @classmethod
     def of(cls, book: Book) -> Geometry:

@@ -51,13 +51,15 @@ class Problems:
         ordered = sorted(dict.fromkeys(self.errors), key=lambda error: error[:2])
         if not ordered:
             return
-        problems: list[tuple[Location | None, str]] = [(Location(display_path(self.doc.path), line, column), text) for line, column, text in ordered]
+        problems: list[tuple[Location | None, str]] = [
+            (Location(display_path(self.doc.path), line, column), text) for line, column, text in ordered
+        ]
         (first, message), rest = problems[0], problems[1:]
         raise ManuscriptError("\n".join([message] + [f"{where}: {text}" for where, text in rest]), first, problems=problems)
 
 
 def did_you_mean(word: str, choices: list[str]) -> str:
-    """" (did you mean 'layout'?)" for the closest of ``choices``, or ''. Latin words by difflib's
+    """ " (did you mean 'layout'?)" for the closest of ``choices``, or ''. Latin words by difflib's
     similarity (0.6 and up); a word with Chinese characters by its characters, where one is a word's worth
     (see _closest_by_characters: 五好 → 五号)."""
     close = _closest_by_characters(word, choices) if CJK_CHAR.search(word) else difflib.get_close_matches(word, choices, n=1)
@@ -67,8 +69,10 @@ def did_you_mean(word: str, choices: list[str]) -> str:
 def _closest_by_characters(word: str, choices: list[str]) -> list[str]:
     """[the choice sharing at least half its characters with ``word`` (difflib's ratio ≥ 0.5), the most of
     them in the same places], or [] when none does or two tie (小5: 小五 or 小四?)."""
+
     def score(choice: str) -> tuple[int, float]:
         return sum(a == b for a, b in zip(word, choice, strict=False)), difflib.SequenceMatcher(None, word, choice).ratio()
+
     ranked = sorted(((score(choice), choice) for choice in choices), reverse=True)
     if not ranked or ranked[0][0][1] < 0.5 or (len(ranked) > 1 and ranked[1][0] == ranked[0][0]):
         return []
@@ -83,6 +87,7 @@ def describe(value: Any) -> str:
 
 
 # ---------------------------------------------------------------- option types
+
 
 class Option:
     """One declared key (its type is the Option's class). ``default`` is the Python value a missing key
@@ -105,8 +110,7 @@ class Text(Option):
     """Text; numbers and dates are fine as text (``edition: 1``). Empty means the default, unless
     ``required``. ``check`` returns what is wrong with a value, or None."""
 
-    def __init__(self, default: str, description: str, required: bool = False,
-                 check: Callable[[str], str | None] | None = None):
+    def __init__(self, default: str, description: str, required: bool = False, check: Callable[[str], str | None] | None = None):
         super().__init__(default, description)
         self.required = required
         self.check = check

@@ -53,8 +53,11 @@ class EntryKind(StrEnum):
         return _CHILDREN.get(self)
 
 
-_CHILDREN = {EntryKind.PART: ("chapters", EntryKind.CHAPTER), EntryKind.CHAPTER: ("sections", EntryKind.SECTION),
-             EntryKind.APPENDIX: ("sections", EntryKind.APPENDIX_SECTION)}
+_CHILDREN = {
+    EntryKind.PART: ("chapters", EntryKind.CHAPTER),
+    EntryKind.CHAPTER: ("sections", EntryKind.SECTION),
+    EntryKind.APPENDIX: ("sections", EntryKind.APPENDIX_SECTION),
+}
 
 
 def _id_problem(node_id: str) -> str | None:
@@ -72,8 +75,13 @@ ENTRY_OPTIONS: dict[str, Option] = {
     "draft_number": Text("", "the number an imported draft gave the entry, where it differs"),
 }
 # The top-level outline lists and the kind of their entries.
-OUTLINE_KEYS = {"front": EntryKind.FRONT, "parts": EntryKind.PART, "chapters": EntryKind.CHAPTER,
-                "appendices": EntryKind.APPENDIX, "back": EntryKind.BACK}
+OUTLINE_KEYS = {
+    "front": EntryKind.FRONT,
+    "parts": EntryKind.PART,
+    "chapters": EntryKind.CHAPTER,
+    "appendices": EntryKind.APPENDIX,
+    "back": EntryKind.BACK,
+}
 
 
 @dataclass(frozen=True)
@@ -106,8 +114,9 @@ class Node:
 def _typo_of(wanted: str, existing: str) -> bool:
     """Whether ``existing`` is ``wanted`` with a typo: one or two characters changed, and at least half of
     what follows their common folders kept (到来.md for 到來.md; not 其他.md for 到來.md)."""
-    changed = sum(max(i2 - i1, j2 - j1) for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, wanted, existing).get_opcodes()
-                  if tag != "equal")
+    changed = sum(
+        max(i2 - i1, j2 - j1) for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, wanted, existing).get_opcodes() if tag != "equal"
+    )
     folders = 0
     for mine, theirs in zip(wanted.split("/")[:-1], existing.split("/")[:-1], strict=False):
         if mine != theirs:
@@ -169,8 +178,18 @@ class OutlineReader:
         nodes: tuple[Node, ...] = ()
         if children:
             nodes = self.entries(item.get(children[0]), at + (children[0],), children[1], counter)
-        return Node(kind, values.get("title", ""), node_id, file, values.get("status", "draft"), number,
-                    problems.doc.location(at).line or 0, nodes, counter, values.get("draft_number", ""))
+        return Node(
+            kind,
+            values.get("title", ""),
+            node_id,
+            file,
+            values.get("status", "draft"),
+            number,
+            problems.doc.location(at).line or 0,
+            nodes,
+            counter,
+            values.get("draft_number", ""),
+        )
 
     def check_files(self, root: Path) -> None:
         """A ``file:`` that does not exist while a Markdown file no entry uses has a close name is a typo
@@ -179,9 +198,12 @@ class OutlineReader:
         missing = {file: at for file, at in self.files.items() if not (root / file).is_file()}
         if not missing:
             return
-        unused = sorted(path.relative_to(root).as_posix() for path in root.rglob("*.md")
-                        if path.relative_to(root).as_posix() not in self.files
-                        and not any(part.startswith(".") or part == "templates" for part in path.relative_to(root).parts))
+        unused = sorted(
+            path.relative_to(root).as_posix()
+            for path in root.rglob("*.md")
+            if path.relative_to(root).as_posix() not in self.files
+            and not any(part.startswith(".") or part == "templates" for part in path.relative_to(root).parts)
+        )
         for file, at in missing.items():
             close = next((name for name in unused if _typo_of(file, name)), None)
             if close:
@@ -207,4 +229,3 @@ class OutlineReader:
         if kind == EntryKind.APPENDIX:
             return format_counter(self.counters[kind], "alph")
         return str(self.counters[EntryKind.CHAPTER])
-

@@ -72,6 +72,7 @@ def _needs_number(form: str) -> str | None:
 
 # ---------------------------------------------------------------- sections
 
+
 @dataclass(frozen=True)
 class Openings:
     """Where each kind of unit opens: right (a recto, after a blank verso if need be) or any (the next page)."""
@@ -99,10 +100,12 @@ class Layout:
     footnote_style: str = setting(Choice("arabic", ("arabic", "circled"), "footnote marks: 1 2 or ① ②"))
     toc_depth: int = setting(Number(2, "contents depth: 1 chapters, 2 with sections", whole=True))
     placeholder: str = setting(Text("本节待撰写", "printed for an unwritten section", required=True))
-    caption_label: str = setting(Text("{name}{number}", "caption label in PDF and EPUB alike: 图1.1 / 表1.1 ('{name} {number}': 表 1.1)",
-                                      check=_needs_number))
-    table_continued: str = setting(Text("续表{number}", "above a long table's repeated header (or '表{number}（续）')",
-                                        check=_needs_number))
+    caption_label: str = setting(
+        Text("{name}{number}", "caption label in PDF and EPUB alike: 图1.1 / 表1.1 ('{name} {number}': 表 1.1)", check=_needs_number)
+    )
+    table_continued: str = setting(
+        Text("续表{number}", "above a long table's repeated header (or '表{number}（续）')", check=_needs_number)
+    )
 
     open: Openings = setting(Section(Openings, "where each kind of unit opens: right | any"))
 
@@ -207,21 +210,30 @@ class IndexSettings:
 
     title: str = setting(_word("索引", "the index's title"))
     columns: int = setting(Number(2, "columns of the PDF's index", whole=True))
-    latin: str = setting(Choice("letters", ("letters", "symbols"), "entries starting with a Latin letter: under their "
-                                "letter among the pinyin, or in the leading group with digits and symbols"))
+    latin: str = setting(
+        Choice(
+            "letters",
+            ("letters", "symbols"),
+            "entries starting with a Latin letter: under their letter among the pinyin, or in the leading group with digits and symbols",
+        )
+    )
     symbols: str = setting(_word("符号与数字", "the leading group's heading (entries starting with a digit or a symbol)"))
     see: str = setting(_word("见", "before a see reference: 见多版本并发控制"))
     see_also: str = setting(_word("另见", "before a see-also reference"))
-    locators: str = setting(Choice("number", ("number", "section"), "EPUB and web edition: links numbered 1, 2, 3 per "
-                                   "entry, or labelled with the section number"))
+    locators: str = setting(
+        Choice(
+            "number", ("number", "section"), "EPUB and web edition: links numbered 1, 2, 3 per entry, or labelled with the section number"
+        )
+    )
 
 
 @dataclass(frozen=True)
 class GlossarySettings:
     """The glossary (book.yaml ``glossary:``, or ``glossary: FILE``; issue 18)."""
 
-    file: str = setting(ManuscriptPath("a YAML list of terms in the manuscript: term, english, abbreviation, "
-                                       "definition (Markdown), see_also, key"))
+    file: str = setting(
+        ManuscriptPath("a YAML list of terms in the manuscript: term, english, abbreviation, definition (Markdown), see_also, key")
+    )
     title: str = setting(_word("术语表", "the glossary's title"))
     place: str = setting(Choice("back", ("back", "appendix"), "back matter (before the index), or the last appendix"))
     bold_first: bool = setting(Flag(True, "a term's first use in each chapter in bold"))
@@ -246,8 +258,11 @@ class HtmlSettings:
 class BibliographySettings:
     """The reference list (book.yaml ``bibliography:``): GB/T 7714 entries, the same text in every output."""
 
-    files: tuple[str, ...] = setting(ManuscriptPaths("BibTeX/BibLaTeX (.bib) and CSL-JSON (.json) files in the manuscript",
-                                                     (".bib", ".json"), "BibTeX (.bib) or CSL-JSON (.json)"))
+    files: tuple[str, ...] = setting(
+        ManuscriptPaths(
+            "BibTeX/BibLaTeX (.bib) and CSL-JSON (.json) files in the manuscript", (".bib", ".json"), "BibTeX (.bib) or CSL-JSON (.json)"
+        )
+    )
     style: str = setting(Choice("numeric", ("numeric", "author-date"), "numeric (顺序编码制) | author-date (著者-出版年制)"))
     standard: str = setting(Choice("2025", ("2025", "2015"), "GB/T 7714—2025 or its 2015 edition"))
     place: str = setting(Choice("book", ("book", "chapter"), "book: one list before the index | chapter: one per chapter"))

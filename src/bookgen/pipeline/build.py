@@ -57,24 +57,37 @@ def build(options: BuildOptions, progress: Progress = lambda message: None) -> B
     if options.strict_effective and (result.unwritten or result.truncated):
         listing = "".join([f"\n  unwritten: {h}" for h in result.unwritten] + [f"\n  truncated: {h}" for h in result.truncated])
         reason = "a print build is strict (--allow-incomplete overrides)" if options.for_print and not options.strict else "--strict"
-        raise ManuscriptError(f"{reason}: {len(result.unwritten)} unwritten and {len(result.truncated)} truncated sections:{listing}",
-                              Location(display_path(options.manuscript / BOOK_FILE)))
+        raise ManuscriptError(
+            f"{reason}: {len(result.unwritten)} unwritten and {len(result.truncated)} truncated sections:{listing}",
+            Location(display_path(options.manuscript / BOOK_FILE)),
+        )
 
     if Format.COVER in options.formats and not book.metadata.isbn:  # before anything is typeset
-        raise ManuscriptError("a cover needs the book's ISBN for its EAN-13 barcode: give 'isbn' in book.yaml",
-                              Location(display_path(options.manuscript / BOOK_FILE)))
+        raise ManuscriptError(
+            "a cover needs the book's ISBN for its EAN-13 barcode: give 'isbn' in book.yaml",
+            Location(display_path(options.manuscript / BOOK_FILE)),
+        )
 
     output_dir = options.output
     with build_lock(output_dir):
         state_path = output_dir / ".work" / STATE_FILE
-        digest = inputs_digest(options.manuscript, {"formats": sorted(options.formats), "profile": options.profile.value,
-                                                    "strict": options.strict_effective, "check": options.check, "verify": options.verify})
+        digest = inputs_digest(
+            options.manuscript,
+            {
+                "formats": sorted(options.formats),
+                "profile": options.profile.value,
+                "strict": options.strict_effective,
+                "check": options.check,
+                "verify": options.verify,
+            },
+        )
         recorded = up_to_date(state_path, digest)
         if recorded is not None:
             result.up_to_date = True
-            result.outputs = {name: OutputReport(path=Path(entry["path"]), size=entry["stamp"][0],
-                                                 pages=entry.get("pages"), detail="up to date")
-                              for name, entry in recorded["outputs"].items()}
+            result.outputs = {
+                name: OutputReport(path=Path(entry["path"]), size=entry["stamp"][0], pages=entry.get("pages"), detail="up to date")
+                for name, entry in recorded["outputs"].items()
+            }
             result.warnings = recorded.get("warnings", [])
             result.timings["total"] = time.monotonic() - started
             return result
@@ -83,10 +96,15 @@ def build(options: BuildOptions, progress: Progress = lambda message: None) -> B
             result.merge(stage)
         if Format.HTML in options.formats:
             from bookgen.html.builder import publish_downloads
+
             publish_downloads(context)  # the PDF and EPUB built beside the site, now that they are done
         result.outputs = {key: result.outputs[key] for key in OUTPUT_ORDER if key in result.outputs}
-        record(state_path, digest, {name: {"path": str(report.path), "pages": report.pages} for name, report in result.outputs.items()},
-               result.warnings)
+        record(
+            state_path,
+            digest,
+            {name: {"path": str(report.path), "pages": report.pages} for name, report in result.outputs.items()},
+            result.warnings,
+        )
     return result
 
 
@@ -111,8 +129,10 @@ def _prepare(options: BuildOptions, book: Book, sources: dict[str, Source], resu
         result.timings["check"] = time.monotonic() - started
         if errors:
             count = f"{len(errors)} check error{'s' if len(errors) > 1 else ''}"
-            raise CheckFailedError(f"{count}; fix them (bookgen check --fix fixes some) or build with --no-check",
-                                   detail="\n".join(str(finding) for finding in errors))
+            raise CheckFailedError(
+                f"{count}; fix them (bookgen check --fix fixes some) or build with --no-check",
+                detail="\n".join(str(finding) for finding in errors),
+            )
     for node_id, section in converted.items():  # with --no-check too: an image that is not there cannot print
         for message, where in image_problems(book, sources[node_id], section):
             raise ManuscriptError(message, where)
@@ -135,11 +155,13 @@ def _jobs(context: BuildContext) -> list[Callable[[], list[StageResult]]]:
     options = context.options
     jobs: list[Callable[[], list[StageResult]]] = []
     if options.for_print and (Format.PDF in options.formats or Format.COVER in options.formats):
+
         def print_pair() -> list[StageResult]:
             interior = InteriorBuilder(context, Profile.PRINT).run()
             if Format.COVER not in options.formats:
                 return [interior]
             return [interior, CoverBuilder(context, interior.outputs["pdf"].pages or 0).run()]
+
         jobs.append(print_pair)
     elif Format.PDF in options.formats:
         jobs.append(lambda: [InteriorBuilder(context, Profile.SCREEN).run()])
@@ -151,6 +173,7 @@ def _jobs(context: BuildContext) -> list[Callable[[], list[StageResult]]]:
             jobs.append(lambda: [EpubBuilder(context).run()])
     if Format.HTML in options.formats:
         from bookgen.html.builder import HtmlBuilder
+
         jobs.append(lambda: [HtmlBuilder(context).run()])
     return jobs
 

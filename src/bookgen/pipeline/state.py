@@ -30,8 +30,12 @@ def _tree(root: Path, digest: hashlib._Hash) -> None:
 
 def inputs_digest(manuscript: Path, options: dict) -> str:
     digest = hashlib.sha256()
-    digest.update(json.dumps({"bookgen": __version__, "pandoc": pandoc_identity(), "options": options,
-                              "epoch": os.environ.get("SOURCE_DATE_EPOCH", "")}, sort_keys=True).encode())
+    digest.update(
+        json.dumps(
+            {"bookgen": __version__, "pandoc": pandoc_identity(), "options": options, "epoch": os.environ.get("SOURCE_DATE_EPOCH", "")},
+            sort_keys=True,
+        ).encode()
+    )
     for root in (manuscript.resolve(), template_dir(), PANDOC_DATA_DIR):
         digest.update(f"[{root.name}]".encode())
         _tree(root, digest)

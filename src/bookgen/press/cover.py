@@ -40,14 +40,16 @@ def isbn_barcode(isbn: str) -> Barcode:
 
     code = barcode.get("isbn13", re.sub(r"[^0-9]", "", isbn))
     modules = code.build()[0]
-    bars = [Bar(run.start(), len(run.group()), run.start() < 3 or 45 <= run.start() < 50 or run.start() >= 92)
-            for run in re.finditer("1+", modules)]
+    bars = [
+        Bar(run.start(), len(run.group()), run.start() < 3 or 45 <= run.start() < 50 or run.start() >= 92)
+        for run in re.finditer("1+", modules)
+    ]
     return Barcode(code.get_fullcode(), tuple(bars), len(modules))
 
 
 def cmyk(rgb_hex: str) -> tuple[float, float, float, float]:
     """An RGB hex colour ('2B4C7E') as naive CMYK fractions 0–1: print is CMYK, not RGB."""
-    rgb = [int(rgb_hex[i:i + 2], 16) / 255 for i in (0, 2, 4)]
+    rgb = [int(rgb_hex[i : i + 2], 16) / 255 for i in (0, 2, 4)]
     black = 1 - max(rgb)
     c, m, y = (0.0 if black >= 1 else (1 - v - black) / (1 - black) for v in rgb)
     return c, m, y, black
@@ -61,7 +63,9 @@ def render_cover(book: Book, pages: int, blurb: str) -> str:
     """
     geometry = Geometry.of(book)
     cover = {
-        "trim_width": geometry.trim_width, "trim_height": geometry.trim_height, "bleed": geometry.bleed,
+        "trim_width": geometry.trim_width,
+        "trim_height": geometry.trim_height,
+        "bleed": geometry.bleed,
         "spine": spine_width(pages, book),
         "cmyk": cmyk(book.press.cover_color),
         "image": book.press.cover_image,

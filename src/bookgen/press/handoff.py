@@ -37,12 +37,14 @@ class HandoffPackage:
 
 def tool_versions() -> dict[str, str]:
     """The versions of bookgen and the tools that made the package, for its manifest ("unknown" when one cannot say)."""
+
     def first_line(command: list[str]) -> str:
         try:
             out = run_tool(command, "its version", timeout=30).stdout.strip()
         except ToolError:
             return "unknown"
         return out.splitlines()[0] if out else "unknown"
+
     return {
         "bookgen": __version__,
         "pandoc": pandoc_version(),
@@ -54,8 +56,13 @@ def tool_versions() -> dict[str, str]:
 
 
 def handoff(manuscript: Path, output: Path, allow_incomplete: bool, progress: Progress = lambda message: None) -> HandoffPackage:
-    options = BuildOptions(manuscript=manuscript, output=output, formats=(Format.PDF, Format.EPUB, Format.COVER), profile=Profile.PRINT,
-                           allow_incomplete=allow_incomplete)
+    options = BuildOptions(
+        manuscript=manuscript,
+        output=output,
+        formats=(Format.PDF, Format.EPUB, Format.COVER),
+        profile=Profile.PRINT,
+        allow_incomplete=allow_incomplete,
+    )
     result = build(options, progress)
     book = result.book
     epub = result.outputs["epub"]
@@ -65,8 +72,10 @@ def handoff(manuscript: Path, output: Path, allow_incomplete: bool, progress: Pr
     report = PreflightReport(result.preflight["interior"].checks + result.preflight["cover"].checks)
     preface = ""
     if incomplete:
-        preface = (f"INCOMPLETE (handed off with --allow-incomplete): {len(result.unwritten)} unwritten and "
-                   f"{len(result.truncated)} truncated sections\n")
+        preface = (
+            f"INCOMPLETE (handed off with --allow-incomplete): {len(result.unwritten)} unwritten and "
+            f"{len(result.truncated)} truncated sections\n"
+        )
     pages = result.outputs["pdf"].pages or 0
     label = format_label(book)
     figures = CopyrightFigures.of_run(output / ".work" / INTERIOR_WORK[Profile.PRINT])  # as the 版权页 printed them
@@ -77,19 +86,35 @@ def handoff(manuscript: Path, output: Path, allow_incomplete: bool, progress: Pr
         result.outputs["epub"].path.name: result.outputs["epub"].path,
     }
     texts = {"preflight.txt": preface + report.text(), "preflight.json": report.json()}
-    digests = {name: {"sha256": hashlib.sha256(path.read_bytes()).hexdigest(), "bytes": path.stat().st_size} for name, path in files.items()}
-    digests.update({name: {"sha256": hashlib.sha256(text.encode()).hexdigest(), "bytes": len(text.encode())} for name, text in texts.items()})
+    digests = {
+        name: {"sha256": hashlib.sha256(path.read_bytes()).hexdigest(), "bytes": path.stat().st_size} for name, path in files.items()
+    }
+    digests.update(
+        {name: {"sha256": hashlib.sha256(text.encode()).hexdigest(), "bytes": len(text.encode())} for name, text in texts.items()}
+    )
     manifest = {
-        "title": book.metadata.title, "subtitle": book.metadata.subtitle, "authors": list(book.metadata.authors),
-        "isbn": book.metadata.isbn, "edition": book.metadata.edition, "printing": book.metadata.printing,
-        "price": book.metadata.price, "date": book.metadata.date,
-        "trim_mm": [geometry.trim_width, geometry.trim_height], "bleed_mm": geometry.bleed,
-        "format": label[0] if label else "", "pages": pages, "signature": book.press.signature,
-        "spine_mm": round(spine_width(pages, book), 2), "paper_caliper": str(book.press.paper_caliper),
+        "title": book.metadata.title,
+        "subtitle": book.metadata.subtitle,
+        "authors": list(book.metadata.authors),
+        "isbn": book.metadata.isbn,
+        "edition": book.metadata.edition,
+        "printing": book.metadata.printing,
+        "price": book.metadata.price,
+        "date": book.metadata.date,
+        "trim_mm": [geometry.trim_width, geometry.trim_height],
+        "bleed_mm": geometry.bleed,
+        "format": label[0] if label else "",
+        "pages": pages,
+        "signature": book.press.signature,
+        "spine_mm": round(spine_width(pages, book), 2),
+        "paper_caliper": str(book.press.paper_caliper),
         "printed_sheets": figures.printed_sheets if figures else None,
         "thousand_characters": figures.thousand_characters if figures else None,
-        "preflight_passed": report.passed, "epubcheck": epub.detail,
-        "incomplete": incomplete, "tools": tool_versions(), "files": digests,
+        "preflight_passed": report.passed,
+        "epubcheck": epub.detail,
+        "incomplete": incomplete,
+        "tools": tool_versions(),
+        "files": digests,
     }
     texts["manifest.json"] = json.dumps(manifest, ensure_ascii=False, indent=2) + "\n"
     edition = re.sub(r"[^A-Za-z0-9.]+", "", book.metadata.edition) or "draft"

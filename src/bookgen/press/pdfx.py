@@ -57,11 +57,19 @@ def finish_pdf(source: Path, target: Path, book: Book, geometry: Geometry, trim_
                     del page.obj.Annots
         icc = pikepdf.Stream(pdf, profile)
         icc.N = 4
-        pdf.Root.OutputIntents = pikepdf.Array([pikepdf.Dictionary(
-            Type=pikepdf.Name.OutputIntent, S=pikepdf.Name.GTS_PDFX,
-            OutputConditionIdentifier=pikepdf.String(identifier), OutputCondition=pikepdf.String(condition),
-            RegistryName=pikepdf.String("http://www.color.org"), Info=pikepdf.String(condition),
-            DestOutputProfile=icc)])
+        pdf.Root.OutputIntents = pikepdf.Array(
+            [
+                pikepdf.Dictionary(
+                    Type=pikepdf.Name.OutputIntent,
+                    S=pikepdf.Name.GTS_PDFX,
+                    OutputConditionIdentifier=pikepdf.String(identifier),
+                    OutputCondition=pikepdf.String(condition),
+                    RegistryName=pikepdf.String("http://www.color.org"),
+                    Info=pikepdf.String(condition),
+                    DestOutputProfile=icc,
+                )
+            ]
+        )
         pdf.docinfo["/GTS_PDFXVersion"] = "PDF/X-4"
         pdf.docinfo["/Trapped"] = pikepdf.Name("/False")
         pdf.docinfo["/Title"] = title

@@ -53,16 +53,24 @@ class PreflightReport:
 
     def text(self) -> str:
         if self.screen_pdf:
-            return ("preflight: this is a screen PDF (no TrimBox, no OutputIntent), not a print interior; the press gets "
-                    "build/<slug>-print.pdf from `bookgen build --profile print` (--format json lists every check)\n")
+            return (
+                "preflight: this is a screen PDF (no TrimBox, no OutputIntent), not a print interior; the press gets "
+                "build/<slug>-print.pdf from `bookgen build --profile print` (--format json lists every check)\n"
+            )
         lines = [f"{'PASS' if c.passed else 'FAIL'}  {c.subject:8} {c.name}: {c.evidence}" for c in self.checks]
         failed = sum(not c.passed for c in self.checks)
         lines.append(f"preflight: {len(self.checks) - failed} passed, {failed} failed")
         return "\n".join(lines) + "\n"
 
     def json(self) -> str:
-        return json.dumps({"passed": self.passed, "screen_pdf": self.screen_pdf, "checks": [asdict(c) for c in self.checks]},
-                          ensure_ascii=False, indent=2) + "\n"
+        return (
+            json.dumps(
+                {"passed": self.passed, "screen_pdf": self.screen_pdf, "checks": [asdict(c) for c in self.checks]},
+                ensure_ascii=False,
+                indent=2,
+            )
+            + "\n"
+        )
 
 
 def _box(page: pikepdf.Page, name: str) -> list[float] | None:
@@ -76,8 +84,7 @@ def _media(page: pikepdf.Page) -> list[float]:
 
 
 def _inside(inner: list[float], outer: list[float]) -> bool:
-    return (inner[0] >= outer[0] - 0.01 and inner[1] >= outer[1] - 0.01
-            and inner[2] <= outer[2] + 0.01 and inner[3] <= outer[3] + 0.01)
+    return inner[0] >= outer[0] - 0.01 and inner[1] >= outer[1] - 0.01 and inner[2] <= outer[2] + 0.01 and inner[3] <= outer[3] + 0.01
 
 
 def _common(pdf_path: Path, pdf: pikepdf.Pdf, subject: str) -> list[Check]:
@@ -86,9 +93,16 @@ def _common(pdf_path: Path, pdf: pikepdf.Pdf, subject: str) -> list[Check]:
     fonts = pdf_fonts(pdf_path)
     bad = [f["name"] for f in fonts if not f["embedded"] or f["type"].startswith("Type 3")]
     unsubset = [f["name"] for f in fonts if "+" not in f["name"]]
-    checks.append(Check(subject, "fonts embedded and subset, no Type 3", not bad and not unsubset,
-                        f"{len(fonts)} fonts" + (f"; not embedded or Type 3: {', '.join(bad)}" if bad else "")
-                        + (f"; not subset: {', '.join(unsubset)}" if unsubset else "")))
+    checks.append(
+        Check(
+            subject,
+            "fonts embedded and subset, no Type 3",
+            not bad and not unsubset,
+            f"{len(fonts)} fonts"
+            + (f"; not embedded or Type 3: {', '.join(bad)}" if bad else "")
+            + (f"; not subset: {', '.join(unsubset)}" if unsubset else ""),
+        )
+    )
     images = run_tool(["pdfimages", "-list", str(pdf_path)], pdf_path, timeout=120, package="poppler-utils").stdout.splitlines()[2:]
     low = []
     for line in images:
@@ -97,11 +111,23 @@ def _common(pdf_path: Path, pdf: pikepdf.Pdf, subject: str) -> list[Check]:
             ppi = min(float(cols[12]), float(cols[13]))
             if ppi < MIN_PPI:
                 low.append(f"page {cols[0]}: {ppi:.0f} ppi")
-    checks.append(Check(subject, f"images at {MIN_PPI} ppi or more where placed", not low,
-                        f"{len(images)} images" + (f"; too low: {'; '.join(low)}" if low else "")))
+    checks.append(
+        Check(
+            subject,
+            f"images at {MIN_PPI} ppi or more where placed",
+            not low,
+            f"{len(images)} images" + (f"; too low: {'; '.join(low)}" if low else ""),
+        )
+    )
     spaces = _colour_spaces(pdf)
-    checks.append(Check(subject, "colour spaces: no DeviceRGB (CMYK output intent)", "DeviceRGB" not in spaces,
-                        "used: " + (", ".join(sorted(spaces)) or "none")))
+    checks.append(
+        Check(
+            subject,
+            "colour spaces: no DeviceRGB (CMYK output intent)",
+            "DeviceRGB" not in spaces,
+            "used: " + (", ".join(sorted(spaces)) or "none"),
+        )
+    )
     intents = pdf.Root.get("/OutputIntents")
     intent = intents[0] if intents is not None and len(intents) else None
     condition = str(intent.get("/OutputConditionIdentifier")) if intent is not None else ""
@@ -113,13 +139,31 @@ def _common(pdf_path: Path, pdf: pikepdf.Pdf, subject: str) -> list[Check]:
     with pdf.open_metadata(set_pikepdf_as_editor=False, update_docinfo=False) as xmp:  # read only: never rewrites the Info
         xmp_version = xmp.get("pdfxid:GTS_PDFXVersion", "")
     has_id = "/ID" in pdf.trailer
-    checks.append(Check(subject, "PDF/X keys: GTS_PDFXVersion, Trapped, XMP, document ID",
-                        version.startswith("PDF/X") and trapped in ("/True", "/False") and bool(xmp_version) and has_id,
-                        f"GTS_PDFXVersion={version or '-'}, Trapped={trapped or '-'}, XMP={xmp_version or '-'}, ID={'yes' if has_id else 'no'}"))
-    javascript = "/JavaScript" in pdf.Root.get("/Names", {}) or "/AA" in pdf.Root or (
-        "/OpenAction" in pdf.Root and isinstance(pdf.Root.OpenAction, pikepdf.Dictionary) and pdf.Root.OpenAction.get("/S") == "/JavaScript")
-    checks.append(Check(subject, "no encryption, no JavaScript", not pdf.is_encrypted and not javascript,
-                        f"encrypted={'yes' if pdf.is_encrypted else 'no'}, JavaScript={'yes' if javascript else 'no'}"))
+    checks.append(
+        Check(
+            subject,
+            "PDF/X keys: GTS_PDFXVersion, Trapped, XMP, document ID",
+            version.startswith("PDF/X") and trapped in ("/True", "/False") and bool(xmp_version) and has_id,
+            f"GTS_PDFXVersion={version or '-'}, Trapped={trapped or '-'}, XMP={xmp_version or '-'}, ID={'yes' if has_id else 'no'}",
+        )
+    )
+    javascript = (
+        "/JavaScript" in pdf.Root.get("/Names", {})
+        or "/AA" in pdf.Root
+        or (
+            "/OpenAction" in pdf.Root
+            and isinstance(pdf.Root.OpenAction, pikepdf.Dictionary)
+            and pdf.Root.OpenAction.get("/S") == "/JavaScript"
+        )
+    )
+    checks.append(
+        Check(
+            subject,
+            "no encryption, no JavaScript",
+            not pdf.is_encrypted and not javascript,
+            f"encrypted={'yes' if pdf.is_encrypted else 'no'}, JavaScript={'yes' if javascript else 'no'}",
+        )
+    )
     inside = []
     for number, page in enumerate(pdf.pages, 1):
         trim = _box(page, "/TrimBox") or _media(page)
@@ -165,19 +209,44 @@ def preflight_interior(pdf_path: Path, book: Book) -> list[Check]:
             media, trim, bleed_box = _media(page), _box(page, "/TrimBox"), _box(page, "/BleedBox")
             if trim is None or abs(trim[2] - trim[0] - trim_w) > TOLERANCE_BP or abs(trim[3] - trim[1] - trim_h) > TOLERANCE_BP:
                 wrong_trim.append(number)
-            if trim is None or bleed_box is None or any(abs(a - b) > TOLERANCE_BP for a, b in
-                                                        zip(bleed_box, (trim[0] - bleed, trim[1] - bleed, trim[2] + bleed, trim[3] + bleed), strict=False)):
+            if (
+                trim is None
+                or bleed_box is None
+                or any(
+                    abs(a - b) > TOLERANCE_BP
+                    for a, b in zip(bleed_box, (trim[0] - bleed, trim[1] - bleed, trim[2] + bleed, trim[3] + bleed), strict=False)
+                )
+            ):
                 wrong_bleed.append(number)
             if trim is None or bleed_box is None or not (_inside(trim, bleed_box) and _inside(bleed_box, media)):
                 not_nested.append(number)
         first = pdf.pages[0]
         trim0 = _box(first, "/TrimBox") or [0, 0, 0, 0]
-        checks.append(Check("interior", f"TrimBox {geometry.trim_width:g}×{geometry.trim_height:g} mm on every page", not wrong_trim,
-                            f"{(trim0[2] - trim0[0]) / BP_PER_MM:.1f}×{(trim0[3] - trim0[1]) / BP_PER_MM:.1f} mm" + (f"; wrong on pages {wrong_trim[:10]}" if wrong_trim else "")))
-        checks.append(Check("interior", f"BleedBox = TrimBox + {geometry.bleed:g} mm on every page", not wrong_bleed,
-                            "all pages" if not wrong_bleed else f"wrong on pages {wrong_bleed[:10]}"))
-        checks.append(Check("interior", "boxes nested: TrimBox ⊆ BleedBox ⊆ MediaBox", not not_nested,
-                            "all pages" if not not_nested else f"not on pages {not_nested[:10]}"))
+        checks.append(
+            Check(
+                "interior",
+                f"TrimBox {geometry.trim_width:g}×{geometry.trim_height:g} mm on every page",
+                not wrong_trim,
+                f"{(trim0[2] - trim0[0]) / BP_PER_MM:.1f}×{(trim0[3] - trim0[1]) / BP_PER_MM:.1f} mm"
+                + (f"; wrong on pages {wrong_trim[:10]}" if wrong_trim else ""),
+            )
+        )
+        checks.append(
+            Check(
+                "interior",
+                f"BleedBox = TrimBox + {geometry.bleed:g} mm on every page",
+                not wrong_bleed,
+                "all pages" if not wrong_bleed else f"wrong on pages {wrong_bleed[:10]}",
+            )
+        )
+        checks.append(
+            Check(
+                "interior",
+                "boxes nested: TrimBox ⊆ BleedBox ⊆ MediaBox",
+                not not_nested,
+                "all pages" if not not_nested else f"not on pages {not_nested[:10]}",
+            )
+        )
         signature = book.press.signature
         checks.append(Check("interior", f"page count a multiple of the signature ({signature})", pages % signature == 0, f"{pages} pages"))
         checks += _common(pdf_path, pdf, "interior")
@@ -193,12 +262,24 @@ def preflight_cover(cover_path: Path, book: Book, interior_pages: int) -> list[C
     with pikepdf.open(cover_path) as pdf:
         media = _media(pdf.pages[0])
         width, height = (media[2] - media[0]) / BP_PER_MM, (media[3] - media[1]) / BP_PER_MM
-        checks.append(Check("cover", "width = 2 × trim + spine + 2 × bleed", abs(width - want_w) < 0.3 and abs(height - want_h) < 0.3,
-                            f"{width:.1f}×{height:.1f} mm; expected {want_w:.1f}×{want_h:.1f} mm "
-                            f"(spine {spine:.1f} mm = {interior_pages} pages ÷ 2 × {book.press.paper_caliper})"))
+        checks.append(
+            Check(
+                "cover",
+                "width = 2 × trim + spine + 2 × bleed",
+                abs(width - want_w) < 0.3 and abs(height - want_h) < 0.3,
+                f"{width:.1f}×{height:.1f} mm; expected {want_w:.1f}×{want_h:.1f} mm "
+                f"(spine {spine:.1f} mm = {interior_pages} pages ÷ 2 × {book.press.paper_caliper})",
+            )
+        )
         trim, bleed_box = _box(pdf.pages[0], "/TrimBox"), _box(pdf.pages[0], "/BleedBox")
-        checks.append(Check("cover", "TrimBox and BleedBox nested in the MediaBox", bool(trim and bleed_box and _inside(trim, bleed_box) and _inside(bleed_box, media)),
-                            f"TrimBox {trim}, BleedBox {bleed_box}"))
+        checks.append(
+            Check(
+                "cover",
+                "TrimBox and BleedBox nested in the MediaBox",
+                bool(trim and bleed_box and _inside(trim, bleed_box) and _inside(bleed_box, media)),
+                f"TrimBox {trim}, BleedBox {bleed_box}",
+            )
+        )
         checks += _common(cover_path, pdf, "cover")
     checks.append(_barcode(cover_path, book))
     return checks
@@ -212,7 +293,9 @@ def _barcode(cover_path: Path, book: Book) -> Check:
     if not zbarimg:
         return Check("cover", "ISBN barcode", False, "zbarimg not installed (Debian zbar-tools): cannot read the barcode")
     with tempfile.TemporaryDirectory() as tmp:
-        run_tool(["pdftoppm", "-r", "400", "-gray", "-png", str(cover_path), f"{tmp}/cover"], cover_path, timeout=120, package="poppler-utils")
+        run_tool(
+            ["pdftoppm", "-r", "400", "-gray", "-png", str(cover_path), f"{tmp}/cover"], cover_path, timeout=120, package="poppler-utils"
+        )
         image = next(Path(tmp).glob("cover*.png"), None)
         if image is None:
             raise ToolError(f"pdftoppm rendered no page of {cover_path}")

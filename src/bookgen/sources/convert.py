@@ -104,8 +104,14 @@ def convert_sources(book: Book, sources: dict[str, Source], cache_dir: Path, job
                     results[key] = converted
         for item, entry_path in pending:
             converted = results[item["key"]]
-            entry = {"latex": converted.latex, "ast": converted.ast, "plain": converted.plain, "images": converted.images,
-                     "xref": converted.xref, "unprinted": converted.unprinted}
+            entry = {
+                "latex": converted.latex,
+                "ast": converted.ast,
+                "plain": converted.plain,
+                "images": converted.images,
+                "xref": converted.xref,
+                "unprinted": converted.unprinted,
+            }
             write_atomic(entry_path, json.dumps(entry, ensure_ascii=False))  # not asdict(): it deep-copies the AST
             stats.converted += 1
     return results, stats
@@ -140,8 +146,9 @@ def _run_pandoc(items: list[dict]) -> dict[str, Converted | str]:
         if "error" in result:
             out[key] = result["error"].strip().splitlines()[0]
             continue
-        out[key] = Converted(result["latex"], json.loads(result["ast"]), result["plain"], tuple(result["images"]), result["xref"],
-                             tuple(result["unprinted"]))
+        out[key] = Converted(
+            result["latex"], json.loads(result["ast"]), result["plain"], tuple(result["images"]), result["xref"], tuple(result["unprinted"])
+        )
     return out
 
 

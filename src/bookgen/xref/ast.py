@@ -155,8 +155,11 @@ def _list_blocks(book: Book, lists: _Lists) -> list[Block]:
     for name in book.crossref.lists:
         kind = LIST_TYPES[name]
         title = words.list_of_figures if kind == "figure" else words.list_of_tables
-        lines = [{"t": "Para", "c": [{"t": "Link", "c": [["", [], []], [_str(number), _str(CAPTION_SPACE), *caption], ["#" + anchor, ""]]}]}
-                 for entry_kind, number, anchor, caption in lists.entries if entry_kind == kind]
+        lines = [
+            {"t": "Para", "c": [{"t": "Link", "c": [["", [], []], [_str(number), _str(CAPTION_SPACE), *caption], ["#" + anchor, ""]]}]}
+            for entry_kind, number, anchor, caption in lists.entries
+            if entry_kind == kind
+        ]
         blocks.append({"t": "Header", "c": [1, [f"bookgen-list-of-{name}", ["front"], []], [_str(title)]]})
         blocks.append({"t": "Div", "c": [["", [f"{kind}-list"], []], lines]})
     return blocks
@@ -166,6 +169,8 @@ def insert_after_front(blocks: list[Block], extra: list[Block]) -> list[Block]:
     """``blocks`` (the assembled book) with ``extra`` after the front matter, where the PDF has its contents."""
     if not extra:
         return blocks
-    at = next((i for i, block in enumerate(blocks)
-               if block["t"] == "Header" and block["c"][0] == 1 and "front" not in block["c"][1][1]), len(blocks))
+    at = next(
+        (i for i, block in enumerate(blocks) if block["t"] == "Header" and block["c"][0] == 1 and "front" not in block["c"][1][1]),
+        len(blocks),
+    )
     return blocks[:at] + extra + blocks[at:]

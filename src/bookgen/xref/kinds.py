@@ -27,12 +27,22 @@ class RefKind(StrEnum):
         return _NAMES[self]
 
 
-_NAMES = {RefKind.FIGURE: "figure", RefKind.TABLE: "table", RefKind.EQUATION: "equation",
-          RefKind.LISTING: "code listing", RefKind.SECTION: "section"}
+_NAMES = {
+    RefKind.FIGURE: "figure",
+    RefKind.TABLE: "table",
+    RefKind.EQUATION: "equation",
+    RefKind.LISTING: "code listing",
+    RefKind.SECTION: "section",
+}
 
 # refs.lua's object types (its summary's "kind") → the kind of label they carry.
-OBJECT_KINDS = {"figure": RefKind.FIGURE, "table": RefKind.TABLE, "equation": RefKind.EQUATION,
-                "listing": RefKind.LISTING, "heading": RefKind.SECTION}
+OBJECT_KINDS = {
+    "figure": RefKind.FIGURE,
+    "table": RefKind.TABLE,
+    "equation": RefKind.EQUATION,
+    "listing": RefKind.LISTING,
+    "heading": RefKind.SECTION,
+}
 
 LABEL_CHARS = "A-Za-z0-9_:-"  # a label is made of these; any other character ends it
 PREFIXES = "|".join(kind.value for kind in RefKind)

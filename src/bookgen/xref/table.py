@@ -223,8 +223,9 @@ class _Numbering:
             self.problems.append(Problem("X006", f"label #{label} is on {_UNNUMBERED.get(element or kind_name, 'an element')}", site))
             return entry
         if named != kind:
-            self.problems.append(Problem("X004", f"label #{label} is on a {kind.object_name}: a {kind.object_name}'s label "
-                                                 f"starts with {kind.value}-", site))
+            self.problems.append(
+                Problem("X004", f"label #{label} is on a {kind.object_name}: a {kind.object_name}'s label starts with {kind.value}-", site)
+            )
         self.define(Target(label, kind, entry.form, node, False, site))
         return entry
 
