@@ -58,6 +58,7 @@ EXPECTED = {
 
 
 def stringify(inlines: list[dict]) -> str:
+    """Inlines as text: what every output prints of them."""
     out = []
     for inline in inlines:
         kind = inline["t"]
@@ -67,7 +68,7 @@ def stringify(inlines: list[dict]) -> str:
             out.append(" ")
         elif kind in ("Emph", "Superscript"):
             out.append(stringify(inline["c"]))
-        elif kind == "Link":
+        elif kind in ("Span", "Link"):
             out.append(stringify(inline["c"][1]))
     return "".join(out)
 

@@ -28,6 +28,7 @@ from bookgen.sources.reading import read_sources
 from bookgen.verify import check_epub
 from conftest import FIXTURES, build_copy, write_book
 from outputs import XHTML, pdf_link_problems, pdf_pages, plain
+from test_bibliography import stringify
 from test_rebuild import ToolCalls
 
 CITATIONS = FIXTURES / "citations"
@@ -45,22 +46,6 @@ def converted_book(root: Path):
     sources = read_sources(book)
     converted, _ = convert_sources(book, {k: s for k, s in sources.items() if s.written}, root.parent / "cache")
     return book, sources, converted
-
-
-def stringify(inlines: list[dict]) -> str:
-    """Inlines as text: what every output prints of them."""
-    out = []
-    for inline in inlines:
-        kind = inline["t"]
-        if kind == "Str":
-            out.append(inline["c"])
-        elif kind == "Space":
-            out.append(" ")
-        elif kind in ("Emph", "Superscript"):
-            out.append(stringify(inline["c"]))
-        elif kind in ("Span", "Link"):
-            out.append(stringify(inline["c"][1]))
-    return "".join(out)
 
 
 BOOK = """title: 书

@@ -69,7 +69,9 @@ def check_markup(
             if problem:
                 line = line_of(text, tex.strip().split("\n")[0].strip()) or 1
                 column = text.split("\n")[line - 1].find(tex.strip().split("\n")[0].strip()) + 1
-                ctx.report("M005", display, line, max(column, 1), f"formula '{tex.strip()[:40]}' {problem}: TeX would stop far from here")
+                ctx.report(
+                    "M005", display, line, max(column, 1), f"formula '{' '.join(tex.split())[:40]}' {problem}: TeX would stop far from here"
+                )
     if with_math and formulas and wanted("M001"):
         _math(ctx, formulas, converted)
 
@@ -274,4 +276,4 @@ def _math(ctx: CheckContext, formulas: list[tuple[str, str, bool, str]], convert
             problems[index] = "cannot be turned into MathML: the EPUB would show raw TeX"
     for index, problem in sorted(problems.items()):
         display, line = place(index)
-        ctx.report("M001", display, line, 1, f"formula '{formulas[index][3].strip()[:40]}' {problem}")
+        ctx.report("M001", display, line, 1, f"formula '{' '.join(formulas[index][3].split())[:40]}' {problem}")  # one line
