@@ -253,16 +253,14 @@ def import_command(draft: Path, output: Path, slug: str, force: bool, report_pat
         write_atomic(report_path, report.as_json() + "\n")
 
 
+def report_format(help_text: str) -> Callable:
+    """--format text|json (as ``fmt``), for the commands that report findings."""
+    return click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help=help_text)
+
+
 @main.command("check", short_help="Lint the manuscript (structure, residue, typography…).")
 @manuscript_options
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="text: one line per finding, infos counted per rule; json: every finding.",
-)
+@report_format("text: one line per finding, infos counted per rule; json: every finding.")
 @click.option("--verbose", "-v", is_flag=True, help="List every info finding too (unwritten sections …), not just their counts.")
 @click.option("--fix", is_flag=True, help="Apply the safe fixes (punctuation width, CJK–Latin spacing, artifacts), showing the diff first.")
 @click.option("--dry-run", is_flag=True, help="With --fix: show the diff, change nothing.")
@@ -332,14 +330,7 @@ def _print_findings(report: CheckReport, verbose: bool) -> None:
     default=None,
     help="Its book.yaml gives trim, bleed, signature, caliper and ISBN  [default: as for build]",
 )
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="text: PASS/FAIL lines with evidence; json: the same as data.",
-)
+@report_format("text: PASS/FAIL lines with evidence; json: the same as data.")
 def preflight_command(pdf: Path, cover: Path | None, manuscript: Path | None, fmt: str) -> None:
     """Check a print interior (and cover) against book.yaml and the PDF/X-4 rules; exit 1 on any failure."""
     from bookgen.model.book import load_book
