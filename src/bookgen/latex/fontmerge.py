@@ -1,0 +1,479 @@
+"""Merge the font subsets that concatenating several XeLaTeX jobs' PDFs leaves in one file (issue #19).
+
+xdvipdfmx embeds every font as a subset: a Type0 font (``/Identity-H``) over one CIDFont whose codes in the
+content streams are the original font's CIDs (CID-keyed CFF: the CIDs of the font's own ROS; a name-keyed CFF
+face such as TeX Gyre Termes is converted to CID-keyed with CID = glyph index) or glyph indices (TrueType,
+``/CIDToGIDMap /Identity``, glyph indices retained, unused glyphs emptied). Codes therefore mean the same glyph
+in every job, so the subsets of one font can be replaced by one program holding the union of their glyphs
+without touching a content stream: every reference to the group's fonts is pointed at one font dictionary,
+whose program, ``/W`` widths, ToUnicode CMap and ``/CIDSet`` become the union's, under a new subset tag.
+
+Fonts left alone (listed in the report): simple fonts (Type1, TrueType, Type3: their one-byte codes are
+renumbered per subset, so two subsets' codes clash), composite fonts with another CMap than Identity-H or
+another kind of program (OpenType wrapper, CFF with subroutines, TrueType with a CIDToGIDMap stream), and
+groups whose subsets disagree (a glyph, a width, a Unicode mapping or font-wide data differ: not the same font).
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import io
+import re
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pikepdf
+from fontTools.cffLib import CFFFontSet, FDArrayIndex
+from fontTools.misc.psCharStrings import T2CharString
+from fontTools.ttLib import TTFont
+from fontTools.ttLib.tables._g_l_y_f import Glyph
+from pikepdf import Array, Dictionary, Name, Stream
+
+_SUBSET_TAG = re.compile(r"^([A-Z]{6})\+(.+)$")
+_SIMPLE = {"/Type1", "/MMType1", "/TrueType", "/Type3"}
+_TOP_LEVEL = _SIMPLE | {"/Type0"}
+# head/hhea/maxp carry the glyph count and checksums, which differ between subsets of one font by design.
+_PER_SUBSET_FIELDS = {"checkSumAdjustment", "numGlyphs", "numberOfHMetrics", "indexToLocFormat"}
+
+
+class Unmerged(enum.Enum):
+    """Why a group of subsets of one font was left as it was."""
+
+    SIMPLE_FONT = "simple font: its codes are renumbered in every subset"
+    ENCODING = "composite font whose CMap is not Identity-H"
+    PROGRAM = "font program of a kind not merged (only CID-keyed CFF without subroutines, TrueType by glyph index)"
+    MISMATCH = "the subsets disagree on a glyph, a width, a Unicode mapping or font-wide data"
+
+
+@dataclass(frozen=True)
+class LeftAlone:
+    """A font (its name without subset tag) of which ``subsets`` subsets stay separate, and why."""
+
+    font: str
+    subsets: int
+    reason: Unmerged
+
+
+@dataclass(frozen=True)
+class FontMerge:
+    """What :func:`merge_font_subsets` did: fonts are the font dictionaries reachable from the document's
+    trailer (all kinds), bytes the font program streams' stored (compressed) lengths."""
+
+    fonts_before: int
+    fonts_after: int
+    bytes_before: int
+    bytes_after: int
+    left_alone: tuple[LeftAlone, ...]
+
+
+class _Unmergeable(Exception):
+    def __init__(self, reason: Unmerged) -> None:
+        super().__init__(reason.value)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class _Member:
+    """One subset: its Type0 dictionary, descendant CIDFont and font descriptor."""
+
+    font: pikepdf.Dictionary
+    cidfont: pikepdf.Dictionary
+    descriptor: pikepdf.Dictionary
+    program_key: str  # /FontFile3 (CFF) or /FontFile2 (TrueType)
+
+
+def merge_font_subsets(pdf: pikepdf.Pdf) -> FontMerge:
+    """Make every group of subsets of one font in ``pdf`` share one subset holding the union of their glyphs.
+
+    A group is the indirect top-level font dictionaries whose ``/BaseFont`` carries a subset tag (``ABCDEF+``)
+    and the same name after it. ``pdf`` is changed in place (save it afterwards; the replaced fonts are no
+    longer referenced and are not written). The text extracts and the pages render as before; the result
+    depends only on the input (the new tag is taken from a hash of the merged program). Raises nothing for
+    fonts it cannot merge: they are left as they were and listed in :attr:`FontMerge.left_alone`.
+    """
+    fonts, references = _scan(pdf)
+    bytes_before = _program_bytes(fonts.values())
+    groups: dict[str, list[pikepdf.Dictionary]] = {}
+    for font in fonts.values():
+        tagged = _SUBSET_TAG.match(str(font.get("/BaseFont", "/"))[1:])
+        if tagged:
+            groups.setdefault(_family_name(tagged.group(2)), []).append(font)
+    replacement: dict[tuple[int, int], pikepdf.Dictionary] = {}
+    left_alone = []
+    for name, group in groups.items():
+        if len(group) < 2:
+            continue
+        try:
+            _merge_group(pdf, [_member(font) for font in group])
+        except _Unmergeable as error:
+            left_alone.append(LeftAlone(name, len(group), error.reason))
+            continue
+        replacement.update((font.objgen, group[0]) for font in group[1:])
+    for container, key, objgen in references:
+        if objgen in replacement:
+            container[key] = replacement[objgen]
+    after, _ = _scan(pdf)
+    return FontMerge(len(fonts), len(after), bytes_before, _program_bytes(after.values()), tuple(left_alone))
+
+
+def _family_name(name: str) -> str:
+    """The font's name without the CMap suffix xdvipdfmx appends to a Type0 font's /BaseFont."""
+    return name.removesuffix("-Identity-H")
+
+
+def _scan(pdf: pikepdf.Pdf) -> tuple[dict[tuple[int, int], pikepdf.Dictionary], list[tuple[object, object, tuple[int, int]]]]:
+    """Indirect top-level font dictionaries reachable from the trailer, in a fixed order, and every place
+    (container, key or index, font) that refers to one of them."""
+    fonts: dict[tuple[int, int], pikepdf.Dictionary] = {}
+    references = []
+    seen: set[tuple[int, int]] = set()
+    stack: list[pikepdf.Object] = [pdf.trailer]
+    while stack:
+        container = stack.pop()
+        for key, value in _children(container):
+            if not isinstance(value, Dictionary | Array | Stream):
+                continue
+            if value.is_indirect:
+                if _is_font(value):
+                    fonts.setdefault(value.objgen, value)
+                    references.append((container, key, value.objgen))
+                if value.objgen in seen:
+                    continue
+                seen.add(value.objgen)
+            stack.append(value)
+    return fonts, references
+
+
+def _children(container: pikepdf.Object) -> Iterator[tuple[object, pikepdf.Object]]:
+    if isinstance(container, Array):
+        yield from enumerate(container)
+    else:
+        yield from container.items()
+
+
+def _is_font(obj: pikepdf.Object) -> bool:
+    return isinstance(obj, Dictionary) and obj.get("/Type") == Name.Font and str(obj.get("/Subtype")) in _TOP_LEVEL
+
+
+def _program_bytes(fonts) -> int:
+    """Stored length of the distinct font programs of ``fonts``."""
+    programs = {}
+    for font in fonts:
+        for descendant in font.get("/DescendantFonts", [font]):
+            descriptor = descendant.get("/FontDescriptor", {})
+            for key in ("/FontFile", "/FontFile2", "/FontFile3"):
+                if key in descriptor:
+                    programs[descriptor[key].objgen] = len(descriptor[key].read_raw_bytes())
+    return sum(programs.values())
+
+
+def _member(font: pikepdf.Dictionary) -> _Member:
+    if str(font.Subtype) in _SIMPLE:
+        raise _Unmergeable(Unmerged.SIMPLE_FONT)
+    if font.get("/Encoding") != Name("/Identity-H"):
+        raise _Unmergeable(Unmerged.ENCODING)
+    cidfont = font.DescendantFonts[0]
+    descriptor = cidfont.FontDescriptor
+    if cidfont.Subtype == Name.CIDFontType0 and descriptor.get("/FontFile3", {}).get("/Subtype") == Name("/CIDFontType0C"):
+        return _Member(font, cidfont, descriptor, "/FontFile3")
+    if cidfont.Subtype == Name.CIDFontType2 and "/FontFile2" in descriptor and cidfont.get("/CIDToGIDMap", Name.Identity) == Name.Identity:
+        return _Member(font, cidfont, descriptor, "/FontFile2")
+    raise _Unmergeable(Unmerged.PROGRAM)
+
+
+def _merge_group(pdf: pikepdf.Pdf, members: list[_Member]) -> None:
+    """Write the union of ``members`` into the first member's dictionaries (raises _Unmergeable first)."""
+    first = members[0]
+    if len({_signature(member) for member in members}) > 1:
+        raise _Unmergeable(Unmerged.MISMATCH)
+    programs = [member.descriptor[first.program_key].read_bytes() for member in members]
+    merge = _merge_cff if first.program_key == "/FontFile3" else _merge_truetype
+    program, glyph_sets = merge(programs)
+    widths, default_width = _merge_widths(members, glyph_sets)
+    unicode = _merge_to_unicode(members)
+    tag = _new_tag(program, str(first.cidfont.BaseFont))
+
+    def retag(name: pikepdf.Name) -> pikepdf.Name:
+        return Name("/" + tag + "+" + _SUBSET_TAG.match(str(name)[1:]).group(2))
+
+    stream = Stream(pdf, zlib.compress(program, 9))
+    stream.Filter = Name.FlateDecode
+    if first.program_key == "/FontFile3":
+        stream.Subtype = Name("/CIDFontType0C")
+    else:
+        stream.Length1 = len(program)
+    first.font.BaseFont = retag(first.font.BaseFont)
+    first.cidfont.BaseFont = retag(first.cidfont.BaseFont)
+    first.cidfont.DW = default_width
+    if widths:
+        first.cidfont.W = widths
+    elif "/W" in first.cidfont:
+        del first.cidfont["/W"]
+    first.descriptor.FontName = retag(first.descriptor.FontName)
+    first.descriptor[first.program_key] = stream
+    cid_sets = [member.descriptor.CIDSet.read_bytes() for member in members if "/CIDSet" in member.descriptor]
+    if cid_sets:
+        first.descriptor.CIDSet = Stream(pdf, zlib.compress(_union_bits(cid_sets), 9))
+        first.descriptor.CIDSet.Filter = Name.FlateDecode
+    if unicode is not None:
+        first.font.ToUnicode = Stream(pdf, zlib.compress(_to_unicode_cmap(tag, first, unicode), 9))
+        first.font.ToUnicode.Filter = Name.FlateDecode
+
+
+def _signature(member: _Member) -> tuple:
+    """What must be equal for subsets to be of one font and merge into one dictionary."""
+    info = member.cidfont.get("/CIDSystemInfo", {})
+    descriptor = {
+        key: repr(value)
+        for key, value in member.descriptor.items()
+        if key not in {"/FontName", "/CIDSet"} and not key.startswith("/FontFile")
+    }
+    return (
+        str(member.cidfont.Subtype),
+        tuple(str(info.get(key)) for key in ("/Registry", "/Ordering", "/Supplement")),
+        "/ToUnicode" in member.font,
+        tuple(sorted(descriptor.items())),
+    )
+
+
+def _new_tag(program: bytes, name: str) -> str:
+    """Six capital letters from a hash of the merged program: a fresh subset tag, the same for the same input."""
+    digest = int.from_bytes(hashlib.sha256(program + name.encode()).digest()[:8], "big")
+    letters = []
+    for _ in range(6):
+        digest, letter = divmod(digest, 26)
+        letters.append(chr(ord("A") + letter))
+    return "".join(letters)
+
+
+def _union_bits(bitmaps: list[bytes]) -> bytes:
+    """Bitwise OR of CIDSet bitmaps (bit 7 of byte 0 is CID 0), as long as the longest."""
+    length = max(len(bitmap) for bitmap in bitmaps)
+    union = 0
+    for bitmap in bitmaps:
+        union |= int.from_bytes(bitmap.ljust(length, b"\0"), "big")
+    return union.to_bytes(length, "big")
+
+
+# ---- font programs -------------------------------------------------------------------------------------
+
+
+def _merge_cff(programs: list[bytes]) -> tuple[bytes, list[set[int]]]:
+    """Union of CID-keyed CFF subsets by CID; each glyph keeps its charstring and its own font dict (Private)."""
+    fontsets = []
+    for program in programs:
+        fontset = CFFFontSet()
+        fontset.decompile(io.BytesIO(program), None)
+        top = fontset.topDictIndex[0]
+        if not hasattr(top, "ROS") or len(top.GlobalSubrs) or any(hasattr(fd.Private, "Subrs") for fd in top.FDArray):
+            raise _Unmergeable(Unmerged.PROGRAM)
+        fontsets.append(fontset)
+    if len({_top_dict_key(fontset.topDictIndex[0]) for fontset in fontsets}) > 1:
+        raise _Unmergeable(Unmerged.MISMATCH)
+    glyphs: dict[int, tuple[bytes, int]] = {}  # CID → (charstring, index in font_dicts)
+    font_dicts: list = []
+    font_dict_keys: list[str] = []
+    glyph_sets = []
+    for fontset in fontsets:
+        top = fontset.topDictIndex[0]
+        cids = set()
+        for gid, glyph_name in enumerate(top.charset):
+            cid = 0 if glyph_name == ".notdef" else int(glyph_name.removeprefix("cid"))
+            font_dict = top.FDArray[top.FDSelect[gid]]
+            key = _font_dict_key(font_dict)
+            if key not in font_dict_keys:
+                font_dict_keys.append(key)
+                font_dicts.append(font_dict)
+            glyph = (top.CharStrings.charStringsIndex[gid].bytecode, font_dict_keys.index(key))
+            if glyphs.setdefault(cid, glyph) != glyph:
+                raise _Unmergeable(Unmerged.MISMATCH)
+            cids.add(cid)
+        glyph_sets.append(cids)
+    fontset = fontsets[0]
+    top = fontset.topDictIndex[0]
+    order = sorted(glyphs)
+    names = [".notdef" if cid == 0 else f"cid{cid:05d}" for cid in order]
+    top.charset = names
+    top.CharStrings.charStrings = {name: gid for gid, name in enumerate(names)}
+    top.CharStrings.charStringsIndex.items = [
+        T2CharString(bytecode=glyphs[cid][0], private=font_dicts[glyphs[cid][1]].Private) for cid in order
+    ]
+    top.FDSelect.gidArray = [glyphs[cid][1] for cid in order]
+    top.FDSelect.format = 3  # ranges: the compact form for glyphs sorted by CID
+    fd_array = FDArrayIndex()
+    fd_array.items = font_dicts
+    top.FDArray = fd_array
+    top.CIDCount = max(fontset.topDictIndex[0].CIDCount for fontset in fontsets)
+    out = io.BytesIO()
+    fontset.compile(out, TTFont(recalcBBoxes=False))  # keep the FontBBox: it is the whole font's
+    return out.getvalue(), glyph_sets
+
+
+def _top_dict_key(top) -> str:
+    per_subset = {"charset", "CharStrings", "FDSelect", "FDArray", "CIDCount"}
+    return repr(sorted((key, value) for key, value in top.rawDict.items() if key not in per_subset))
+
+
+def _font_dict_key(font_dict) -> str:
+    private = sorted(font_dict.Private.rawDict.items())
+    return repr((sorted((key, value) for key, value in font_dict.rawDict.items() if key != "Private"), private))
+
+
+def _merge_truetype(programs: list[bytes]) -> tuple[bytes, list[set[int]]]:
+    """Union of TrueType subsets with glyph indices retained: each glyph index takes the one non-empty outline."""
+    fonts = [TTFont(io.BytesIO(program), recalcBBoxes=False, recalcTimestamp=False) for program in programs]
+    if len({_truetype_key(font) for font in fonts}) > 1:
+        raise _Unmergeable(Unmerged.MISMATCH)
+    base = max(fonts, key=lambda font: font["maxp"].numGlyphs)  # the first of the longest: a fixed choice
+    order = base.getGlyphOrder()
+    glyf, hmtx = base["glyf"], base["hmtx"]
+    glyph_sets = []
+    for font in fonts:
+        present = set()
+        for gid, glyph_name in enumerate(font.getGlyphOrder()):
+            data = getattr(font["glyf"].glyphs[glyph_name], "data", b"")
+            if not data:
+                continue
+            present.add(gid)
+            current = getattr(glyf.glyphs[order[gid]], "data", b"")
+            if current and current != data:
+                raise _Unmergeable(Unmerged.MISMATCH)
+            glyf.glyphs[order[gid]] = Glyph(data)
+            hmtx.metrics[order[gid]] = font["hmtx"].metrics[glyph_name]
+        glyph_sets.append(present)
+    out = io.BytesIO()
+    base.save(out)
+    return out.getvalue(), glyph_sets
+
+
+def _truetype_key(font: TTFont) -> str:
+    tables = []
+    for tag in sorted(font.keys()):
+        if tag in {"GlyphOrder", "glyf", "loca", "hmtx"}:
+            continue
+        if tag in {"head", "hhea", "maxp"}:
+            fields = vars(font[tag])
+            tables.append((tag, sorted((k, repr(v)) for k, v in fields.items() if k not in _PER_SUBSET_FIELDS)))
+        else:
+            tables.append((tag, font.getTableData(tag)))
+    return repr(tables)
+
+
+# ---- widths and Unicode ------------------------------------------------------------------------------------
+
+
+def _merge_widths(members: list[_Member], glyph_sets: list[set[int]]) -> tuple[pikepdf.Array, object]:
+    """The union's /W array and /DW: the first member's /DW, and every CID whose width differs from it."""
+    default = members[0].cidfont.get("/DW", 1000)
+    merged: dict[int, object] = {}
+    for member, glyphs in zip(members, glyph_sets, strict=True):
+        widths = _parse_widths(member.cidfont.get("/W", []))
+        member_default = member.cidfont.get("/DW", 1000)
+        for cid in glyphs | widths.keys():
+            width = widths.get(cid, member_default)
+            if merged.setdefault(cid, width) != width:
+                raise _Unmergeable(Unmerged.MISMATCH)
+    array = Array()
+    run: list = []
+    for cid in sorted(cid for cid, width in merged.items() if width != default):
+        if run and cid != run[0] + len(run[1]):
+            array.extend([run[0], Array(run[1])])
+            run = []
+        if not run:
+            run = [cid, []]
+        run[1].append(merged[cid])
+    if run:
+        array.extend([run[0], Array(run[1])])
+    return array, default
+
+
+def _parse_widths(array) -> dict[int, object]:
+    """A CIDFont's /W array (``c [w1 w2 …]`` and ``cfirst clast w`` entries) as CID → width."""
+    items = list(array)
+    widths: dict[int, object] = {}
+    index = 0
+    while index < len(items):
+        first = int(items[index])
+        if isinstance(items[index + 1], Array):
+            widths.update((first + offset, width) for offset, width in enumerate(items[index + 1]))
+            index += 2
+        else:
+            widths.update((cid, items[index + 2]) for cid in range(first, int(items[index + 1]) + 1))
+            index += 3
+    return widths
+
+
+_CMAP_TOKEN = re.compile(rb"<([0-9A-Fa-f\s]*)>|([\[\]]|beginbfchar|endbfchar|beginbfrange|endbfrange)")
+
+
+def _merge_to_unicode(members: list[_Member]) -> dict[int, bytes] | None:
+    """CID → UTF-16BE text of the union, or None when the fonts have no ToUnicode CMap."""
+    if "/ToUnicode" not in members[0].font:
+        return None
+    merged: dict[int, bytes] = {}
+    for member in members:
+        for cid, text in _parse_to_unicode(member.font.ToUnicode.read_bytes()).items():
+            if merged.setdefault(cid, text) != text:
+                raise _Unmergeable(Unmerged.MISMATCH)
+    return merged
+
+
+def _parse_to_unicode(cmap: bytes) -> dict[int, bytes]:
+    """The bfchar and bfrange mappings of a ToUnicode CMap (PDF 1.7 §9.10.3) as code → UTF-16BE bytes.
+
+    Hex strings become bytes, keywords and brackets str (so ``<5B>`` is never taken for ``[``)."""
+    tokens: list[bytes | str] = [
+        keyword.decode() if keyword else bytes.fromhex(re.sub(rb"\s", b"", digits).decode())
+        for digits, keyword in _CMAP_TOKEN.findall(cmap)
+    ]
+    mapping: dict[int, bytes] = {}
+    index = 0
+    while index < len(tokens):
+        section, index = tokens[index], index + 1
+        if section == "beginbfchar":
+            while tokens[index] != "endbfchar":
+                mapping[int.from_bytes(tokens[index], "big")] = tokens[index + 1]
+                index += 2
+        elif section == "beginbfrange":
+            while tokens[index] != "endbfrange":
+                low, high, target = tokens[index : index + 3]
+                codes = range(int.from_bytes(low, "big"), int.from_bytes(high, "big") + 1)
+                if target == "[":
+                    close = tokens.index("]", index)
+                    mapping.update(zip(codes, tokens[index + 3 : close], strict=False))
+                    index = close + 1
+                else:
+                    first = int.from_bytes(target, "big")
+                    mapping.update((code, (first + n).to_bytes(len(target), "big")) for n, code in enumerate(codes))
+                    index += 3
+    return mapping
+
+
+def _to_unicode_cmap(tag: str, member: _Member, mapping: dict[int, bytes]) -> bytes:
+    """A ToUnicode CMap in xdvipdfmx's layout, bfchar entries in blocks of 100 (the CMap limit)."""
+    name = f"{tag}+{_SUBSET_TAG.match(str(member.cidfont.BaseFont)[1:]).group(2)}-UTF16"
+    lines = [
+        "/CIDInit /ProcSet findresource begin",
+        "12 dict begin",
+        "begincmap",
+        f"/CMapName /{name} def",
+        "/CMapType 2 def",
+        "/CIDSystemInfo <<",
+        "  /Registry (Adobe)",
+        "  /Ordering (UCS)",
+        "  /Supplement 0",
+        ">> def",
+        "1 begincodespacerange",
+        "<0000> <FFFF>",
+        "endcodespacerange",
+    ]
+    codes = sorted(mapping)
+    for start in range(0, len(codes), 100):
+        block = codes[start : start + 100]
+        lines.append(f"{len(block)} beginbfchar")
+        lines.extend(f"<{code:04X}> <{mapping[code].hex().upper()}>" for code in block)
+        lines.append("endbfchar")
+    lines += ["endcmap", "CMapName currentdict /CMap defineresource pop", "end", "end", ""]
+    return "\n".join(lines).encode("ascii")
