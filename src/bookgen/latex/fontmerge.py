@@ -16,10 +16,12 @@ groups whose subsets disagree (a glyph, a width, a Unicode mapping or font-wide 
 
 from __future__ import annotations
 
+import array
 import enum
 import hashlib
 import io
 import re
+import sys
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -328,24 +330,32 @@ def _merge_truetype(programs: list[bytes]) -> tuple[bytes, list[set[int]]]:
         raise _Unmergeable(Unmerged.MISMATCH)
     base = max(fonts, key=lambda font: font["maxp"].numGlyphs)  # the first of the longest: a fixed choice
     order = base.getGlyphOrder()
-    glyf, hmtx = base["glyf"], base["hmtx"]
+    glyphs, metrics = base["glyf"].glyphs, base["hmtx"].metrics
+    union: dict[int, bytes] = {}
     glyph_sets = []
     for font in fonts:
-        present = set()
-        for gid, glyph_name in enumerate(font.getGlyphOrder()):
-            data = getattr(font["glyf"].glyphs[glyph_name], "data", b"")
-            if not data:
-                continue
-            present.add(gid)
-            current = getattr(glyf.glyphs[order[gid]], "data", b"")
-            if current and current != data:
+        outlines = _outlines(font)
+        font_order, font_metrics = font.getGlyphOrder(), font["hmtx"].metrics
+        for gid, data in outlines.items():
+            if union.setdefault(gid, data) != data:
                 raise _Unmergeable(Unmerged.MISMATCH)
-            glyf.glyphs[order[gid]] = Glyph(data)
-            hmtx.metrics[order[gid]] = font["hmtx"].metrics[glyph_name]
-        glyph_sets.append(present)
+            glyphs[order[gid]] = Glyph(data)
+            metrics[order[gid]] = font_metrics[font_order[gid]]
+        glyph_sets.append(set(outlines))
     out = io.BytesIO()
     base.save(out)
     return out.getvalue(), glyph_sets
+
+
+def _outlines(font: TTFont) -> dict[int, bytes]:
+    """Glyph index → glyf data of the non-empty glyphs, read from the raw loca and glyf tables (fast: a
+    subset keeps every glyph index of the font, tens of thousands for a CJK face, nearly all empty)."""
+    offsets = array.array("I" if font["head"].indexToLocFormat else "H", font.reader["loca"])
+    if sys.byteorder == "little":
+        offsets.byteswap()
+    unit = 1 if font["head"].indexToLocFormat else 2
+    glyf = font.reader["glyf"]
+    return {gid: glyf[offsets[gid] * unit : offsets[gid + 1] * unit] for gid in range(len(offsets) - 1) if offsets[gid + 1] > offsets[gid]}
 
 
 def _truetype_key(font: TTFont) -> str:
@@ -365,28 +375,30 @@ def _truetype_key(font: TTFont) -> str:
 
 
 def _merge_widths(members: list[_Member], glyph_sets: list[set[int]]) -> tuple[pikepdf.Array, object]:
-    """The union's /W array and /DW: the first member's /DW, and every CID whose width differs from it."""
+    """The union's /W array and /DW: the first member's /DW, and every CID whose width differs from it.
+
+    A subset's /W lists the widths of the glyphs it shows that differ from its /DW; a glyph in its program
+    but not in /W is either shown at /DW or not shown at all (a component of a composite glyph, pulled in
+    with it). So listed widths come first (two subsets listing different widths for a CID: mismatch), and
+    /DW widths count only for CIDs no subset lists (different /DW for one such CID: mismatch)."""
     default = members[0].cidfont.get("/DW", 1000)
-    merged: dict[int, object] = {}
+    listed: dict[int, object] = {}
+    for member in members:
+        for cid, width in _parse_widths(member.cidfont.get("/W", [])).items():
+            if listed.setdefault(cid, width) != width:
+                raise _Unmergeable(Unmerged.MISMATCH)
+    merged = dict(listed)
     for member, glyphs in zip(members, glyph_sets, strict=True):
-        widths = _parse_widths(member.cidfont.get("/W", []))
-        member_default = member.cidfont.get("/DW", 1000)
-        for cid in glyphs | widths.keys():
-            width = widths.get(cid, member_default)
+        width = member.cidfont.get("/DW", 1000)
+        for cid in glyphs - listed.keys():
             if merged.setdefault(cid, width) != width:
                 raise _Unmergeable(Unmerged.MISMATCH)
-    array = Array()
-    run: list = []
+    runs: list[tuple[int, list]] = []  # ``c [w1 w2 …]`` entries over consecutive CIDs
     for cid in sorted(cid for cid, width in merged.items() if width != default):
-        if run and cid != run[0] + len(run[1]):
-            array.extend([run[0], Array(run[1])])
-            run = []
-        if not run:
-            run = [cid, []]
-        run[1].append(merged[cid])
-    if run:
-        array.extend([run[0], Array(run[1])])
-    return array, default
+        if not runs or cid != runs[-1][0] + len(runs[-1][1]):
+            runs.append((cid, []))
+        runs[-1][1].append(merged[cid])
+    return Array([item for first, widths in runs for item in (first, Array(widths))]), default
 
 
 def _parse_widths(array) -> dict[int, object]:
