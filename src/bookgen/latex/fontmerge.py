@@ -191,10 +191,12 @@ def _merge_group(pdf: pikepdf.Pdf, members: list[_Member]) -> None:
     if len({_signature(member) for member in members}) > 1:
         raise _Unmergeable(Unmerged.MISMATCH)
     programs = [member.descriptor[first.program_key].read_bytes() for member in members]
-    merge = _merge_cff if first.program_key == "/FontFile3" else _merge_truetype
-    program, glyph_sets = merge(programs)
-    widths, default_width = _merge_widths(members, glyph_sets)
     unicode = _merge_to_unicode(members)
+    if first.program_key == "/FontFile3":
+        program, glyph_sets, present = _merge_cff(programs)
+    else:
+        program, glyph_sets, present = _merge_truetype(programs, [_codes_in_use(member) for member in members])
+    widths, default_width = _merge_widths(members, glyph_sets)
     tag = _new_tag(program, str(first.cidfont.BaseFont))
 
     def retag(name: pikepdf.Name) -> pikepdf.Name:
@@ -215,9 +217,8 @@ def _merge_group(pdf: pikepdf.Pdf, members: list[_Member]) -> None:
         del first.cidfont["/W"]
     first.descriptor.FontName = retag(first.descriptor.FontName)
     first.descriptor[first.program_key] = stream
-    cid_sets = [member.descriptor.CIDSet.read_bytes() for member in members if "/CIDSet" in member.descriptor]
-    if cid_sets:
-        first.descriptor.CIDSet = Stream(pdf, zlib.compress(_union_bits(cid_sets), 9))
+    if any("/CIDSet" in member.descriptor for member in members):
+        first.descriptor.CIDSet = Stream(pdf, zlib.compress(_cid_set(present), 9))
         first.descriptor.CIDSet.Filter = Name.FlateDecode
     if unicode is not None:
         first.font.ToUnicode = Stream(pdf, zlib.compress(_to_unicode_cmap(tag, first, unicode), 9))
@@ -250,20 +251,21 @@ def _new_tag(program: bytes, name: str) -> str:
     return "".join(letters)
 
 
-def _union_bits(bitmaps: list[bytes]) -> bytes:
-    """Bitwise OR of CIDSet bitmaps (bit 7 of byte 0 is CID 0), as long as the longest."""
-    length = max(len(bitmap) for bitmap in bitmaps)
-    union = 0
-    for bitmap in bitmaps:
-        union |= int.from_bytes(bitmap.ljust(length, b"\0"), "big")
-    return union.to_bytes(length, "big")
+def _cid_set(cids: set[int]) -> bytes:
+    """A /CIDSet bitmap (bit 7 of byte 0 is CID 0) of the CIDs present in a font program."""
+    bitmap = bytearray(max(cids) // 8 + 1)
+    for cid in cids:
+        bitmap[cid // 8] |= 0x80 >> (cid % 8)
+    return bytes(bitmap)
 
 
 # ---- font programs -------------------------------------------------------------------------------------
 
 
-def _merge_cff(programs: list[bytes]) -> tuple[bytes, list[set[int]]]:
-    """Union of CID-keyed CFF subsets by CID; each glyph keeps its charstring and its own font dict (Private)."""
+def _merge_cff(programs: list[bytes]) -> tuple[bytes, list[set[int]], set[int]]:
+    """Union of CID-keyed CFF subsets by CID; each glyph keeps its charstring and its own font dict (Private).
+
+    Returns the program, each subset's CIDs and the union's CIDs."""
     fontsets = []
     for program in programs:
         fontset = CFFFontSet()
@@ -310,7 +312,7 @@ def _merge_cff(programs: list[bytes]) -> tuple[bytes, list[set[int]]]:
     top.CIDCount = max(fontset.topDictIndex[0].CIDCount for fontset in fontsets)
     out = io.BytesIO()
     fontset.compile(out, TTFont(recalcBBoxes=False))  # keep the FontBBox: it is the whole font's
-    return out.getvalue(), glyph_sets
+    return out.getvalue(), glyph_sets, set(order)
 
 
 def _top_dict_key(top) -> str:
@@ -323,28 +325,99 @@ def _font_dict_key(font_dict) -> str:
     return repr((sorted((key, value) for key, value in font_dict.rawDict.items() if key != "Private"), private))
 
 
-def _merge_truetype(programs: list[bytes]) -> tuple[bytes, list[set[int]]]:
-    """Union of TrueType subsets with glyph indices retained: each glyph index takes the one non-empty outline."""
+def _merge_truetype(programs: list[bytes], in_use: list[set[int]]) -> tuple[bytes, list[set[int]], set[int]]:
+    """Union of TrueType subsets by glyph index. Returns the program, each subset's glyphs shown by glyph index
+    and the union's glyph indices.
+
+    xdvipdfmx keeps the glyph index of every glyph the text shows, but puts the components of a composite
+    glyph (the 'e' and the accent of 'é') that the text does not show in the lowest free indices: such a
+    slot holds different glyphs in different subsets. A glyph is taken as shown at its index when no
+    composite of its subset uses it or ``in_use`` (the codes of its /W and ToUnicode) names it; the other
+    components stay at their index unless a shown glyph or an earlier subset's component with another
+    outline is there, and then move to a fresh index past the font's glyphs, their composites following.
+    """
     fonts = [TTFont(io.BytesIO(program), recalcBBoxes=False, recalcTimestamp=False) for program in programs]
     if len({_truetype_key(font) for font in fonts}) > 1:
         raise _Unmergeable(Unmerged.MISMATCH)
-    base = max(fonts, key=lambda font: font["maxp"].numGlyphs)  # the first of the longest: a fixed choice
-    order = base.getGlyphOrder()
-    glyphs, metrics = base["glyf"].glyphs, base["hmtx"].metrics
+    outlines = [_outlines(font) for font in fonts]
+    shown = []  # per subset: glyph index → outline (b"" for a shown empty glyph, e.g. a space)
+    for glyphs, codes in zip(outlines, in_use, strict=True):
+        components = {gid for data in glyphs.values() for _, gid in _components(data)}
+        shown.append({gid: glyphs.get(gid, b"") for gid in sorted((glyphs.keys() - components) | codes | {0})})
+    claimed: dict[int, bytes] = {}
+    for glyphs in shown:
+        for gid, data in glyphs.items():
+            if claimed.setdefault(gid, data) != data and not _composite(data):
+                raise _Unmergeable(Unmerged.MISMATCH)
     union: dict[int, bytes] = {}
-    glyph_sets = []
-    for font in fonts:
-        outlines = _outlines(font)
-        font_order, font_metrics = font.getGlyphOrder(), font["hmtx"].metrics
-        for gid, data in outlines.items():
+    moved: dict[bytes, int] = {}  # outline of a moved component → its fresh index
+    fresh = max(font["maxp"].numGlyphs for font in fonts)
+    sources: dict[int, tuple[TTFont, int]] = {}  # union index → (subset, index there): whose metrics it takes
+    for font, glyphs, own in zip(fonts, outlines, shown, strict=True):
+        relocation: dict[int, int] = {}
+        # components first, simple outlines before composites, so a composite is patched after its parts
+        for gid in sorted(glyphs.keys() - own.keys(), key=lambda gid: (_composite(glyphs[gid]), gid)):
+            data = _patched(glyphs[gid], relocation)
+            if claimed.setdefault(gid, data) == data:
+                relocation[gid] = gid
+            else:
+                relocation[gid] = moved.setdefault(data, fresh + len(moved))
+            union[relocation[gid]] = data
+            sources.setdefault(relocation[gid], (font, gid))
+        for gid, data in own.items():
+            data = _patched(data, relocation)
             if union.setdefault(gid, data) != data:
                 raise _Unmergeable(Unmerged.MISMATCH)
-            glyphs[order[gid]] = Glyph(data)
-            metrics[order[gid]] = font_metrics[font_order[gid]]
-        glyph_sets.append(set(outlines))
+            sources.setdefault(gid, (font, gid))
+    base = fonts[0]
+    order = [f"glyph{gid:05d}" for gid in range(max(fresh + len(moved), 1))]
+    order[0] = ".notdef"
+    glyf, hmtx = base["glyf"], base["hmtx"]
+    glyf.glyphs = {name: Glyph(union.get(gid, b"")) for gid, name in enumerate(order)}
+    glyf.glyphOrder = order
+    hmtx.metrics = {
+        name: sources[gid][0]["hmtx"].metrics[sources[gid][0].getGlyphOrder()[sources[gid][1]]] if gid in sources else (0, 0)
+        for gid, name in enumerate(order)
+    }
+    base.setGlyphOrder(order)
     out = io.BytesIO()
     base.save(out)
-    return out.getvalue(), glyph_sets
+    return out.getvalue(), [set(glyphs) for glyphs in shown], {gid for gid, data in union.items() if data} | {0}
+
+
+_ARG_WORDS, _SCALE, _MORE_COMPONENTS, _XY_SCALE, _TWO_BY_TWO = 0x0001, 0x0008, 0x0020, 0x0040, 0x0080
+
+
+def _composite(data: bytes) -> bool:
+    return int.from_bytes(data[:2], "big", signed=True) < 0
+
+
+def _components(data: bytes) -> Iterator[tuple[int, int]]:
+    """(byte offset, glyph index) of each component of a composite glyph's glyf data (OpenType glyf table)."""
+    position = 10  # past numberOfContours and the bounding box
+    while _composite(data):
+        flags = int.from_bytes(data[position : position + 2], "big")
+        yield position + 2, int.from_bytes(data[position + 2 : position + 4], "big")
+        position += 8 if flags & _ARG_WORDS else 6
+        position += 2 if flags & _SCALE else 4 if flags & _XY_SCALE else 8 if flags & _TWO_BY_TWO else 0
+        if not flags & _MORE_COMPONENTS:
+            return
+
+
+def _patched(data: bytes, relocation: dict[int, int]) -> bytes:
+    """Glyf data with its components' glyph indices moved as ``relocation`` says."""
+    patched = bytearray(data)
+    for offset, gid in _components(data):
+        patched[offset : offset + 2] = relocation.get(gid, gid).to_bytes(2, "big")
+    return bytes(patched)
+
+
+def _codes_in_use(member: _Member) -> set[int]:
+    """The codes a subset's /W and ToUnicode CMap name: glyphs its text shows."""
+    codes = set(_parse_widths(member.cidfont.get("/W", [])))
+    if "/ToUnicode" in member.font:
+        codes |= _parse_to_unicode(member.font.ToUnicode.read_bytes()).keys()
+    return codes
 
 
 def _outlines(font: TTFont) -> dict[int, bytes]:
@@ -377,20 +450,15 @@ def _truetype_key(font: TTFont) -> str:
 def _merge_widths(members: list[_Member], glyph_sets: list[set[int]]) -> tuple[pikepdf.Array, object]:
     """The union's /W array and /DW: the first member's /DW, and every CID whose width differs from it.
 
-    A subset's /W lists the widths of the glyphs it shows that differ from its /DW; a glyph in its program
-    but not in /W is either shown at /DW or not shown at all (a component of a composite glyph, pulled in
-    with it). So listed widths come first (two subsets listing different widths for a CID: mismatch), and
-    /DW widths count only for CIDs no subset lists (different /DW for one such CID: mismatch)."""
+    A glyph a subset shows has its width in /W or else /DW; two subsets giving one CID different widths
+    are not of the same font (mismatch)."""
     default = members[0].cidfont.get("/DW", 1000)
-    listed: dict[int, object] = {}
-    for member in members:
-        for cid, width in _parse_widths(member.cidfont.get("/W", [])).items():
-            if listed.setdefault(cid, width) != width:
-                raise _Unmergeable(Unmerged.MISMATCH)
-    merged = dict(listed)
+    merged: dict[int, object] = {}
     for member, glyphs in zip(members, glyph_sets, strict=True):
-        width = member.cidfont.get("/DW", 1000)
-        for cid in glyphs - listed.keys():
+        widths = _parse_widths(member.cidfont.get("/W", []))
+        member_default = member.cidfont.get("/DW", 1000)
+        for cid in glyphs | widths.keys():
+            width = widths.get(cid, member_default)
             if merged.setdefault(cid, width) != width:
                 raise _Unmergeable(Unmerged.MISMATCH)
     runs: list[tuple[int, list]] = []  # ``c [w1 w2 …]`` entries over consecutive CIDs
