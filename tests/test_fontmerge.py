@@ -17,7 +17,8 @@ from PIL import Image, ImageChops
 from bookgen.latex.fontmerge import FontMerge, LeftAlone, Unmerged, _parse_to_unicode, merge_font_subsets
 
 # The faces of templates/latex/preamble/fonts.tex_t with the defaults of model/settings.py's Fonts: CFF
-# (Noto CJK, TeX Gyre) and TrueType (LXGW WenKai, Noto Sans Mono) programs, text and math.
+# (Noto CJK, TeX Gyre) and TrueType (LXGW WenKai, Noto Sans Mono) programs, text and math. The accented
+# letters in code are composite glyphs in Noto Sans Mono, whose parts xdvipdfmx puts in different slots.
 PREAMBLE = r"""\documentclass{ctexbook}
 \usepackage{amsmath}
 \usepackage{unicode-math}
@@ -36,11 +37,11 @@ UNITS = {
 """,
     "two": r"""\chapter{闰余成岁}
 闰余成岁，律吕调阳。云腾致雨，露结为霜。Quick brown fox jumps over the lazy dog.
-\textbf{加粗 Heavy} \emph{“引号”与楷体} \texttt{\textit{注释 comment} q́} $\alpha\beta\gamma = \sqrt{\pi}$
+\textbf{加粗 Heavy} \emph{“引号”与楷体} \texttt{\textit{注释 comment} q́ voilà} $\alpha\beta\gamma = \sqrt{\pi}$
 """,
     "three": r"""\chapter{金生丽水}
 金生丽水，玉出昆冈。剑号巨阙，珠称夜光。Zebra, xylophone and quartz: 1984.
-\textbf{黑体 Strong} \emph{楷书：天地} $\sum_{k=1}^n k^2 = \frac{n(n+1)(2n+1)}{6}$
+\textbf{黑体 Strong} \emph{楷书：天地} \texttt{naïve résumé} $\sum_{k=1}^n k^2 = \frac{n(n+1)(2n+1)}{6}$
 """,
 }
 

@@ -20,6 +20,7 @@ import array
 import enum
 import hashlib
 import io
+import itertools
 import re
 import sys
 import zlib
@@ -332,9 +333,10 @@ def _merge_truetype(programs: list[bytes], in_use: list[set[int]]) -> tuple[byte
     xdvipdfmx keeps the glyph index of every glyph the text shows, but puts the components of a composite
     glyph (the 'e' and the accent of 'é') that the text does not show in the lowest free indices: such a
     slot holds different glyphs in different subsets. A glyph is taken as shown at its index when no
-    composite of its subset uses it or ``in_use`` (the codes of its /W and ToUnicode) names it; the other
-    components stay at their index unless a shown glyph or an earlier subset's component with another
-    outline is there, and then move to a fresh index past the font's glyphs, their composites following.
+    composite of its subset uses it or ``in_use`` (the codes of its /W and ToUnicode) names it. Shown
+    glyphs keep their index; every other component goes where the union already has its outline, else to
+    its own index if that is free, else to a fresh index past the font's glyphs; composites are rewritten
+    to point at their components' new indices (parts before wholes).
     """
     fonts = [TTFont(io.BytesIO(program), recalcBBoxes=False, recalcTimestamp=False) for program in programs]
     if len({_truetype_key(font) for font in fonts}) > 1:
@@ -344,33 +346,44 @@ def _merge_truetype(programs: list[bytes], in_use: list[set[int]]) -> tuple[byte
     for glyphs, codes in zip(outlines, in_use, strict=True):
         components = {gid for data in glyphs.values() for _, gid in _components(data)}
         shown.append({gid: glyphs.get(gid, b"") for gid in sorted((glyphs.keys() - components) | codes | {0})})
-    claimed: dict[int, bytes] = {}
-    for glyphs in shown:
-        for gid, data in glyphs.items():
-            if claimed.setdefault(gid, data) != data and not _composite(data):
-                raise _Unmergeable(Unmerged.MISMATCH)
     union: dict[int, bytes] = {}
-    moved: dict[bytes, int] = {}  # outline of a moved component → its fresh index
-    fresh = max(font["maxp"].numGlyphs for font in fonts)
     sources: dict[int, tuple[TTFont, int]] = {}  # union index → (subset, index there): whose metrics it takes
+
+    def put(gid: int, data: bytes, font: TTFont, own: int) -> None:
+        if union.setdefault(gid, data) != data:
+            raise _Unmergeable(Unmerged.MISMATCH)
+        sources.setdefault(gid, (font, own))
+
+    for font, own in zip(fonts, shown, strict=True):
+        for gid, data in own.items():
+            if not _composite(data):
+                put(gid, data, font, gid)
+    reserved = {gid for own in shown for gid, data in own.items() if _composite(data)}
+    where = {data: gid for gid, data in sorted(union.items(), reverse=True) if data}  # outline → lowest index
+    fresh = itertools.count(max(font["maxp"].numGlyphs for font in fonts))
+
+    def place(gid: int, glyphs: dict[int, bytes], own: dict[int, bytes], relocation: dict[int, int], font: TTFont) -> None:
+        """Put a component the text does not show, after its own components."""
+        relocation[gid] = gid  # provisional: a malformed font's cycle ends here
+        for _, part in _components(glyphs[gid]):
+            if part in glyphs and part not in own and part not in relocation:
+                place(part, glyphs, own, relocation, font)
+        data = _patched(glyphs[gid], relocation)
+        if data not in where:
+            where[data] = gid if gid not in union and gid not in reserved else next(fresh)
+        relocation[gid] = where[data]
+        put(where[data], data, font, gid)
+
     for font, glyphs, own in zip(fonts, outlines, shown, strict=True):
         relocation: dict[int, int] = {}
-        # components first, simple outlines before composites, so a composite is patched after its parts
-        for gid in sorted(glyphs.keys() - own.keys(), key=lambda gid: (_composite(glyphs[gid]), gid)):
-            data = _patched(glyphs[gid], relocation)
-            if claimed.setdefault(gid, data) == data:
-                relocation[gid] = gid
-            else:
-                relocation[gid] = moved.setdefault(data, fresh + len(moved))
-            union[relocation[gid]] = data
-            sources.setdefault(relocation[gid], (font, gid))
+        for gid in sorted(glyphs.keys() - own.keys()):
+            if gid not in relocation:
+                place(gid, glyphs, own, relocation, font)
         for gid, data in own.items():
-            data = _patched(data, relocation)
-            if union.setdefault(gid, data) != data:
-                raise _Unmergeable(Unmerged.MISMATCH)
-            sources.setdefault(gid, (font, gid))
+            if _composite(data):
+                put(gid, _patched(data, relocation), font, gid)
     base = fonts[0]
-    order = [f"glyph{gid:05d}" for gid in range(max(fresh + len(moved), 1))]
+    order = [f"glyph{gid:05d}" for gid in range(max(union) + 1)]
     order[0] = ".notdef"
     glyf, hmtx = base["glyf"], base["hmtx"]
     glyf.glyphs = {name: Glyph(union.get(gid, b"")) for gid, name in enumerate(order)}
