@@ -52,7 +52,7 @@ class Unmerged(enum.Enum):
 
 @dataclass(frozen=True)
 class LeftAlone:
-    """A font (its name without subset tag) of which ``subsets`` subsets stay separate, and why."""
+    """A font (its /BaseFont without subset tag) of which ``subsets`` subsets stay separate, and why."""
 
     font: str
     subsets: int
@@ -91,7 +91,7 @@ def merge_font_subsets(pdf: pikepdf.Pdf) -> FontMerge:
     """Make every group of subsets of one font in ``pdf`` share one subset holding the union of their glyphs.
 
     A group is the indirect top-level font dictionaries whose ``/BaseFont`` carries a subset tag (``ABCDEF+``)
-    and the same name after it. ``pdf`` is changed in place (save it afterwards; the replaced fonts are no
+    and the same name after it (xdvipdfmx: the PostScript name, plus ``-Identity-H`` for a CFF font). ``pdf`` is changed in place (save it afterwards; the replaced fonts are no
     longer referenced and are not written). The text extracts and the pages render as before; the result
     depends only on the input (the new tag is taken from a hash of the merged program). Raises nothing for
     fonts it cannot merge: they are left as they were and listed in :attr:`FontMerge.left_alone`.
@@ -102,7 +102,7 @@ def merge_font_subsets(pdf: pikepdf.Pdf) -> FontMerge:
     for font in fonts.values():
         tagged = _SUBSET_TAG.match(str(font.get("/BaseFont", "/"))[1:])
         if tagged:
-            groups.setdefault(_family_name(tagged.group(2)), []).append(font)
+            groups.setdefault(tagged.group(2), []).append(font)
     replacement: dict[tuple[int, int], pikepdf.Dictionary] = {}
     left_alone = []
     for name, group in groups.items():
@@ -119,11 +119,6 @@ def merge_font_subsets(pdf: pikepdf.Pdf) -> FontMerge:
             container[key] = replacement[objgen]
     after, _ = _scan(pdf)
     return FontMerge(len(fonts), len(after), bytes_before, _program_bytes(after.values()), tuple(left_alone))
-
-
-def _family_name(name: str) -> str:
-    """The font's name without the CMap suffix xdvipdfmx appends to a Type0 font's /BaseFont."""
-    return name.removesuffix("-Identity-H")
 
 
 def _scan(pdf: pikepdf.Pdf) -> tuple[dict[tuple[int, int], pikepdf.Dictionary], list[tuple[object, object, tuple[int, int]]]]:
@@ -278,20 +273,17 @@ def _merge_cff(programs: list[bytes]) -> tuple[bytes, list[set[int]], set[int]]:
     if len({_top_dict_key(fontset.topDictIndex[0]) for fontset in fontsets}) > 1:
         raise _Unmergeable(Unmerged.MISMATCH)
     glyphs: dict[int, tuple[bytes, int]] = {}  # CID → (charstring, index in font_dicts)
-    font_dicts: list = []
-    font_dict_keys: list[str] = []
+    font_dicts: dict[str, tuple[int, object]] = {}  # key → (index in the union's FDArray, font dict), as met
     glyph_sets = []
     for fontset in fontsets:
         top = fontset.topDictIndex[0]
+        local = [_font_dict_key(font_dict) for font_dict in top.FDArray]
         cids = set()
         for gid, glyph_name in enumerate(top.charset):
             cid = 0 if glyph_name == ".notdef" else int(glyph_name.removeprefix("cid"))
-            font_dict = top.FDArray[top.FDSelect[gid]]
-            key = _font_dict_key(font_dict)
-            if key not in font_dict_keys:
-                font_dict_keys.append(key)
-                font_dicts.append(font_dict)
-            glyph = (top.CharStrings.charStringsIndex[gid].bytecode, font_dict_keys.index(key))
+            key = local[top.FDSelect[gid]]
+            font_dicts.setdefault(key, (len(font_dicts), top.FDArray[top.FDSelect[gid]]))
+            glyph = (top.CharStrings.charStringsIndex[gid].bytecode, font_dicts[key][0])
             if glyphs.setdefault(cid, glyph) != glyph:
                 raise _Unmergeable(Unmerged.MISMATCH)
             cids.add(cid)
@@ -299,18 +291,18 @@ def _merge_cff(programs: list[bytes]) -> tuple[bytes, list[set[int]], set[int]]:
     fontset = fontsets[0]
     top = fontset.topDictIndex[0]
     order = sorted(glyphs)
+    fd_array = FDArrayIndex()
+    fd_array.items = [font_dict for _, font_dict in font_dicts.values()]
     names = [".notdef" if cid == 0 else f"cid{cid:05d}" for cid in order]
     top.charset = names
     top.CharStrings.charStrings = {name: gid for gid, name in enumerate(names)}
     top.CharStrings.charStringsIndex.items = [
-        T2CharString(bytecode=glyphs[cid][0], private=font_dicts[glyphs[cid][1]].Private) for cid in order
+        T2CharString(bytecode=glyphs[cid][0], private=fd_array.items[glyphs[cid][1]].Private) for cid in order
     ]
     top.FDSelect.gidArray = [glyphs[cid][1] for cid in order]
     top.FDSelect.format = 3  # ranges: the compact form for glyphs sorted by CID
-    fd_array = FDArrayIndex()
-    fd_array.items = font_dicts
     top.FDArray = fd_array
-    top.CIDCount = max(fontset.topDictIndex[0].CIDCount for fontset in fontsets)
+    top.CIDCount = max(other.topDictIndex[0].CIDCount for other in fontsets)
     out = io.BytesIO()
     fontset.compile(out, TTFont(recalcBBoxes=False))  # keep the FontBBox: it is the whole font's
     return out.getvalue(), glyph_sets, set(order)
