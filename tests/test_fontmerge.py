@@ -18,7 +18,8 @@ from bookgen.latex.fontmerge import FontMerge, LeftAlone, Unmerged, _parse_to_un
 
 # The faces of templates/latex/preamble/fonts.tex_t with the defaults of model/settings.py's Fonts: CFF
 # (Noto CJK, TeX Gyre) and TrueType (LXGW WenKai, Noto Sans Mono) programs, text and math. The accented
-# letters in code are composite glyphs in Noto Sans Mono, whose parts xdvipdfmx puts in different slots.
+# letters in code are composite glyphs in Noto Sans Mono, whose parts xdvipdfmx puts in different slots
+# (large, so that a wrong part shows at 50 dpi).
 PREAMBLE = r"""\documentclass{ctexbook}
 \usepackage{amsmath}
 \usepackage{unicode-math}
@@ -32,16 +33,16 @@ PREAMBLE = r"""\documentclass{ctexbook}
 UNITS = {
     "one": r"""\chapter{天地玄黄}
 天地玄黄，宇宙洪荒。日月盈昃，辰宿列张。Typography of the 2nd edition, page 17.
-\textbf{粗体 Bold} \emph{强调的楷书} \texttt{print("代码", café)} $E = mc^2 + \int_0^1 x\,dx$
+\textbf{粗体 Bold} \emph{强调的楷书} {\Huge\texttt{print("代码", café)}} $E = mc^2 + \int_0^1 x\,dx$
 \newpage 寒来暑往，秋收冬藏。fine ligatures: office, efficient.
 """,
     "two": r"""\chapter{闰余成岁}
 闰余成岁，律吕调阳。云腾致雨，露结为霜。Quick brown fox jumps over the lazy dog.
-\textbf{加粗 Heavy} \emph{“引号”与楷体} \texttt{\textit{注释 comment} q́ voilà} $\alpha\beta\gamma = \sqrt{\pi}$
+\textbf{加粗 Heavy} \emph{“引号”与楷体} {\Huge\texttt{\textit{注释 comment} q́ voilà}} $\alpha\beta\gamma = \sqrt{\pi}$
 """,
     "three": r"""\chapter{金生丽水}
 金生丽水，玉出昆冈。剑号巨阙，珠称夜光。Zebra, xylophone and quartz: 1984.
-\textbf{黑体 Strong} \emph{楷书：天地} \texttt{naïve résumé} $\sum_{k=1}^n k^2 = \frac{n(n+1)(2n+1)}{6}$
+\textbf{黑体 Strong} \emph{楷书：天地} {\Huge\texttt{naïve résumé}} $\sum_{k=1}^n k^2 = \frac{n(n+1)(2n+1)}{6}$
 """,
 }
 
@@ -136,7 +137,7 @@ def test_every_page_renders_the_same(merged, tmp_path):
     for before in renders:
         after = tmp_path / before.name.replace("before", "after")
         difference = ImageChops.difference(Image.open(before), Image.open(after)).histogram()
-        assert sum(difference[32:]) <= 0.001 * sum(difference), before.name  # antialiasing noise at most
+        assert sum(difference[32:]) <= 10, before.name  # a few pixels of antialiasing noise at most
 
 
 @pytest.mark.integration

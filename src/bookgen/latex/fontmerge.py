@@ -1,12 +1,14 @@
 """Merge the font subsets that concatenating several XeLaTeX jobs' PDFs leaves in one file (issue #19).
 
 xdvipdfmx embeds every font as a subset: a Type0 font (``/Identity-H``) over one CIDFont whose codes in the
-content streams are the original font's CIDs (CID-keyed CFF: the CIDs of the font's own ROS; a name-keyed CFF
-face such as TeX Gyre Termes is converted to CID-keyed with CID = glyph index) or glyph indices (TrueType,
-``/CIDToGIDMap /Identity``, glyph indices retained, unused glyphs emptied). Codes therefore mean the same glyph
-in every job, so the subsets of one font can be replaced by one program holding the union of their glyphs
-without touching a content stream: every reference to the group's fonts is pointed at one font dictionary,
-whose program, ``/W`` widths, ToUnicode CMap and ``/CIDSet`` become the union's, under a new subset tag.
+content streams are the original font's CIDs (CID-keyed CFF, ``/CIDFontType0C``: the CIDs of the font's own
+ROS, Noto CJK; a name-keyed CFF face such as TeX Gyre Termes is converted to CID-keyed with CID = glyph
+index; charstrings without subroutines) or glyph indices (TrueType, ``/CIDToGIDMap /Identity``: glyph
+indices kept, unused glyphs emptied, the parts of composite glyphs put in free slots). A code therefore
+means the same glyph in every job, so the subsets of one font can be replaced by one program holding the
+union of their glyphs without touching a content stream: every reference to the group's fonts is pointed
+at one font dictionary, whose program, ``/W`` widths, ToUnicode CMap and ``/CIDSet`` become the union's,
+under a new subset tag.
 
 Fonts left alone (listed in the report): simple fonts (Type1, TrueType, Type3: their one-byte codes are
 renumbered per subset, so two subsets' codes clash), composite fonts with another CMap than Identity-H or
