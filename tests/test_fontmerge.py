@@ -4,6 +4,7 @@ pdftotext and pdftoppm on PDFs typeset with the book's faces."""
 from __future__ import annotations
 
 import io
+import os
 import re
 import subprocess
 from dataclasses import dataclass
@@ -47,6 +48,10 @@ UNITS = {
 }
 
 
+# Fixed dates, as bookgen's builds: xdvipdfmx then draws the same subset tags in every job, for different fonts.
+REPRODUCIBLE = os.environ | {"SOURCE_DATE_EPOCH": "1700000000", "FORCE_SOURCE_DATE": "1"}
+
+
 @dataclass(frozen=True)
 class Merged:
     concatenated: Path
@@ -76,7 +81,8 @@ def merged(tmp_path_factory) -> Merged:
     parts = []
     for name, body in UNITS.items():
         (work / f"{name}.tex").write_text(PREAMBLE + body + "\\end{document}\n", encoding="utf-8")
-        subprocess.run(["xelatex", "-interaction=nonstopmode", f"{name}.tex"], cwd=work, capture_output=True, check=True)
+        command = ["xelatex", "-interaction=nonstopmode", f"{name}.tex"]
+        subprocess.run(command, cwd=work, env=REPRODUCIBLE, capture_output=True, check=True)
         parts.append(work / f"{name}.pdf")
     concatenated = concatenate(parts, work / "concatenated.pdf")
     return Merged(concatenated, work / "merged.pdf", merge_file(concatenated, work / "merged.pdf"))
@@ -104,6 +110,8 @@ def test_one_embedded_subset_per_font(merged):
     assert sorted(untagged) == sorted(set(untagged)) and {"CID Type 0C", "CID TrueType"} <= {kind for _, kind, *_ in after}
     assert {name.split("+", 1)[1] for name, *_ in before} == set(untagged)
     assert all(re.fullmatch(r"[A-Z]{6}\+\S+", name) and (emb, sub) == ("yes", "yes") for name, _, emb, sub in after)
+    assert len({name[:6] for name, *_ in after}) == len(after)  # one tag per subset
+    assert len({name[:6] for name, *_ in before}) < len(before)  # where the jobs' tags clashed
     assert merged.report.fonts_before == len(before) and merged.report.fonts_after == len(after)
     assert merged.report.left_alone == ()
 
@@ -206,7 +214,7 @@ def two_subsets(kind: str) -> pikepdf.Pdf:
 def test_fonts_that_cannot_be_merged_are_left_alone_and_counted(kind, reason):
     with two_subsets(kind) as pdf:
         report = merge_font_subsets(pdf)
-        assert report == FontMerge(2, 2, 0, 0, (LeftAlone("Face", 2, reason),))
+        assert report == FontMerge(2, 2, 0, 0, (LeftAlone("Face", 2, reason),), retagged=0)
         assert [str(page.Resources.Font.F1.BaseFont) for page in pdf.pages] == ["/AAAAAA+Face", "/BBBBBB+Face"]
 
 
@@ -229,3 +237,20 @@ endbfrange"""
         0x20: b"\x00]",
         0x21: "一".encode("utf-16-be"),
     }
+
+
+def test_different_subsets_with_one_tag_get_tags_of_their_own():
+    pdf = pikepdf.new()
+    for name in ("Foo", "Bar"):
+        program = pdf.make_stream(name.encode())
+        descriptor = pikepdf.Dictionary(Type=pikepdf.Name.FontDescriptor, FontName=pikepdf.Name(f"/AAAAAA+{name}"), FontFile=program)
+        font = pikepdf.Dictionary(
+            Type=pikepdf.Name.Font, Subtype=pikepdf.Name.Type1, BaseFont=pikepdf.Name(f"/AAAAAA+{name}"), FontDescriptor=descriptor
+        )
+        pdf.add_blank_page().Resources = pikepdf.Dictionary(Font=pikepdf.Dictionary(F1=pdf.make_indirect(font)))
+    assert merge_font_subsets(pdf).retagged == 2
+    fonts = [page.Resources.Font.F1 for page in pdf.pages]
+    names = [str(font.BaseFont) for font in fonts]
+    assert [name[8:] for name in names] == ["Foo", "Bar"] and len({name[:7] for name in names}) == 2
+    assert all(re.fullmatch(r"/[A-Z]{6}\+\w+", name) and name != "/AAAAAA+" + name[8:] for name in names)
+    assert [str(font.FontDescriptor.FontName) for font in fonts] == names

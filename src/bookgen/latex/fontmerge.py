@@ -71,6 +71,7 @@ class FontMerge:
     bytes_before: int
     bytes_after: int
     left_alone: tuple[LeftAlone, ...]
+    retagged: int  # fonts given a fresh subset tag because a different subset had theirs (separate jobs' tags clash)
 
 
 class _Unmergeable(Exception):
@@ -94,7 +95,8 @@ def merge_font_subsets(pdf: pikepdf.Pdf) -> FontMerge:
 
     A group is the indirect top-level font dictionaries whose ``/BaseFont`` carries a subset tag (``ABCDEF+``)
     and the same name after it (xdvipdfmx: the PostScript name, plus ``-Identity-H`` for a CFF font). ``pdf`` is changed in place (save it afterwards; the replaced fonts are no
-    longer referenced and are not written). The text extracts and the pages render as before; the result
+    longer referenced and are not written). Afterwards every distinct subset has its own tag (subsets of
+    different fonts from different jobs may arrive with the same one). The text extracts and the pages render as before; the result
     depends only on the input (the new tag is taken from a hash of the merged program). Raises nothing for
     fonts it cannot merge: they are left as they were and listed in :attr:`FontMerge.left_alone`.
     """
@@ -120,7 +122,8 @@ def merge_font_subsets(pdf: pikepdf.Pdf) -> FontMerge:
         if objgen in replacement:
             container[key] = replacement[objgen]
     after, _ = _scan(pdf)
-    return FontMerge(len(fonts), len(after), bytes_before, _program_bytes(after.values()), tuple(left_alone))
+    retagged = _retag_clashes(list(after.values()))
+    return FontMerge(len(fonts), len(after), bytes_before, _program_bytes(after.values()), tuple(left_alone), retagged)
 
 
 def _scan(pdf: pikepdf.Pdf) -> tuple[dict[tuple[int, int], pikepdf.Dictionary], list[tuple[object, object, tuple[int, int]]]]:
@@ -159,13 +162,7 @@ def _is_font(obj: pikepdf.Object) -> bool:
 
 def _program_bytes(fonts) -> int:
     """Stored length of the distinct font programs of ``fonts``."""
-    programs = {}
-    for font in fonts:
-        for descendant in font.get("/DescendantFonts", [font]):
-            descriptor = descendant.get("/FontDescriptor", {})
-            for key in ("/FontFile", "/FontFile2", "/FontFile3"):
-                if key in descriptor:
-                    programs[descriptor[key].objgen] = len(descriptor[key].read_raw_bytes())
+    programs = {program.objgen: len(program.read_raw_bytes()) for program in map(_program, fonts) if isinstance(program, Stream)}
     return sum(programs.values())
 
 
@@ -196,24 +193,18 @@ def _merge_group(pdf: pikepdf.Pdf, members: list[_Member]) -> None:
         program, glyph_sets, present = _merge_truetype(programs, [_codes_in_use(member) for member in members])
     widths, default_width = _merge_widths(members, glyph_sets)
     tag = _new_tag(program, str(first.cidfont.BaseFont))
-
-    def retag(name: pikepdf.Name) -> pikepdf.Name:
-        return Name("/" + tag + "+" + _SUBSET_TAG.match(str(name)[1:]).group(2))
-
     stream = Stream(pdf, zlib.compress(program, 9))
     stream.Filter = Name.FlateDecode
     if first.program_key == "/FontFile3":
         stream.Subtype = Name("/CIDFontType0C")
     else:
         stream.Length1 = len(program)
-    first.font.BaseFont = retag(first.font.BaseFont)
-    first.cidfont.BaseFont = retag(first.cidfont.BaseFont)
+    _retag(first.font, tag)
     first.cidfont.DW = default_width
     if widths:
         first.cidfont.W = widths
     elif "/W" in first.cidfont:
         del first.cidfont["/W"]
-    first.descriptor.FontName = retag(first.descriptor.FontName)
     first.descriptor[first.program_key] = stream
     if any("/CIDSet" in member.descriptor for member in members):
         first.descriptor.CIDSet = Stream(pdf, zlib.compress(_cid_set(present), 9))
@@ -237,6 +228,42 @@ def _signature(member: _Member) -> tuple:
         "/ToUnicode" in member.font,
         tuple(sorted(descriptor.items())),
     )
+
+
+def _retag_clashes(fonts: list[pikepdf.Dictionary]) -> int:
+    """Give a fresh tag to every subset whose tag a different subset also has (ISO 32000-1 §9.6.4: "different
+    subsets in the same PDF file shall have different tags"; jobs with fixed dates reuse tags); returns how many."""
+    by_tag: dict[str, dict[tuple[int, int], pikepdf.Dictionary]] = {}
+    for font in fonts:
+        tagged = _SUBSET_TAG.match(str(font.get("/BaseFont", "/"))[1:])
+        if tagged:
+            by_tag.setdefault(tagged.group(1), {}).setdefault(_program(font).objgen, font)
+    clashing = [font for subsets in by_tag.values() if len(subsets) > 1 for font in subsets.values()]
+    for font in clashing:
+        _retag(font, _new_tag(_program(font).read_raw_bytes(), str(font.BaseFont)))
+    return len(clashing)
+
+
+def _program(font: pikepdf.Dictionary) -> pikepdf.Object:
+    """The font program stream of a font (the font dictionary itself for a Type3 font, which has none)."""
+    descriptor = font.get("/DescendantFonts", [font])[0].get("/FontDescriptor", {})
+    return next((descriptor[key] for key in ("/FontFile", "/FontFile2", "/FontFile3") if key in descriptor), font)
+
+
+def _retag(font: pikepdf.Dictionary, tag: str) -> None:
+    """Put ``tag`` in place of the subset tag of a font, its CIDFont and their font descriptor."""
+    for dictionary, key in _names(font):
+        dictionary[key] = Name("/" + tag + "+" + _SUBSET_TAG.match(str(dictionary[key])[1:]).group(2))
+
+
+def _names(font: pikepdf.Dictionary) -> Iterator[tuple[pikepdf.Dictionary, str]]:
+    """(dictionary, key) of each subset-tagged name of a font: its /BaseFont, its CIDFont's, /FontName."""
+    descendants = list(font.get("/DescendantFonts", []))
+    descriptors = [holder.FontDescriptor for holder in descendants or [font] if "/FontDescriptor" in holder]
+    candidates = [(font, "/BaseFont")] + [(cidfont, "/BaseFont") for cidfont in descendants]
+    for dictionary, key in candidates + [(descriptor, "/FontName") for descriptor in descriptors]:
+        if _SUBSET_TAG.match(str(dictionary.get(key, "/"))[1:]):
+            yield dictionary, key
 
 
 def _new_tag(program: bytes, name: str) -> str:
