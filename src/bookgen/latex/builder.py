@@ -13,11 +13,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bookgen.errors import PreflightError, TypesetError
-from bookgen.fsutil import copy_atomic
+from bookgen.fsutil import copy_atomic, write_if_changed
+from bookgen.latex.auxdata import contents_anchors
 from bookgen.latex.document import UNIT_PREFIX, LatexDocument
 from bookgen.latex.log import MissingGlyph, Overfull, TypesetResult, markdown_line
 from bookgen.latex.render import render_latex
-from bookgen.latex.typeset import stage_images, typeset, typeset_unit
+from bookgen.latex.typeset import stage_images, typeset, typeset_unit, write_document
 from bookgen.latex.update import MANIFEST, Manifest, UnitUpdate, update_unit
 from bookgen.model.book import BOOK_FILE
 from bookgen.model.geometry import Geometry
@@ -147,6 +148,8 @@ class InteriorBuilder(_LatexBuilder):
 
     def outdated(self) -> Outdated:
         """Screen builds with a previous run may update one unit; the update itself finds out which."""
+        if self.parallel:
+            return Outdated(units=(), reason="the parallel jobs find out which units to typeset")
         if self.profile is Profile.SCREEN and not self.context.options.strict_effective and self.previous:
             return Outdated(units=(), reason="a previous run to update")
         return Outdated()
@@ -177,7 +180,70 @@ class InteriorBuilder(_LatexBuilder):
             context.progress(f"{self.unit_heading(update.unit)} cannot be updated alone ({update.reason}): typesetting the whole book")
         return update
 
+    @property
+    def parallel(self) -> bool:
+        """Screen builds on more than one core typeset the units as parallel jobs (latex/parallel); print
+        and strict builds, and --jobs 1, typeset the book whole in one run (the reference)."""
+        options = self.context.options
+        return self.profile is Profile.SCREEN and options.jobs > 1 and not options.strict_effective
+
+    def write_parallel(self) -> Path:
+        """The units as parallel XeLaTeX jobs, merged into one PDF; the page map and 版权页 figures beside it."""
+        from bookgen.latex.merge import LEVELS, PageSpan, merge_pieces
+        from bookgen.latex.parallel import ParallelTypesetter, moved_pages, opening
+
+        context = self.context
+        write_document(self.document, self.work_dir)  # the jobs link to these files; the page map reads them
+        (self.work_dir / MANIFEST).unlink(missing_ok=True)  # the one-unit update of sequential builds starts afresh
+        typesetter = ParallelTypesetter(
+            self.document,
+            self.work_dir,
+            context.options.jobs,
+            context.tex_timeout,
+            context.book.root,
+            context.book.layout.open.back == "right",
+            context.cancel,
+            context.epoch,
+            context.progress,
+            self.unit_heading,
+            self.tex_warnings,
+        )
+        made = typesetter.typeset()
+        self.result.add_time("typeset", made.seconds)
+        begun = time.monotonic()
+        spans = []
+        levels: dict[str, int] = {}
+        for unit in self.document.plan:
+            run, place = made.runs[unit.stem], made.places[unit.stem]
+            switches = typesetter.switches[unit.stem]
+            run_blanks, _ = opening(switches, run.opens_right, run.before["page"], typesetter.back_opens_right)
+            keep = min(run_blanks, place.leads)
+            spans.append(
+                PageSpan(
+                    unit.stem,
+                    self.work_dir / "pieces" / run.piece,
+                    run.first + run_blanks - keep,
+                    run.count - run_blanks + keep,
+                    place.leads - keep,
+                    unit.division == "back",
+                    "/r" if unit.division == "front" else "/D",
+                    place.folio,
+                    keep,
+                )
+            )
+            write_if_changed(self.work_dir / f"{unit.stem}.tex.pages", moved_pages(run, place, typesetter.back_opens_right, switches))
+            for kind, anchor in contents_anchors(run.aux):
+                levels[anchor] = LEVELS.get(kind, 0)
+            self.warn({unit.stem: run.warnings})
+        target = self.work_dir / "merged.pdf"
+        self.pages = merge_pieces(spans, levels, target)
+        self.result.add_time("merge", time.monotonic() - begun)
+        self.detail = f"{made.jobs_run} XeLaTeX jobs on {context.options.jobs} cores, {made.rounds} rounds"
+        return target
+
     def write(self, outdated: Outdated) -> Path:
+        if self.parallel:
+            return self.write_parallel()
         previous = self.previous
         if not outdated.whole and previous:
             update = self.update_one_unit()

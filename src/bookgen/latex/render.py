@@ -14,7 +14,7 @@ from pylatex.utils import escape_latex
 
 from bookgen import __version__
 from bookgen.document import TRUNCATED_MARKER
-from bookgen.latex.document import UNIT_PREFIX, LatexDocument
+from bookgen.latex.document import UNIT_PREFIX, LatexDocument, LatexUnit
 from bookgen.model.book import FONT_SIZES, Book, Node
 from bookgen.model.geometry import Geometry
 from bookgen.press.figures import FIGURES_FILE, format_label
@@ -192,13 +192,24 @@ def render_latex(book: Book, sources: dict[str, Source], converted: dict[str, Co
     }
     env = latex_environment(book.root)
     unit_template = env.get_template("unit.tex_t")
+    ordered = [(stem, template, variables) for division in plan.values() for stem, template, variables in division]
     units = {
-        stem: unit_template.render(context, template=template, **variables)
-        for division in plan.values()
-        for stem, template, variables in division
+        stem: unit_template.render(context, template=template, unit_number=number, **variables)
+        for number, (stem, template, variables) in enumerate(ordered, start=1)
     }
     seeds = {"book.toc": env.get_template("contents-seed.toc_t").render(context)}
-    return LatexDocument(env.get_template("book.tex_t").render(context), units, seeds)
+    order = tuple(LatexUnit(stem, division, _steps(template, variables)) for division, units_of in plan.items() for stem, template, variables in units_of)
+    return LatexDocument(env.get_template("book.tex_t").render(context), units, seeds, order)
+
+
+def _steps(template: str, variables: dict) -> str | None:
+    """The counter a unit's heading steps: part pages the part, chapters and appendices (the glossary as
+    an appendix too) the chapter."""
+    if template == "units/part.tex_t":
+        return "part"
+    if template == "units/chapter.tex_t" or variables.get("glossary", {}).get("appendix"):
+        return "chapter"
+    return None
 
 
 FORMULA_MARK = "% bookgen-formula "  # ends the line of each formula in the formula check's document
