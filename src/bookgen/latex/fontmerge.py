@@ -24,6 +24,7 @@ import hashlib
 import io
 import itertools
 import re
+import struct
 import sys
 import zlib
 from collections.abc import Iterator
@@ -33,7 +34,7 @@ import pikepdf
 from fontTools.cffLib import CFFFontSet, FDArrayIndex
 from fontTools.misc.psCharStrings import T2CharString
 from fontTools.ttLib import TTFont
-from fontTools.ttLib.tables._g_l_y_f import Glyph
+from fontTools.ttLib.sfnt import SFNTWriter
 from pikepdf import Array, Dictionary, Name, Stream
 
 _SUBSET_TAG = re.compile(r"^([A-Z]{6})\+(.+)$")
@@ -363,19 +364,20 @@ def _merge_truetype(programs: list[bytes], in_use: list[set[int]]) -> tuple[byte
     if len({_truetype_key(font) for font in fonts}) > 1:
         raise _Unmergeable(Unmerged.MISMATCH)
     outlines = [_outlines(font) for font in fonts]
+    horizontal = [_horizontal_metrics(font) for font in fonts]
     shown = []  # per subset: glyph index → outline (b"" for a shown empty glyph, e.g. a space)
     for glyphs, codes in zip(outlines, in_use, strict=True):
         components = {gid for data in glyphs.values() for _, gid in _components(data)}
         shown.append({gid: glyphs.get(gid, b"") for gid in sorted((glyphs.keys() - components) | codes | {0})})
     union: dict[int, bytes] = {}
-    sources: dict[int, tuple[TTFont, int]] = {}  # union index → (subset, index there): whose metrics it takes
+    metrics: dict[int, tuple[int, int]] = {}  # union index → (advance, left side bearing) from its subset
 
-    def put(gid: int, data: bytes, font: TTFont, own: int) -> None:
+    def put(gid: int, data: bytes, font: int, own: int) -> None:
         if union.setdefault(gid, data) != data:
             raise _Unmergeable(Unmerged.MISMATCH)
-        sources.setdefault(gid, (font, own))
+        metrics.setdefault(gid, horizontal[font](own))
 
-    for font, own in zip(fonts, shown, strict=True):
+    for font, own in enumerate(shown):
         for gid, data in own.items():
             if not _composite(data):
                 put(gid, data, font, gid)
@@ -383,7 +385,7 @@ def _merge_truetype(programs: list[bytes], in_use: list[set[int]]) -> tuple[byte
     where = {data: gid for gid, data in sorted(union.items(), reverse=True) if data}  # outline → lowest index
     fresh = itertools.count(max(font["maxp"].numGlyphs for font in fonts))
 
-    def place(gid: int, glyphs: dict[int, bytes], own: dict[int, bytes], relocation: dict[int, int], font: TTFont) -> None:
+    def place(gid: int, glyphs: dict[int, bytes], own: dict[int, bytes], relocation: dict[int, int], font: int) -> None:
         """Put a component the text does not show, after its own components."""
         relocation[gid] = gid  # provisional: a malformed font's cycle ends here
         for _, part in _components(glyphs[gid]):
@@ -395,7 +397,7 @@ def _merge_truetype(programs: list[bytes], in_use: list[set[int]]) -> tuple[byte
         relocation[gid] = where[data]
         put(where[data], data, font, gid)
 
-    for font, glyphs, own in zip(fonts, outlines, shown, strict=True):
+    for font, (glyphs, own) in enumerate(zip(outlines, shown, strict=True)):
         relocation: dict[int, int] = {}
         for gid in sorted(glyphs.keys() - own.keys()):
             if gid not in relocation:
@@ -403,20 +405,53 @@ def _merge_truetype(programs: list[bytes], in_use: list[set[int]]) -> tuple[byte
         for gid, data in own.items():
             if _composite(data):
                 put(gid, _patched(data, relocation), font, gid)
-    base = fonts[0]
-    order = [f"glyph{gid:05d}" for gid in range(max(union) + 1)]
-    order[0] = ".notdef"
-    glyf, hmtx = base["glyf"], base["hmtx"]
-    glyf.glyphs = {name: Glyph(union.get(gid, b"")) for gid, name in enumerate(order)}
-    glyf.glyphOrder = order
-    hmtx.metrics = {
-        name: sources[gid][0]["hmtx"].metrics[sources[gid][0].getGlyphOrder()[sources[gid][1]]] if gid in sources else (0, 0)
-        for gid, name in enumerate(order)
+    count = max(union) + 1
+    glyf, offsets = bytearray(), array.array("I")
+    for gid in range(count):
+        offsets.append(len(glyf))
+        data = union.get(gid, b"")
+        glyf += data + bytes(-len(data) % 4)  # each glyph on a 4-byte boundary
+    offsets.append(len(glyf))
+    if sys.byteorder == "little":
+        offsets.byteswap()
+    base = fonts[0].reader
+    tables = {tag: base[tag] for tag in base.tables} | {
+        "glyf": bytes(glyf),
+        "loca": offsets.tobytes(),  # long offsets
+        "hmtx": b"".join(struct.pack(">Hh", *metrics.get(gid, (0, 0))) for gid in range(count)),
+        "head": _set_fields(base["head"], (8, 0, 4), (50, 1, 2)),  # checkSumAdjustment (the writer's), indexToLocFormat
+        "hhea": _set_fields(base["hhea"], (34, count, 2)),  # numberOfHMetrics
+        "maxp": _set_fields(base["maxp"], (4, count, 2)),  # numGlyphs
     }
-    base.setGlyphOrder(order)
     out = io.BytesIO()
-    base.save(out)
+    writer = SFNTWriter(out, len(tables), base.sfntVersion)
+    for tag in sorted(tables):
+        writer[tag] = tables[tag]
+    writer.close()
     return out.getvalue(), [set(glyphs) for glyphs in shown], {gid for gid, data in union.items() if data} | {0}
+
+
+def _set_fields(table: bytes, *fields: tuple[int, int, int]) -> bytes:
+    """``table`` with each (byte offset, value, size) written big-endian."""
+    data = bytearray(table)
+    for offset, value, size in fields:
+        data[offset : offset + size] = value.to_bytes(size, "big")
+    return bytes(data)
+
+
+def _horizontal_metrics(font: TTFont):
+    """Glyph index → (advance width, left side bearing), from the raw hmtx table."""
+    long_count = font["hhea"].numberOfHMetrics
+    values = array.array("h", font.reader["hmtx"])
+    if sys.byteorder == "little":
+        values.byteswap()
+
+    def metric(gid: int) -> tuple[int, int]:
+        if gid < long_count:
+            return values[2 * gid] & 0xFFFF, values[2 * gid + 1]
+        return values[2 * long_count - 2] & 0xFFFF, values[long_count + gid]
+
+    return metric
 
 
 _ARG_WORDS, _SCALE, _MORE_COMPONENTS, _XY_SCALE, _TWO_BY_TWO = 0x0001, 0x0008, 0x0020, 0x0040, 0x0080
