@@ -95,11 +95,12 @@ def merge_font_subsets(pdf: pikepdf.Pdf) -> FontMerge:
     """Make every group of subsets of one font in ``pdf`` share one subset holding the union of their glyphs.
 
     A group is the indirect top-level font dictionaries whose ``/BaseFont`` carries a subset tag (``ABCDEF+``)
-    and the same name after it (xdvipdfmx: the PostScript name, plus ``-Identity-H`` for a CFF font). ``pdf`` is changed in place (save it afterwards; the replaced fonts are no
-    longer referenced and are not written). Afterwards every distinct subset has its own tag (subsets of
-    different fonts from different jobs may arrive with the same one). The text extracts and the pages render as before; the result
-    depends only on the input (the new tag is taken from a hash of the merged program). Raises nothing for
-    fonts it cannot merge: they are left as they were and listed in :attr:`FontMerge.left_alone`.
+    and the same name after it (xdvipdfmx: the PostScript name, plus ``-Identity-H`` for a CFF font). ``pdf``
+    is changed in place (save it afterwards: the replaced fonts are no longer referenced and are not
+    written). Afterwards every distinct subset has a tag of its own (jobs typeset with fixed dates give
+    different fonts the same tag). The text extracts and the pages render as before; the result depends
+    only on the input (a new tag is taken from a hash of the program). Raises nothing for fonts it cannot
+    merge: they are left as they were and listed in :attr:`FontMerge.left_alone`.
     """
     fonts, references = _scan(pdf)
     bytes_before = _program_bytes(fonts.values())
@@ -360,7 +361,7 @@ def _merge_truetype(programs: list[bytes], in_use: list[set[int]]) -> tuple[byte
     its own index if that is free, else to a fresh index past the font's glyphs; composites are rewritten
     to point at their components' new indices (parts before wholes).
     """
-    fonts = [TTFont(io.BytesIO(program), recalcBBoxes=False, recalcTimestamp=False) for program in programs]
+    fonts = [TTFont(io.BytesIO(program)) for program in programs]
     if len({_truetype_key(font) for font in fonts}) > 1:
         raise _Unmergeable(Unmerged.MISMATCH)
     outlines = [_outlines(font) for font in fonts]
