@@ -20,10 +20,11 @@ USER_DRAFT = FIXTURES / "drafts" / "llm-founders.md"
 
 
 def build_copy(source: Path, workspace: Path, **options) -> BuildResult:
-    """Build a copy of a manuscript in ``workspace`` (the originals are never written to)."""
+    """Build a copy of a manuscript in ``workspace`` (the originals are never written to); on two cores
+    (parallel typesetting) unless ``jobs`` says otherwise, whatever the machine has."""
     manuscript = workspace / source.name
     shutil.copytree(source, manuscript)
-    return build(BuildOptions(manuscript=manuscript, output=workspace / "build", verify=False, **options))
+    return build(BuildOptions(manuscript=manuscript, output=workspace / "build", verify=False, **{"jobs": 2, **options}))
 
 
 @pytest.fixture(scope="session")

@@ -304,9 +304,9 @@ def test_epub_and_html_citations_link_to_entries(citations_build):
 
 
 def test_chapter_update_splices_unless_the_numbering_changes(tmp_path, monkeypatch):
-    build_copy(CITATIONS, tmp_path, formats=("pdf",))
+    build_copy(CITATIONS, tmp_path, formats=("pdf",), jobs=1)  # the sequential build's chapter update
     manuscript = tmp_path / "citations"
-    options = BuildOptions(manuscript=manuscript, output=tmp_path / "build", formats=("pdf",), verify=False)
+    options = BuildOptions(manuscript=manuscript, output=tmp_path / "build", formats=("pdf",), verify=False, jobs=1)
 
     # 第2章: an edit that cites nothing new; no number moves, the chapter is spliced in.
     types = manuscript / "chapters/types.md"

@@ -27,7 +27,8 @@ def workspace(tmp_path):
 
 
 def options(workspace: Path, **kw) -> BuildOptions:
-    return BuildOptions(manuscript=workspace / "m", output=workspace / "b", verify=False, **kw)
+    """The sequential build (--jobs 1), whose chapter update these tests follow; parallel: tests/test_parallel.py."""
+    return BuildOptions(manuscript=workspace / "m", output=workspace / "b", verify=False, **{"jobs": 1, **kw})
 
 
 class ToolCalls:

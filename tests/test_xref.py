@@ -337,9 +337,9 @@ def test_web_edition_prints_and_links_every_reference(tmp_path):
 
 
 def test_chapter_update_with_a_cross_chapter_reference(tmp_path, monkeypatch):
-    first = build_copy(XREF, tmp_path, formats=("pdf",))
+    first = build_copy(XREF, tmp_path, formats=("pdf",), jobs=1)  # the sequential build's chapter update
     manuscript = tmp_path / "xref"
-    options = BuildOptions(manuscript=manuscript, output=tmp_path / "build", formats=("pdf",), verify=False)
+    options = BuildOptions(manuscript=manuscript, output=tmp_path / "build", formats=("pdf",), verify=False, jobs=1)
 
     # An edit in 第3章, which refers to 图1.2 and 第1.1节: nothing moves, the chapter is spliced in.
     errors = manuscript / "chapters/eval/errors.md"

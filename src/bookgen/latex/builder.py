@@ -27,6 +27,7 @@ from bookgen.pipeline.options import Profile
 from bookgen.pipeline.results import OutputReport
 from bookgen.sources.convert import line_of
 from bookgen.verify import check_pdf
+from bookgen.wording import counted
 
 if TYPE_CHECKING:
     from bookgen.press.preflight import (
@@ -238,7 +239,10 @@ class InteriorBuilder(_LatexBuilder):
         target = self.work_dir / "merged.pdf"
         self.pages = merge_pieces(spans, levels, target)
         self.result.add_time("merge", time.monotonic() - begun)
-        self.detail = f"{made.jobs_run} XeLaTeX jobs on {context.options.jobs} cores, {made.rounds} rounds"
+        self.detail = (
+            f"{counted(made.jobs_run, 'XeLaTeX job')} in {counted(made.rounds, 'round')} on {context.options.jobs} cores, "
+            f"{counted(made.typeset_units, 'unit')} typeset"
+        )
         return target
 
     def write(self, outdated: Outdated) -> Path:

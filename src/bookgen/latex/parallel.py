@@ -47,6 +47,10 @@ STATE = "parallel.json"
 JOBS_DIR = "jobs"
 PIECES_DIR = "pieces"
 MAX_ROUNDS = 4
+TIMINGS = "jobs.json"  # the last build's rounds: each job's seconds (make bench reads it)
+WORKERS_VARIABLE = "BOOKGEN_BENCH_WORKERS"
+"""make bench's instrument: run the jobs of ``--jobs N`` on fewer cores at a time, to time each job
+uncontended and work out what N cores would take (bench/bench.py). Not for users."""
 CONSUMERS = {  # what a unit reads of the other units' pages, found by the macro its template uses
     "\\bookgentableofcontents": "contents",
     "\\bookgenlocators": "index",
@@ -270,6 +274,7 @@ class ParallelResult:
     jobs_run: int
     rounds: int
     seconds: float
+    typeset_units: int  # units typeset in this build (a unit typeset twice counts twice)
 
 
 class ParallelTypesetter:
@@ -469,8 +474,9 @@ class ParallelTypesetter:
         begun = time.monotonic()
         state = ParallelState.load(self.work_dir)
         runs = {u.stem: state.runs[u.stem] for u in self.plan if u.stem in state.runs}
-        jobs_run = 0
-        for round_number in range(1, MAX_ROUNDS + 1):
+        jobs_run = units_run = 0
+        timings: list[list[float]] = []
+        for _ in range(MAX_ROUNDS):
             weights = self.weights(ParallelState(runs))
             places = chain(self.plan, runs, self.back_opens_right, weights)
             inputs = self.inputs(runs, places)
@@ -484,21 +490,25 @@ class ParallelTypesetter:
             serials = list(range(state.serial, state.serial + len(jobs)))
             state.serial += len(jobs)
             fresh = self.run_parallel(jobs, runs, places, inputs, serials)
+            timings.append([self.results[f"p{serial}.pdf"].seconds for serial in serials])
             jobs_run += len(jobs)
+            units_run += len(todo)
             runs.update(fresh)
             state.runs = runs
             state.save(self.work_dir)
         else:
             raise TypesetError(f"the units' pages did not settle after {MAX_ROUNDS} rounds of parallel typesetting; build with --jobs 1")
         self._prune(runs)
-        return ParallelResult(places, runs, jobs_run, round_number, time.monotonic() - begun)
+        write_atomic(self.work_dir / TIMINGS, json.dumps({"jobs": self.jobs, "rounds": timings}))
+        return ParallelResult(places, runs, jobs_run, len(timings), time.monotonic() - begun, units_run)
 
     def run_parallel(
         self, jobs: list[Job], runs: dict[str, UnitRun], places: dict[str, Place], inputs: dict[str, str], serials: list[int]
     ) -> dict[str, UnitRun]:
         """The jobs on ``self.jobs`` cores; the first failure stops the others and is raised."""
         fresh: dict[str, UnitRun] = {}
-        with concurrent.futures.ThreadPoolExecutor(max_workers=self.jobs) as pool:
+        workers = int(os.environ.get(WORKERS_VARIABLE, "0")) or self.jobs
+        with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool:
             futures = [
                 pool.submit(self.run_job, i, job, runs, places, inputs, serial)
                 for i, (job, serial) in enumerate(zip(jobs, serials, strict=True))
