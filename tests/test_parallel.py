@@ -227,10 +227,11 @@ def test_edits_typeset_only_the_units_they_move(tmp_path):
     rebuild()
     before = _pieces(out)
     assert rebuild().up_to_date  # nothing changed: no TeX, no merge
+    good = page_texts(out / "par.pdf")
     (out / "par.pdf").write_bytes(b"damaged")  # the output spoilt behind bookgen's back: merged again, no TeX
     again = rebuild()
     assert not again.up_to_date and again.outputs["pdf"].detail.startswith("0 XeLaTeX jobs") and _pieces(out) == before
-    assert page_texts(out / "par.pdf")[1:] == page_texts(out / "par.pdf")[1:] and (out / "par.pdf").read_bytes()[:5] == b"%PDF-"
+    assert page_texts(out / "par.pdf") == good
     # a word changed in chapter 3: that unit alone, one job
     chapter = manuscript / "c3.md"
     chapter.write_text(chapter.read_text(encoding="utf-8").replace("这是用来", "这是拿来", 1), encoding="utf-8")
