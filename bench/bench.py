@@ -5,8 +5,8 @@ characters with lists, math, tables and code; deterministic, written under build
 committed). For each: cold build, no-op rebuild, a one-section text edit and an edit that adds a
 page, for the PDF and the EPUB; cold, no-op and edit for the web edition, and with `bookgen serve`
 the time from saving a section to the open page (headless Chromium) showing it; the same content through plain pandoc (--pdf-engine=xelatex with
-ctexbook) as the baseline; one xelatex pass over bookgen's own final .tex as the floor, and one over
-the edited chapter alone (\\includeonly, as the chapter-level update runs it) as the edit's floor; peak memory.
+ctexbook) as the baseline; one xelatex pass over bookgen's own final .tex as the floor; the PDF on 2 cores
+(parallel typesetting) and on 1 (sequential), and simulated on 4 and 8 from timed jobs; peak memory.
 Prints a table with the ratios and writes build/bench/results.json. Medians of --runs runs.
 """
 
@@ -131,11 +131,51 @@ def run(command: list[str], cwd: Path | None = None) -> tuple[float, str]:
     return elapsed, proc.stdout
 
 
-def bookgen(manuscript: Path, output: Path, fmt: str) -> tuple[float, str]:
+def bookgen(manuscript: Path, output: Path, fmt: str, jobs: int = 2) -> tuple[float, str]:
+    """One build on ``jobs`` cores (2: this machine's, the parallel typesetting; 1: the sequential reference)."""
     return run(
         BOOKGEN
-        + ["build", "--format", fmt, "--no-verify", "--quiet", "--timings", "--manuscript", str(manuscript), "--output", str(output)]
+        + ["build", "--format", fmt, "--no-verify", "--quiet", "--timings", "--jobs", str(jobs)]
+        + ["--manuscript", str(manuscript), "--output", str(output)]
     )
+
+
+def tex_memory(command: list[str]) -> tuple[float, str, int]:
+    """Run ``command``, sampling every 50 ms the resident memory of all its TeX processes together:
+    (seconds, output, peak MB of xelatex and xdvipdfmx summed over the processes running at once)."""
+    started = time.monotonic()
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    peak = 0
+    while proc.poll() is None:
+        total = 0
+        for stat in Path("/proc").glob("[0-9]*/status"):
+            try:
+                fields = dict(line.split(":", 1) for line in stat.read_text().splitlines() if ":" in line)
+            except (OSError, ValueError):
+                continue
+            if fields.get("Name", "").strip() in ("xelatex", "xdvipdfmx", "xetex") and "VmRSS" in fields:
+                total += int(fields["VmRSS"].split()[0])
+        peak = max(peak, total)
+        time.sleep(0.05)
+    output = proc.stdout.read() if proc.stdout else ""
+    if proc.returncode != 0:
+        raise SystemExit(f"bench: {' '.join(command[:6])} … failed:\n{output[-2000:]}")
+    return time.monotonic() - started, output, peak // 1024
+
+
+def simulated_cold(manuscript: Path, output: Path, cores: int) -> float:
+    """Typesetting time of a cold build on ``cores`` cores, from this machine: the book cut into the
+    jobs of --jobs ``cores``, each job run alone (uncontended) and timed; a round lasts as long as its
+    longest job. Returns the sum over the rounds (what the typeset stage would take with that many cores)."""
+    shutil.rmtree(output, ignore_errors=True)
+    env_command = ["env", "BOOKGEN_BENCH_WORKERS=1", *BOOKGEN]
+    run(
+        env_command
+        + ["build", "--format", "pdf", "--no-verify", "--quiet", "--jobs", str(cores)]
+        + ["--manuscript", str(manuscript), "--output", str(output)]
+    )
+    rounds = json.loads((output / ".work" / "latex" / "jobs.json").read_text(encoding="utf-8"))["rounds"]
+    return round(sum(max(jobs) for jobs in rounds if jobs), 2)
 
 
 def median(values: list[float]) -> float:
@@ -210,23 +250,11 @@ def tex_floor(work_dir: Path, scratch: Path) -> float:
     return elapsed
 
 
-def chapter_floor(work_dir: Path, scratch: Path, marker: str) -> float:
-    """One xelatex pass over the chapter holding ``marker`` alone, with the book's .aux files, run by hand."""
-    shutil.rmtree(scratch, ignore_errors=True)
-    shutil.copytree(work_dir, scratch)
-    unit = next(p.stem for p in sorted(scratch.glob("unit-*.tex")) if marker in p.read_text(encoding="utf-8"))
-    shutil.copyfile(scratch / "book.aux", scratch / "floor.aux")
-    elapsed, _ = run(
-        ["xelatex", "-interaction=nonstopmode", "-no-shell-escape", "-jobname=floor", f"\\includeonly{{{unit}}}\\input{{book.tex}}"],
-        cwd=scratch,
-    )
-    return elapsed
-
-
 def parse_timings(output: str) -> dict:
     stages = {m.group(1): float(m.group(2)) for m in re.finditer(r"^\s+(\w[\w-]*)\s+([\d.]+) s$", output, re.M)}
     memory = re.search(r"peak memory\s+bookgen (\d+) MB, largest tool process (\d+) MB", output)
     passes = re.search(r"(\d+) XeLaTeX pass", output)
+    jobs = re.search(r"(\d+) XeLaTeX jobs? in (\d+) rounds?", output)
     pages = re.search(r"(\d+) pages", output)
     return {
         "stages": stages,
@@ -234,7 +262,8 @@ def parse_timings(output: str) -> dict:
         "tool_mb": int(memory.group(2)) if memory else None,
         "passes": int(passes.group(1)) if passes else None,
         "pages": int(pages.group(1)) if pages else None,
-        "chapter_update": "chapter update" in output,
+        "jobs": int(jobs.group(1)) if jobs else None,
+        "rounds": int(jobs.group(2)) if jobs else None,
     }
 
 
@@ -242,16 +271,30 @@ def measure(name: str, manuscript: Path, runs: int) -> dict:
     root = OUT / name
     out = root / "build"
     result: dict = {"book": name}
-    cold, overheads, details = [], [], None
+    sequential = root / "sequential"
+    cold_j1 = []
+    for _ in range(runs):
+        shutil.rmtree(sequential, ignore_errors=True)
+        cold_j1.append(bookgen(manuscript, sequential, "pdf", jobs=1))
+    result["pdf_cold_j1_s"] = median([c[0] for c in cold_j1])
+    cold, overheads, details, tex_mb = [], [], None, []
     for _ in range(runs):
         shutil.rmtree(out, ignore_errors=True)
-        elapsed, output = bookgen(manuscript, out, "pdf")
+        elapsed, output, peak = tex_memory(
+            BOOKGEN
+            + ["build", "--format", "pdf", "--no-verify", "--quiet", "--timings", "--jobs", "2"]
+            + ["--manuscript", str(manuscript), "--output", str(out)]
+        )
         cold.append(elapsed)
+        tex_mb.append(peak)
         details = parse_timings(output)
-        overheads.append(max(0.0, elapsed - details["stages"].get("typeset", 0.0)))  # all but the TeX run
+        overheads.append(max(0.0, elapsed - details["stages"].get("typeset", 0.0)))  # all but the TeX runs
     result["pdf_cold_s"] = median(cold)
     result["pdf_cold"] = details
+    result["tex_mb_together"] = max(tex_mb)
     result["overhead_s"] = median(overheads)
+    for cores in (2, 4, 8):
+        result[f"sim_cold_{cores}_s"] = round(result["overhead_s"] + simulated_cold(manuscript, root / f"sim{cores}", cores), 2)
     result["noop_s"] = median([bookgen(manuscript, out, "pdf")[0] for _ in range(runs)])
     edits = []
     for i in range(runs):
@@ -259,9 +302,7 @@ def measure(name: str, manuscript: Path, runs: int) -> dict:
         edits.append(bookgen(manuscript, out, "pdf"))
     result["pdf_edit_s"] = median([e[0] for e in edits])
     result["pdf_edit"] = parse_timings(edits[-1][1])
-    result["edits_spliced"] = f"{sum(parse_timings(e[1])['chapter_update'] for e in edits)}/{runs}"
-    result["chapter_floor_s"] = median([chapter_floor(out / ".work" / "latex", root / "floor", f"修改{runs - 1}") for _ in range(runs)])
-    result["edit_target_s"] = round(1.2 * result["chapter_floor_s"] + 2, 2)
+    result["edits_one_job"] = f"{sum(parse_timings(e[1])['jobs'] == 1 for e in edits)}/{runs}"
     grow = []
     for i in range(runs):
         edit(manuscript, paragraph(random.Random(i), 1500))
@@ -282,12 +323,14 @@ def measure(name: str, manuscript: Path, runs: int) -> dict:
     result["epub_edit_s"] = median(epub_edits)
     result.update(measure_html(manuscript, root, runs))
     result["pandoc_one_shot_s"] = median([pandoc_one_shot(manuscript, root / "pandoc") for _ in range(runs)])
-    result["tex_floor_s"] = median([tex_floor(out / ".work" / "latex", root / "floor") for _ in range(runs)])
+    result["tex_floor_s"] = median([tex_floor(sequential / ".work" / "latex", root / "floor") for _ in range(runs)])
     pages = result["pdf_cold"]["pages"] or 1
     result["cold_s_per_page"] = round(result["pdf_cold_s"] / pages, 4)
     result["ratio_cold_vs_pandoc"] = round(result["pdf_cold_s"] / result["pandoc_one_shot_s"], 2)
     result["ratio_cold_vs_tex_pass"] = round(result["pdf_cold_s"] / result["tex_floor_s"], 2)
     result["ratio_edit_vs_tex_pass"] = round(result["pdf_edit_s"] / result["tex_floor_s"], 2)
+    result["ratio_add_page_vs_tex_pass"] = round(result["pdf_edit_add_page_s"] / result["tex_floor_s"], 2)
+    result["ratio_cold_j1_vs_tex_pass"] = round(result["pdf_cold_j1_s"] / result["tex_floor_s"], 2)
     result["overhead_share"] = round(result["overhead_s"] / result["pdf_cold_s"], 3)
     return result
 
@@ -372,13 +415,15 @@ def main() -> None:
     results = [measure(name, manuscript, args.runs) for name, manuscript in books.items()]
     rows = [("", *[r["book"] for r in results])]
     for key, label in [
-        ("pdf_cold_s", "PDF cold build (s)"),
+        ("pdf_cold_s", "PDF cold build, --jobs 2 (s)"),
+        ("pdf_cold_j1_s", "PDF cold build, --jobs 1 (s)"),
+        ("sim_cold_2_s", "  simulated from timed jobs: 2 cores (s)"),
+        ("sim_cold_4_s", "  simulated: 4 cores (s)"),
+        ("sim_cold_8_s", "  simulated: 8 cores (s)"),
         ("overhead_s", "  bookgen's own share (s)"),
         ("noop_s", "PDF no-op rebuild (s)"),
         ("pdf_edit_s", "PDF one-section edit (s)"),
-        ("edits_spliced", "  of them chapter updates"),
-        ("chapter_floor_s", "  xelatex pass, that chapter alone (s)"),
-        ("edit_target_s", "  target: 1.2 × that + 2 s"),
+        ("edits_one_job", "  of them one XeLaTeX job"),
         ("pdf_edit_add_page_s", "PDF edit adding a page (s)"),
         ("epub_cold_s", "EPUB cold, no EPUBCheck (s)"),
         ("epub_noop_s", "EPUB no-op (s)"),
@@ -394,13 +439,22 @@ def main() -> None:
         ("cold_s_per_page", "cold s/page"),
         ("ratio_cold_vs_pandoc", "cold / pandoc"),
         ("ratio_cold_vs_tex_pass", "cold / TeX pass"),
+        ("ratio_cold_j1_vs_tex_pass", "cold --jobs 1 / TeX pass"),
         ("ratio_edit_vs_tex_pass", "edit / TeX pass"),
+        ("ratio_add_page_vs_tex_pass", "edit adding a page / TeX pass"),
         ("overhead_share", "overhead share"),
     ]:
         rows.append((label, *[str(r[key]) for r in results]))
     rows.append(("pages", *[str(r["pdf_cold"]["pages"]) for r in results]))
-    rows.append(("XeLaTeX passes cold / edit", *[f"{r['pdf_cold']['passes']} / {r['pdf_edit']['passes']}" for r in results]))
-    rows.append(("peak RSS bookgen / TeX (MB)", *[f"{r['pdf_cold']['bookgen_mb']} / {r['pdf_cold']['tool_mb']}" for r in results]))
+    rows.append(
+        (
+            "XeLaTeX jobs cold / edit / add page",
+            *[f"{r['pdf_cold']['jobs']} / {r['pdf_edit']['jobs']} / {r['pdf_edit_add_page']['jobs']}" for r in results],
+        )
+    )
+    rows.append(("rounds cold / add page", *[f"{r['pdf_cold']['rounds']} / {r['pdf_edit_add_page']['rounds']}" for r in results]))
+    rows.append(("peak RSS bookgen / one TeX (MB)", *[f"{r['pdf_cold']['bookgen_mb']} / {r['pdf_cold']['tool_mb']}" for r in results]))
+    rows.append(("peak RSS all TeX at once (MB)", *[str(r["tex_mb_together"]) for r in results]))
     width = max(len(row[0]) for row in rows)
     for row in rows:
         print(row[0].ljust(width), *[cell.rjust(10) for cell in row[1:]])

@@ -114,11 +114,11 @@ def generated_book(root: Path, chapters: int = 7) -> Path:
     parts = []
     for p in range(2):
         entries = []
-        for c in range(chapters // 2 + p):
+        for _ in range(chapters // 2 + p):
             n = len(files) + 1
-            files[f"c{n}.md"] = "\n\n".join(
-                [paragraph] * (3 + n % 4) + [f"脚注在此[^a{n}]。\n\n[^a{n}]: 第{n}章的脚注。", table, paragraph]
-            ) + "\n"
+            files[f"c{n}.md"] = (
+                "\n\n".join([paragraph] * (3 + n % 4) + [f"脚注在此[^a{n}]。\n\n[^a{n}]: 第{n}章的脚注。", table, paragraph]) + "\n"
+            )
             entries.append(f"      - title: 第{n}个话题\n        file: c{n}.md\n")
         parts.append(f"  - title: 篇{p + 1}\n    chapters:\n" + "".join(entries))
     files["app.md"] = paragraph + "\n"

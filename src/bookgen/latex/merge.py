@@ -13,6 +13,7 @@ and the back matter starts again at the root (book.tex's ``\\bookmarksetup{start
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,7 +46,7 @@ class PageSpan:
 class _Source:
     pdf: pikepdf.Pdf
     label: str  # a suffix for the names it must rename
-    dests: dict[str, pikepdf.Array]  # its named destinations
+    dests: dict[str, pikepdf.Object]  # its named destinations: [page /XYZ left top zoom]
     renamed: dict[str, str]  # its names that another piece took first → their new names
 
 
@@ -55,15 +56,16 @@ def _name(value: object) -> str | None:
 
 def merge_pieces(spans: list[PageSpan], levels: dict[str, int], target: Path, deterministic: bool = True) -> int:
     """Write the book ``target`` from ``spans`` (book order); ``levels``: anchor name → bookmark level
-    (names not in it: 0). Returns the page count."""
+    (names not in it: 0); ``deterministic``: the file ID from the content (reproducible builds).
+    Returns the page count."""
     merged = pikepdf.new()
     sources: dict[Path, _Source] = {}
     owner: dict[str, str] = {}  # merged name → the piece label that defines it
-    new_dests: dict[str, pikepdf.Array] = {}
+    new_dests: dict[str, pikepdf.Object] = {}
     label_runs: list[tuple[str, int]] = []
     page_of: dict[tuple[str, tuple[int, int]], pikepdf.Page] = {}  # (piece label, page objgen) → merged page
     taken: list[tuple[_Source, pikepdf.Page, pikepdf.Page]] = []  # (source, source page, merged page)
-    outline_items: list[tuple[_Source, pikepdf.Dictionary, int, bool]] = []
+    outline_items: list[tuple[_Source, pikepdf.Object, int, bool]] = []
 
     try:
         for span in spans:
@@ -97,15 +99,15 @@ def merge_pieces(spans: list[PageSpan], levels: dict[str, int], target: Path, de
             # the outline items whose destination is on the span's pages
             on_pages = {page.obj.objgen for page in content}
             for item, depth in _walk(source.pdf):
-                target_page = _dest_page(source, item)
-                if target_page is not None and target_page.objgen in on_pages:
+                on = _dest_page(source, item)
+                if on is not None and on.objgen in on_pages:
                     outline_items.append((source, item, depth, span.back))
         # named destinations of the taken pages; clashes renamed in the later piece
         for source in sources.values():
             for name, dest in source.dests.items():
-                page = dest[0] if isinstance(dest, pikepdf.Array) and len(dest) else None
-                if page is None or (source.label, page.objgen) not in page_of:
+                if not isinstance(dest, pikepdf.Array) or not len(dest) or (source.label, dest[0].objgen) not in page_of:
                     continue
+                on_page = page_of[(source.label, dest[0].objgen)]
                 final = name
                 if name in owner and owner[name] != source.label:
                     final = f"{name}@{source.label}"
@@ -113,7 +115,7 @@ def merge_pieces(spans: list[PageSpan], levels: dict[str, int], target: Path, de
                 owner[final] = source.label
                 new_dests[final] = pikepdf.Array(
                     [
-                        page_of[(source.label, page.objgen)].obj,
+                        on_page.obj,
                         *[merged.copy_foreign(v) if isinstance(v, pikepdf.Object) and v.is_indirect else v for v in list(dest)[1:]],
                     ]
                 )
@@ -143,9 +145,9 @@ def merge_pieces(spans: list[PageSpan], levels: dict[str, int], target: Path, de
             source.pdf.close()
 
 
-def _walk(pdf: pikepdf.Pdf) -> list[tuple[pikepdf.Dictionary, int]]:
+def _walk(pdf: pikepdf.Pdf) -> list[tuple[pikepdf.Object, int]]:
     """Every outline item of ``pdf`` with its depth below the root, in reading order."""
-    out: list[tuple[pikepdf.Dictionary, int]] = []
+    out: list[tuple[pikepdf.Object, int]] = []
 
     def visit(item: pikepdf.Object | None, depth: int) -> None:
         while item is not None:
@@ -159,13 +161,13 @@ def _walk(pdf: pikepdf.Pdf) -> list[tuple[pikepdf.Dictionary, int]]:
     return out
 
 
-def _target_name(item: pikepdf.Dictionary) -> str | None:
+def _target_name(item: pikepdf.Object) -> str | None:
     if "/A" in item and item.A.get("/S") == pikepdf.Name.GoTo:
         return _name(item.A.get("/D"))
     return _name(item.get("/Dest"))
 
 
-def _dest_page(source: _Source, item: pikepdf.Dictionary) -> pikepdf.Object | None:
+def _dest_page(source: _Source, item: pikepdf.Object) -> pikepdf.Object | None:
     name = _target_name(item)
     dest = source.dests.get(name) if name else None
     return dest[0] if isinstance(dest, pikepdf.Array) and len(dest) else None
@@ -187,7 +189,7 @@ def _links(taken: list[tuple[_Source, pikepdf.Page, pikepdf.Page]]) -> None:
                 annotation.Dest = pikepdf.String(source.renamed[name])
 
 
-def _outline(merged: pikepdf.Pdf, items: list[tuple[_Source, pikepdf.Dictionary, int, bool]], levels: dict[str, int]) -> None:
+def _outline(merged: pikepdf.Pdf, items: list[tuple[_Source, pikepdf.Object, int, bool]], levels: dict[str, int]) -> None:
     """The bookmarks, nested by level: a piece's top items get their level from ``levels``, the items
     below them one more per step down; the back matter starts at the root again."""
     root = pikepdf.Dictionary(Type=pikepdf.Name.Outlines)
@@ -221,7 +223,7 @@ def _outline(merged: pikepdf.Pdf, items: list[tuple[_Source, pikepdf.Dictionary,
         """Chain the node's children; the items visible below it when it is open."""
         kids = children.get(node.objgen, [])
         visible = 0
-        for previous, kid in zip(kids, kids[1:], strict=False):
+        for previous, kid in itertools.pairwise(kids):
             kid.Prev = previous
             previous.Next = kid
         for kid in kids:
