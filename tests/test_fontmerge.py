@@ -16,6 +16,7 @@ from fontTools.cffLib import CFFFontSet
 from PIL import Image, ImageChops
 
 from bookgen.latex.fontmerge import FontMerge, LeftAlone, Unmerged, _parse_to_unicode, merge_font_subsets
+from conftest import pdftotext
 
 # The faces of templates/latex/preamble/fonts.tex_t with the defaults of model/settings.py's Fonts: CFF
 # (Noto CJK, TeX Gyre) and TrueType (LXGW WenKai, Noto Sans Mono) programs, text and math. The accented
@@ -127,13 +128,9 @@ def test_every_page_reads_the_same(merged):
     pages = page_count(merged.concatenated)
     assert pages == page_count(merged.merged) > 3
 
-    def text(pdf: Path, page: int) -> str:
-        command = ["pdftotext", "-layout", "-f", str(page), "-l", str(page), str(pdf), "-"]
-        return subprocess.run(command, capture_output=True, text=True, check=True).stdout
-
     for page in range(1, pages + 1):
-        assert text(merged.merged, page) == text(merged.concatenated, page), page
-    assert "“引号”与楷体" in text(merged.merged, pages - 1)
+        assert pdftotext(merged.merged, page, page) == pdftotext(merged.concatenated, page, page), page
+    assert "“引号”与楷体" in pdftotext(merged.merged, pages - 1, pages - 1)
 
 
 @pytest.mark.integration
@@ -254,3 +251,19 @@ def test_different_subsets_with_one_tag_get_tags_of_their_own():
     assert [name[8:] for name in names] == ["Foo", "Bar"] and len({name[:7] for name in names}) == 2
     assert all(re.fullmatch(r"/[A-Z]{6}\+\w+", name) and name != "/AAAAAA+" + name[8:] for name in names)
     assert [str(font.FontDescriptor.FontName) for font in fonts] == names
+
+
+@pytest.mark.integration
+def test_fonts_used_in_a_form_xobject_are_merged_too(merged, tmp_path):
+    source = tmp_path / "form.pdf"
+    with pikepdf.open(merged.concatenated) as pdf:
+        page = pdf.pages[-1]  # unit three, drawn through a form XObject that holds its resources
+        form = page.as_form_xobject()
+        page.obj.Resources = pikepdf.Dictionary(XObject=pikepdf.Dictionary(Fx=form))
+        page.obj.Contents = pdf.make_stream(b"q /Fx Do Q")
+        pdf.save(source)
+    report = merge_file(source, tmp_path / "merged.pdf")
+    names = [name.split("+", 1)[1] for name, *_ in pdffonts(tmp_path / "merged.pdf")]
+    assert sorted(names) == sorted(set(names)) == sorted({name.split("+", 1)[1] for name, *_ in pdffonts(source)})
+    assert report.fonts_after == len(names) and report.left_alone == ()
+    assert pdftotext(tmp_path / "merged.pdf") == pdftotext(source)
