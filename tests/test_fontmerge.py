@@ -13,6 +13,7 @@ from pathlib import Path
 import pikepdf
 import pytest
 from fontTools.cffLib import CFFFontSet
+from fontTools.ttLib import TTFont
 from PIL import Image, ImageChops
 
 from bookgen.latex.fontmerge import FontMerge, LeftAlone, Unmerged, _parse_to_unicode, merge_font_subsets
@@ -146,17 +147,25 @@ def test_every_page_renders_the_same(merged, tmp_path):
 
 
 @pytest.mark.integration
-def test_merged_file_is_well_formed_and_each_cidset_covers_its_font(merged):
+def test_merged_file_is_well_formed_and_each_cidset_lists_its_fonts_glyphs(merged):
+    """PDF/A-1 (ISO 19005-1 6.3.5): a CIDSet identifies the CIDs in the program; xdvipdfmx's own fonts pass."""
     with pikepdf.open(merged.merged) as pdf:
         assert pdf.check_pdf_syntax() == []  # qpdf's own check (the qpdf command is not installed here)
-        descriptors = [obj for obj in pdf.objects if isinstance(obj, pikepdf.Dictionary) and "/FontFile3" in obj]
-        assert descriptors
+        descriptors = [obj for obj in pdf.objects if isinstance(obj, pikepdf.Dictionary) and "/CIDSet" in obj]
+        assert {"/FontFile2", "/FontFile3"} <= {key for descriptor in descriptors for key in descriptor}
         for descriptor in descriptors:
-            fontset = CFFFontSet()
-            fontset.decompile(io.BytesIO(descriptor.FontFile3.read_bytes()), None)
-            cids = [0 if name == ".notdef" else int(name[3:]) for name in fontset.topDictIndex[0].charset]
-            bits = int.from_bytes(cidset := descriptor.CIDSet.read_bytes(), "big")
-            assert all(bits >> (8 * len(cidset) - 1 - cid) & 1 for cid in cids), descriptor.FontName
+            cidset = descriptor.CIDSet.read_bytes()
+            listed = {index * 8 + bit for index, byte in enumerate(cidset) for bit in range(8) if byte & 0x80 >> bit}
+            assert listed == glyphs_in(descriptor), descriptor.FontName
+
+
+def glyphs_in(descriptor: pikepdf.Dictionary) -> set[int]:
+    """The CIDs of the glyphs in a CIDFont's program, as xdvipdfmx lists them (TrueType: every index but 0)."""
+    if "/FontFile3" in descriptor:
+        fontset = CFFFontSet()
+        fontset.decompile(io.BytesIO(descriptor.FontFile3.read_bytes()), None)
+        return {0 if name == ".notdef" else int(name[3:]) for name in fontset.topDictIndex[0].charset}
+    return set(range(1, TTFont(io.BytesIO(descriptor.FontFile2.read_bytes()))["maxp"].numGlyphs))
 
 
 @pytest.mark.integration

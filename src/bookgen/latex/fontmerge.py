@@ -279,7 +279,8 @@ def _new_tag(program: bytes, name: str) -> str:
 
 
 def _cid_set(cids: set[int]) -> bytes:
-    """A /CIDSet bitmap (bit 7 of byte 0 is CID 0) of the CIDs present in a font program."""
+    """A /CIDSet bitmap (bit 7 of byte 0 is CID 0) of the CIDs present in a font program (PDF/A-1, ISO 19005-1
+    6.3.5: all of them, used or not)."""
     bitmap = bytearray(max(cids) // 8 + 1)
     for cid in cids:
         bitmap[cid // 8] |= 0x80 >> (cid % 8)
@@ -351,7 +352,7 @@ def _font_dict_key(font_dict) -> str:
 
 def _merge_truetype(programs: list[bytes], in_use: list[set[int]]) -> tuple[bytes, list[set[int]], set[int]]:
     """Union of TrueType subsets by glyph index. Returns the program, each subset's glyphs shown by glyph index
-    and the union's glyph indices.
+    and the CIDs for the union's /CIDSet.
 
     xdvipdfmx keeps the glyph index of every glyph the text shows, but puts the components of a composite
     glyph (the 'e' and the accent of 'é') that the text does not show in the lowest free indices: such a
@@ -429,7 +430,8 @@ def _merge_truetype(programs: list[bytes], in_use: list[set[int]]) -> tuple[byte
     for tag in sorted(tables):
         writer[tag] = tables[tag]
     writer.close()
-    return out.getvalue(), [set(glyphs) for glyphs in shown], {gid for gid, data in union.items() if data} | {0}
+    # every glyph index but 0 is in the /CIDSet, as xdvipdfmx writes it for a TrueType subset
+    return out.getvalue(), [set(glyphs) for glyphs in shown], set(range(1, count))
 
 
 def _set_fields(table: bytes, *fields: tuple[int, int, int]) -> bytes:
