@@ -238,7 +238,7 @@ def _retag_clashes(fonts: list[pikepdf.Dictionary]) -> int:
     by_tag: dict[str, dict[tuple[int, int], pikepdf.Dictionary]] = {}
     for font in fonts:
         tagged = _SUBSET_TAG.match(str(font.get("/BaseFont", "/"))[1:])
-        if tagged:
+        if tagged and isinstance(_program(font), Stream):
             by_tag.setdefault(tagged.group(1), {}).setdefault(_program(font).objgen, font)
     clashing = [font for subsets in by_tag.values() if len(subsets) > 1 for font in subsets.values()]
     for font in clashing:
@@ -504,6 +504,7 @@ def _outlines(font: TTFont) -> dict[int, bytes]:
 
 
 def _truetype_key(font: TTFont) -> str:
+    """What must be equal in TrueType subsets of one font: every table but the glyphs and their counts."""
     tables = []
     for tag in sorted(font.keys()):
         if tag in {"GlyphOrder", "glyf", "loca", "hmtx"}:
