@@ -27,8 +27,9 @@ import re
 import struct
 import sys
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import TypeGuard, cast
 
 import pikepdf
 from fontTools.cffLib import CFFFontSet, FDArrayIndex
@@ -128,11 +129,11 @@ def merge_font_subsets(pdf: pikepdf.Pdf) -> FontMerge:
     return FontMerge(len(fonts), len(after), bytes_before, _program_bytes(after.values()), tuple(left_alone), retagged)
 
 
-def _scan(pdf: pikepdf.Pdf) -> tuple[dict[tuple[int, int], pikepdf.Dictionary], list[tuple[object, object, tuple[int, int]]]]:
+def _scan(pdf: pikepdf.Pdf) -> tuple[dict[tuple[int, int], pikepdf.Dictionary], list[tuple[pikepdf.Object, int | str, tuple[int, int]]]]:
     """Indirect top-level font dictionaries reachable from the trailer, in a fixed order, and every place
     (container, key or index, font) that refers to one of them."""
     fonts: dict[tuple[int, int], pikepdf.Dictionary] = {}
-    references = []
+    references: list[tuple[pikepdf.Object, int | str, tuple[int, int]]] = []
     seen: set[tuple[int, int]] = set()
     stack: list[pikepdf.Object] = [pdf.trailer]
     while stack:
@@ -151,18 +152,18 @@ def _scan(pdf: pikepdf.Pdf) -> tuple[dict[tuple[int, int], pikepdf.Dictionary], 
     return fonts, references
 
 
-def _children(container: pikepdf.Object) -> Iterator[tuple[object, pikepdf.Object]]:
+def _children(container: pikepdf.Object) -> Iterator[tuple[int | str, pikepdf.Object]]:
     if isinstance(container, Array):
         yield from enumerate(container)
     else:
         yield from container.items()
 
 
-def _is_font(obj: pikepdf.Object) -> bool:
+def _is_font(obj: pikepdf.Object) -> TypeGuard[pikepdf.Dictionary]:
     return isinstance(obj, Dictionary) and obj.get("/Type") == Name.Font and str(obj.get("/Subtype")) in _TOP_LEVEL
 
 
-def _program_bytes(fonts) -> int:
+def _program_bytes(fonts: Iterable[pikepdf.Dictionary]) -> int:
     """Stored length of the distinct font programs of ``fonts``."""
     programs = {program.objgen: len(program.read_raw_bytes()) for program in map(_program, fonts) if isinstance(program, Stream)}
     return sum(programs.values())
@@ -173,9 +174,10 @@ def _member(font: pikepdf.Dictionary) -> _Member:
         raise _Unmergeable(Unmerged.SIMPLE_FONT)
     if font.get("/Encoding") != Name("/Identity-H"):
         raise _Unmergeable(Unmerged.ENCODING)
-    cidfont = font.DescendantFonts[0]
-    descriptor = cidfont.FontDescriptor
-    if cidfont.Subtype == Name.CIDFontType0 and descriptor.get("/FontFile3", {}).get("/Subtype") == Name("/CIDFontType0C"):
+    # a Type0 font's one descendant is a CIDFont dictionary, whose /FontDescriptor is a dictionary (ISO 32000-1 §9.7)
+    cidfont = cast(pikepdf.Dictionary, font.DescendantFonts[0])
+    descriptor = cast(pikepdf.Dictionary, cidfont.FontDescriptor)
+    if cidfont.Subtype == Name.CIDFontType0 and descriptor.get("/FontFile3", Dictionary()).get("/Subtype") == Name("/CIDFontType0C"):
         return _Member(font, cidfont, descriptor, "/FontFile3")
     if cidfont.Subtype == Name.CIDFontType2 and "/FontFile2" in descriptor and cidfont.get("/CIDToGIDMap", Name.Identity) == Name.Identity:
         return _Member(font, cidfont, descriptor, "/FontFile2")
@@ -218,7 +220,7 @@ def _merge_group(pdf: pikepdf.Pdf, members: list[_Member]) -> None:
 
 def _signature(member: _Member) -> tuple:
     """What must be equal for subsets to be of one font and merge into one dictionary."""
-    info = member.cidfont.get("/CIDSystemInfo", {})
+    info: pikepdf.Object | dict[str, pikepdf.Object] = member.cidfont.get("/CIDSystemInfo", {})
     descriptor = {
         key: repr(value)
         for key, value in member.descriptor.items()
@@ -248,17 +250,25 @@ def _retag_clashes(fonts: list[pikepdf.Dictionary]) -> int:
 
 def _program(font: pikepdf.Dictionary) -> pikepdf.Object:
     """The font program stream of a font (the font dictionary itself for a Type3 font, which has none)."""
-    descriptor = font.get("/DescendantFonts", [font])[0].get("/FontDescriptor", {})
+    descriptor: pikepdf.Object | dict[str, pikepdf.Object] = font.get("/DescendantFonts", [font])[0].get("/FontDescriptor", {})
     return next((descriptor[key] for key in ("/FontFile", "/FontFile2", "/FontFile3") if key in descriptor), font)
 
 
 def _retag(font: pikepdf.Dictionary, tag: str) -> None:
     """Put ``tag`` in place of the subset tag of a font, its CIDFont and their font descriptor."""
     for dictionary, key in _names(font):
-        dictionary[key] = Name("/" + tag + "+" + _SUBSET_TAG.match(str(dictionary[key])[1:]).group(2))
+        dictionary[key] = Name("/" + tag + "+" + _untagged(str(dictionary[key])))
 
 
-def _names(font: pikepdf.Dictionary) -> Iterator[tuple[pikepdf.Dictionary, str]]:
+def _untagged(name: str) -> str:
+    """A subset-tagged PDF name (``/ABCDEF+Font``) without its slash and subset tag."""
+    tagged = _SUBSET_TAG.match(name[1:])
+    if tagged is None:
+        raise ValueError(f"font name without a subset tag: {name}")
+    return tagged.group(2)
+
+
+def _names(font: pikepdf.Dictionary) -> Iterator[tuple[pikepdf.Object, str]]:
     """(dictionary, key) of each subset-tagged name of a font: its /BaseFont, its CIDFont's, /FontName."""
     descendants = list(font.get("/DescendantFonts", []))
     descriptors = [holder.FontDescriptor for holder in descendants or [font] if "/FontDescriptor" in holder]
@@ -587,26 +597,34 @@ def _parse_to_unicode(cmap: bytes) -> dict[int, bytes]:
         section, index = tokens[index], index + 1
         if section == "beginbfchar":
             while tokens[index] != "endbfchar":
-                mapping[int.from_bytes(tokens[index], "big")] = tokens[index + 1]
+                mapping[int.from_bytes(_hex(tokens[index]), "big")] = _hex(tokens[index + 1])
                 index += 2
         elif section == "beginbfrange":
             while tokens[index] != "endbfrange":
                 low, high, target = tokens[index : index + 3]
-                codes = range(int.from_bytes(low, "big"), int.from_bytes(high, "big") + 1)
+                codes = range(int.from_bytes(_hex(low), "big"), int.from_bytes(_hex(high), "big") + 1)
                 if target == "[":
                     close = tokens.index("]", index)
-                    mapping.update(zip(codes, tokens[index + 3 : close], strict=False))
+                    mapping.update(zip(codes, map(_hex, tokens[index + 3 : close]), strict=False))
                     index = close + 1
                 else:
-                    first = int.from_bytes(target, "big")
-                    mapping.update((code, (first + n).to_bytes(len(target), "big")) for n, code in enumerate(codes))
+                    start = _hex(target)
+                    first = int.from_bytes(start, "big")
+                    mapping.update((code, (first + n).to_bytes(len(start), "big")) for n, code in enumerate(codes))
                     index += 3
     return mapping
 
 
+def _hex(token: bytes | str) -> bytes:
+    """A ToUnicode CMap token where the syntax has a hex string (a code or UTF-16BE text)."""
+    if isinstance(token, str):
+        raise ValueError(f"ToUnicode CMap: hex string expected, found {token!r}")
+    return token
+
+
 def _to_unicode_cmap(tag: str, member: _Member, mapping: dict[int, bytes]) -> bytes:
     """A ToUnicode CMap in xdvipdfmx's layout, bfchar entries in blocks of 100 (the CMap limit)."""
-    name = f"{tag}+{_SUBSET_TAG.match(str(member.cidfont.BaseFont)[1:]).group(2)}-UTF16"
+    name = f"{tag}+{_untagged(str(member.cidfont.BaseFont))}-UTF16"
     lines = [
         "/CIDInit /ProcSet findresource begin",
         "12 dict begin",
