@@ -20,6 +20,7 @@ from pathlib import Path
 import pikepdf
 
 from bookgen.fsutil import atomic_path
+from bookgen.latex.fontmerge import merge_font_subsets
 
 LEVELS = {"part": -1, "chapter": 0, "section": 1, "subsection": 2, "subsubsection": 3}
 
@@ -137,6 +138,7 @@ def merge_pieces(spans: list[PageSpan], levels: dict[str, int], target: Path, de
             merged.Root.OpenAction = pikepdf.Array([merged.pages[0].obj, pikepdf.Name.Fit])
             for key, value in first.pdf.docinfo.items():
                 merged.docinfo[key] = value
+        merge_font_subsets(merged)  # one subset per font, not one per job
         with atomic_path(target) as tmp:
             merged.save(tmp, deterministic_id=deterministic, object_stream_mode=pikepdf.ObjectStreamMode.generate)
         return len(merged.pages)
