@@ -192,13 +192,13 @@ def render_latex(book: Book, sources: dict[str, Source], converted: dict[str, Co
     }
     env = latex_environment(book.root)
     unit_template = env.get_template("unit.tex_t")
-    ordered = [(stem, template, variables) for division in plan.values() for stem, template, variables in division]
+    ordered = [(division, *unit) for division, units_of in plan.items() for unit in units_of]  # book order
     units = {
         stem: unit_template.render(context, template=template, unit_number=number, **variables)
-        for number, (stem, template, variables) in enumerate(ordered, start=1)
+        for number, (_, stem, template, variables) in enumerate(ordered, start=1)
     }
     seeds = {"book.toc": env.get_template("contents-seed.toc_t").render(context)}
-    order = tuple(LatexUnit(stem, division, _steps(template, variables)) for division, units_of in plan.items() for stem, template, variables in units_of)
+    order = tuple(LatexUnit(stem, division, _steps(template, variables)) for division, stem, template, variables in ordered)
     return LatexDocument(env.get_template("book.tex_t").render(context), units, seeds, order)
 
 
