@@ -20,6 +20,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -144,20 +145,30 @@ def tex_memory(command: list[str]) -> tuple[float, str, int]:
     """Run ``command``, sampling every 50 ms the resident memory of all its TeX processes together:
     (seconds, output, peak MB of xelatex and xdvipdfmx summed over the processes running at once)."""
     started = time.monotonic()
-    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    said = tempfile.TemporaryFile(mode="w+")  # not a pipe: nobody reads it while the build runs
+    proc = subprocess.Popen(command, stdout=said, stderr=subprocess.STDOUT, text=True)
     peak = 0
     while proc.poll() is None:
-        total = 0
-        for stat in Path("/proc").glob("[0-9]*/status"):
+        status = {}
+        for path in Path("/proc").glob("[0-9]*/status"):
             try:
-                fields = dict(line.split(":", 1) for line in stat.read_text().splitlines() if ":" in line)
+                fields = dict(line.split(":", 1) for line in path.read_text().splitlines() if ":" in line)
+                status[int(path.parent.name)] = fields
             except (OSError, ValueError):
                 continue
-            if fields.get("Name", "").strip() in ("xelatex", "xdvipdfmx", "xetex") and "VmRSS" in fields:
-                total += int(fields["VmRSS"].split()[0])
+        family = {proc.pid}
+        for _ in range(6):  # bookgen → latexmk/xelatex → xdvipdfmx: a few generations down
+            family |= {pid for pid, fields in status.items() if int(fields.get("PPid", "0").strip() or 0) in family}
+        total = sum(
+            int(status[pid]["VmRSS"].split()[0])
+            for pid in family
+            if pid in status and status[pid].get("Name", "").strip() in ("xelatex", "xdvipdfmx", "xetex") and "VmRSS" in status[pid]
+        )
         peak = max(peak, total)
         time.sleep(0.05)
-    output = proc.stdout.read() if proc.stdout else ""
+    said.seek(0)
+    output = said.read()
+    said.close()
     if proc.returncode != 0:
         raise SystemExit(f"bench: {' '.join(command[:6])} … failed:\n{output[-2000:]}")
     return time.monotonic() - started, output, peak // 1024
