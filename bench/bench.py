@@ -141,34 +141,36 @@ def bookgen(manuscript: Path, output: Path, fmt: str, jobs: int = 2) -> tuple[fl
     )
 
 
+def _tex_rss(root: int) -> int:
+    """KB of resident memory of the TeX processes (xelatex, xdvipdfmx) below process ``root`` now."""
+    status = {}
+    for path in Path("/proc").glob("[0-9]*/status"):
+        try:
+            status[int(path.parent.name)] = dict(line.split(":", 1) for line in path.read_text().splitlines() if ":" in line)
+        except (OSError, ValueError):
+            continue
+    family = {root}
+    for _ in range(6):  # bookgen → latexmk/xelatex → xdvipdfmx: a few generations down
+        family |= {pid for pid, fields in status.items() if int(fields.get("PPid", "0").strip() or 0) in family}
+    return sum(
+        int(status[pid]["VmRSS"].split()[0])
+        for pid in family
+        if pid in status and status[pid].get("Name", "").strip() in ("xelatex", "xdvipdfmx", "xetex") and "VmRSS" in status[pid]
+    )
+
+
 def tex_memory(command: list[str]) -> tuple[float, str, int]:
     """Run ``command``, sampling every 50 ms the resident memory of all its TeX processes together:
     (seconds, output, peak MB of xelatex and xdvipdfmx summed over the processes running at once)."""
     started = time.monotonic()
-    said = tempfile.TemporaryFile(mode="w+")  # not a pipe: nobody reads it while the build runs
-    proc = subprocess.Popen(command, stdout=said, stderr=subprocess.STDOUT, text=True)
     peak = 0
-    while proc.poll() is None:
-        status = {}
-        for path in Path("/proc").glob("[0-9]*/status"):
-            try:
-                fields = dict(line.split(":", 1) for line in path.read_text().splitlines() if ":" in line)
-                status[int(path.parent.name)] = fields
-            except (OSError, ValueError):
-                continue
-        family = {proc.pid}
-        for _ in range(6):  # bookgen → latexmk/xelatex → xdvipdfmx: a few generations down
-            family |= {pid for pid, fields in status.items() if int(fields.get("PPid", "0").strip() or 0) in family}
-        total = sum(
-            int(status[pid]["VmRSS"].split()[0])
-            for pid in family
-            if pid in status and status[pid].get("Name", "").strip() in ("xelatex", "xdvipdfmx", "xetex") and "VmRSS" in status[pid]
-        )
-        peak = max(peak, total)
-        time.sleep(0.05)
-    said.seek(0)
-    output = said.read()
-    said.close()
+    with tempfile.TemporaryFile(mode="w+") as said:  # not a pipe: nobody reads it while the build runs
+        proc = subprocess.Popen(command, stdout=said, stderr=subprocess.STDOUT, text=True)
+        while proc.poll() is None:
+            peak = max(peak, _tex_rss(proc.pid))
+            time.sleep(0.05)
+        said.seek(0)
+        output = said.read()
     if proc.returncode != 0:
         raise SystemExit(f"bench: {' '.join(command[:6])} … failed:\n{output[-2000:]}")
     return time.monotonic() - started, output, peak // 1024
