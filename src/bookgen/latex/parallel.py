@@ -59,7 +59,7 @@ CONSUMERS = {  # what a unit reads of the other units' pages, found by the macro
 _UNSETTLED = re.compile(r"^Package longtable Warning: (?:Column|Table) widths have changed", re.MULTILINE)
 """What TeX says when a unit needs another run with its own .aux (labels and page labels do not count:
 bookgen prints every number itself and sets the page labels when it merges)."""
-_OPENS = re.compile(r"^bookgen-unit-opens: ([\w.-]+?)(?:\.tex)? (right|any)$", re.MULTILINE)
+_OPENS = re.compile(r"^bookgen-unit-(begin|end): ([\w.-]+?)(?:\.tex)? |^bookgen-unit-opens: \S* ?(right|any)$", re.MULTILINE)
 _LISTS = ("toc", "lof", "lot", "lol")
 
 
@@ -247,6 +247,21 @@ def moved_pages(run: UnitRun, place: Place, back_opens_right: bool, switches: li
     return "\n".join(lines) + ("\n" if lines else "")
 
 
+def opening_sides(log: str) -> dict[str, bool]:
+    """Whether each unit the log shows opens on a recto: the first ``\\bookgenopenright`` or
+    ``\\bookgenopenany`` between the unit's begin and end marks (book.tex's own, between units, count for none)."""
+    sides: dict[str, bool] = {}
+    current = None
+    for mark in _OPENS.finditer(log):
+        if mark.group(1) == "begin":
+            current = mark.group(2)
+        elif mark.group(1) == "end":
+            current = None
+        elif current is not None and current not in sides:
+            sides[current] = mark.group(3) == "right"
+    return sides
+
+
 def split_jobs(units: list[str], weights: dict[str, int], jobs: int) -> list[Job]:
     """``units`` (in book order) cut into at most ``jobs`` runs of consecutive units of about equal weight."""
     if not units:
@@ -424,7 +439,7 @@ class ParallelTypesetter:
         os.replace(job_dir / f"{JOBNAME}.pdf", pieces / piece)
         made = _result(pieces / piece, 1, time.monotonic() - started, log, self.document)
         spans = unit_pages(log)
-        opens = {m.group(1): m.group(2) == "right" for m in _OPENS.finditer(log)}
+        opens = opening_sides(log)
         warnings = self.describe(made)
         unsettled = {file_at(log, m.start(), self.document).removesuffix(".tex") for m in _UNSETTLED.finditer(log)}
         after = after_counters(self.plan, places)
