@@ -398,3 +398,44 @@ def test_cstr_not_repeated_after_a_url_that_carries_it():
     assert plain(format_entry(data, Style())).endswith("https://example.org/dataLinks/CSTR:16666.11.abc.")
     other = dataclasses.replace(data, url="https://example.org/rivers")
     assert plain(format_entry(other, Style())).endswith("https://example.org/rivers. CSTR:16666.11.abc.")
+
+
+def test_patent_prints_the_application_number_zotero_keeps_in_call_number(tmp_path):
+    """GB/T 7714—2025 §8.10: 专利号 is the application number (申请号), which Zotero exports as CSL
+    ``call-number``; ``number`` (the publication number) only when there is none."""
+    items = [
+        {
+            "id": "wang2019",
+            "type": "patent",
+            "title": "一种可折叠的太阳能充电板",
+            "language": "zh-CN",
+            "author": [{"literal": "王小明"}],
+            "number": "CN110011223A",
+            "call-number": "CN201910123456.7",
+            "issued": {"date-parts": [[2019, 7, 12]]},
+        },
+        {
+            "id": "smith2020",
+            "type": "patent",
+            "title": "Folding solar panel",
+            "language": "en-US",
+            "author": [{"family": "Smith", "given": "John"}],
+            "note": "Call Number: US16123456A",
+            "number": "US2020123456A1",
+            "issued": {"date-parts": [[2020, 4, 23]]},
+        },
+        {
+            "id": "li2021",
+            "type": "patent",
+            "title": "一种茶叶烘干装置",
+            "language": "zh-CN",
+            "author": [{"literal": "李华"}],
+            "number": "CN202120987654.3",
+            "issued": {"date-parts": [[2021, 12, 3]]},
+        },
+    ]
+    (tmp_path / "p.json").write_text(json.dumps(items), encoding="utf-8")
+    entries = load_bibliography(tmp_path, BibliographySettings(files=("p.json",))).entries
+    assert plain(format_entry(entries["wang2019"], Style())) == "王小明. 一种可折叠的太阳能充电板:CN201910123456.7[P]. 2019-07-12."
+    assert plain(format_entry(entries["smith2020"], Style())) == "Smith J. Folding solar panel:US16123456A[P]. 2020-04-23."
+    assert plain(format_entry(entries["li2021"], Style())) == "李华. 一种茶叶烘干装置:CN202120987654.3[P]. 2021-12-03."
