@@ -21,7 +21,7 @@ from bookgen.bibliography import (
     load_bibliography,
 )
 from bookgen.bibliography.entry import DateValue, Entry, Kind, Name
-from bookgen.bibliography.gbt7714 import Style, format_entry, name_text, plain
+from bookgen.bibliography.gbt7714 import Style, format_entry, name_text, plain, short_author
 from bookgen.bibliography.reading import scan_bib
 from bookgen.errors import ManuscriptError
 from bookgen.model.book import BibliographySettings, load_book
@@ -439,3 +439,27 @@ def test_patent_prints_the_application_number_zotero_keeps_in_call_number(tmp_pa
     assert plain(format_entry(entries["wang2019"], Style())) == "王小明. 一种可折叠的太阳能充电板:CN201910123456.7[P]. 2019-07-12."
     assert plain(format_entry(entries["smith2020"], Style())) == "Smith J. Folding solar panel:US16123456A[P]. 2020-04-23."
     assert plain(format_entry(entries["li2021"], Style())) == "李华. 一种茶叶烘干装置:CN202120987654.3[P]. 2021-12-03."
+
+
+def test_bibtex_and_others_prints_as_deng_or_et_al(tmp_path):
+    """GB/T 7714—2025 §7.1.2: a list cut short (BibTeX's ``and others``) ends in 等 / et al., never 'others'."""
+    bib = _read(
+        tmp_path,
+        "o.bib",
+        """\
+        @techreport{ager2011,
+          author = {Ager, Alan A. and Calkin, David E. and others},
+          title = {Wildfire exposure analysis},
+          institution = {USDA}, address = {Fort Collins}, year = {2011}, langid = {american}
+        }
+        @book{zhao2020,
+          author = {赵一 and others},
+          translator = {钱二 and 孙三 and 李四 and others},
+          title = {书名}, publisher = {社}, address = {北京}, year = {2020}, langid = {chinese}
+        }
+        """,
+    )
+    ager, zhao = bib.entries["ager2011"], bib.entries["zhao2020"]
+    assert plain(format_entry(ager, Style())).startswith("Ager A A, Calkin D E, et al. Wildfire exposure analysis[R].")
+    assert plain(format_entry(zhao, Style())) == "赵一, 等. 书名[M]. 钱二, 孙三, 李四, 等, 译. 北京: 社, 2020."
+    assert short_author(ager) == "Ager et al." and short_author(zhao) == "赵一等"
