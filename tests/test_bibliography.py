@@ -7,7 +7,9 @@ The expected texts are derived from the rules of GB/T 7714—2025 (field order o
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 import json
+import sys
 import textwrap
 from pathlib import Path
 
@@ -27,6 +29,11 @@ from bookgen.errors import ManuscriptError
 from bookgen.model.book import BibliographySettings, load_book
 
 FIXTURES = Path(__file__).parent / "fixtures" / "bibliography"
+GBT7714 = Path(__file__).parent / "fixtures" / "gbt7714"  # the standard's examples: see its README
+# bookgen's exact matches among the 232 numbered examples of GB/T 7714—2025 (never fewer: a regression fails)
+BOOKGEN_EXACT = 179
+# pandoc 3.9 --citeproc with the official CSL on the same data, measured by the same test (recorded here)
+PANDOC_CSL_RECORDED = 73
 
 EXPECTED = {
     "zhang2002": "张伯伟. 全唐五代诗格汇考[M]. 南京: 江苏古籍出版社, 2002: 288.",
@@ -463,3 +470,39 @@ def test_bibtex_and_others_prints_as_deng_or_et_al(tmp_path):
     assert plain(format_entry(ager, Style())).startswith("Ager A A, Calkin D E, et al. Wildfire exposure analysis[R].")
     assert plain(format_entry(zhao, Style())) == "赵一, 等. 书名[M]. 钱二, 孙三, 李四, 等, 译. 北京: 社, 2020."
     assert short_author(ager) == "Ager et al." and short_author(zhao) == "赵一等"
+
+
+def _conformance_bench():
+    path = Path(__file__).resolve().parents[1] / "bench" / "gbt7714_conformance.py"
+    spec = importlib.util.spec_from_file_location("gbt7714_conformance", path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclass looks itself up there
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_gbt7714_2025_numeric_conformance_against_pandoc_csl(record_property, capsys):
+    """The standard's 232 numbered examples (tests/fixtures/gbt7714): bookgen's entry equals the printed
+    text (after normalising spaces and punctuation width) at least BOOKGEN_EXACT times, every other
+    example is a KNOWN_WRONG one whose difference is exactly the one its reason names, and pandoc's
+    citeproc with the official GB/T 7714—2025 numeric CSL, run on the same data here, matches fewer."""
+    bench = _conformance_bench()
+    fixture = json.loads((GBT7714 / "expected.json").read_text(encoding="utf-8"))
+    data = GBT7714 / "gbt7714-examples.bib"
+    ours = {key: text for key, text in bench.render(data).items() if key in fixture["examples"]}
+    assert len(ours) == len(fixture["examples"]) == 232
+    theirs = bench.baseline(GBT7714 / "china-national-standard-gb-t-7714-2025-numeric.csl", data, list(ours))
+    result = bench.score(fixture, ours, theirs, bench.KNOWN_WRONG)
+    exact, pandoc_exact = result.total(1), result.total(2)
+    record_property("bookgen_exact", exact)
+    record_property("pandoc_csl_exact", pandoc_exact)
+    with capsys.disabled():
+        print(f"\nGB/T 7714—2025 numeric, 232 examples exact: bookgen {exact}, pandoc+CSL {pandoc_exact} (recorded {PANDOC_CSL_RECORDED})")
+    table = "\n" + result.table()
+    assert not result.unexplained, f"misses without a KNOWN_WRONG reason: {result.unexplained}{table}"
+    assert not result.stale, f"KNOWN_WRONG examples that now match (remove their reasons): {result.stale}{table}"
+    without_digest = [n for n in bench.KNOWN_WRONG if "known_wrong_sha256" not in fixture["examples"].get(f"gbt7714.{n}", {})]
+    assert not without_digest, f"rewrite expected.json (bench --write-fixture) for {without_digest}"
+    assert exact >= BOOKGEN_EXACT, table
+    assert pandoc_exact < exact, table
