@@ -506,3 +506,29 @@ def test_gbt7714_2025_numeric_conformance_against_pandoc_csl(record_property, ca
     assert not without_digest, f"rewrite expected.json (bench --write-fixture) for {without_digest}"
     assert exact >= BOOKGEN_EXACT, table
     assert pandoc_exact < exact, table
+
+
+def test_bracketed_citation_with_a_prefix_touching_the_key_is_not_narrative(tmp_path, monkeypatch):
+    """[见@e, 第3章] (no space between a Chinese prefix and the key, where pandoc makes no Cite) is the
+    bracketed citation pandoc makes of [见 @e, 第3章]: prefix 见, locator 第3章; an e-mail address in
+    brackets stays text, a narrative @key stays narrative."""
+    from bookgen.sources.convert import convert_sources
+    from bookgen.sources.reading import read_sources
+    from conftest import write_book
+
+    monkeypatch.chdir(tmp_path)
+    text = "如[见@zhang2002, 第3章]所述；[参见@yu2012; @ding2000, 288]与[见 @wang2022, 第5页]；[见@caplan1993]，@peebles2001认为，写信[me@example.com]。"
+    book_yaml = "title: 书\nbibliography: refs.bib\nchapters:\n  - title: 一\n    sections:\n      - title: 甲\n        file: a.md\n"
+    root = write_book(tmp_path / "m", book_yaml, {"a.md": text + "\n", "refs.bib": (FIXTURES / "refs.bib").read_text(encoding="utf-8")})
+    book = load_book(root)
+    sources = read_sources(book)
+    converted, _ = convert_sources(book, {k: s for k, s in sources.items() if s.written}, tmp_path / "cache")
+    section = converted["sec-1-1"]
+    assert [(c["keys"], c["mode"], c["locators"]) for c in section.xref["citations"]] == [
+        (["zhang2002"], "paren", ["第3章"]),
+        (["yu2012", "ding2000"], "paren", ["", "288"]),
+        (["wang2022"], "paren", ["第5页"]),
+        (["caplan1993"], "paren", [""]),
+        (["peebles2001"], "narrative", [""]),
+    ]
+    assert "如见\\bookgencite{" in section.latex and "[" not in section.latex.replace("{[}me@", "")
