@@ -1,6 +1,10 @@
 """Conformance of bookgen's GB/T 7714—2025 numeric entries with the standard's own printed examples.
 
-Usage: python bench/gbt7714_conformance.py DATA_DIR [--csl FILE] [--show-all]
+Usage: python bench/gbt7714_conformance.py DATA_DIR [--csl FILE] [--show-all] [--write-fixture JSON]
+
+The pytest test (tests/test_bibliography.py, test_gbt7714_2025_numeric_conformance_against_pandoc_csl)
+runs the same scoring on tests/fixtures/gbt7714/: the .bib and the CSL are vendored, the printed texts
+are not (no licence; see that README), only their digests, which --write-fixture writes from DATA_DIR.
 
 DATA_DIR holds third-party test data that is never committed to this repository:
   original.toml   the standard's printed examples, as in typst-doc-cn/bib-csl-dev-data
@@ -20,6 +24,9 @@ from __future__ import annotations
 
 import argparse
 import collections
+import dataclasses
+import hashlib
+import json
 import re
 import sys
 import tomllib
@@ -246,11 +253,92 @@ KNOWN_WRONG: dict[str, tuple[str, str, list[tuple[str, str]]]] = {
 }
 
 
-def explained(expected: str, got: str, fixes: list[tuple[str, str]]) -> bool:
-    """Whether putting the data's forms into the printed text gives bookgen's output."""
+def explained_text(expected: str, fixes: list[tuple[str, str]]) -> str:
+    """The normalised printed text with the data's forms put in: what bookgen prints for a known-wrong example."""
     for printed, data in fixes:
         expected = expected.replace(normalise(printed), normalise(data))
-    return expected == got
+    return expected
+
+
+def digest(normalised: str) -> str:
+    """SHA-256 of a normalised text: the fixture stores these, never the standard's text (see its README)."""
+    return hashlib.sha256(normalised.encode("utf-8")).hexdigest()
+
+
+def fixture_from(printed: dict[str, str]) -> dict:
+    """tests/fixtures/gbt7714/expected.json: per example its type and the digests of its normalised printed
+    text and, for a known-wrong one, of the printed text with the data's forms put in."""
+    examples = {}
+    for key, text in printed.items():
+        item = {"type": kind_of(text), "sha256": digest(normalise(text))}
+        number = key.removeprefix("gbt7714.")
+        if number in KNOWN_WRONG:
+            item["known_wrong_sha256"] = digest(explained_text(normalise(text), KNOWN_WRONG[number][2]))
+        examples[key] = item
+    return {
+        "about": (
+            "GB/T 7714—2025's numbered examples: per example the printed type code and the SHA-256 of the printed "
+            "text normalised by bench/gbt7714_conformance.py normalise() (and, for KNOWN_WRONG ones, of that text "
+            "with the data's forms put in). Written by `bench/gbt7714_conformance.py DATA_DIR --write-fixture`."
+        ),
+        "examples": examples,
+    }
+
+
+@dataclasses.dataclass
+class Score:
+    """One data file measured: per type [n, bookgen exact, pandoc+CSL exact, known-wrong], and the rest."""
+
+    per_type: dict[str, list[int]]
+    known: list[tuple[str, str, str, str]]  # (number, type, class, reason)
+    unexplained: list[tuple[str, str]]  # (number, what differs)
+    stale: list[str]  # numbers in KNOWN_WRONG that now match
+
+    def total(self, column: int) -> int:
+        return sum(row[column] for row in self.per_type.values())
+
+    def table(self) -> str:
+        total = self.total(0)
+        lines = [f"{'type':6} {'n':>4} {'bookgen':>11} {'pandoc+CSL':>11} {'known-wrong':>11}"]
+        for kind in sorted(self.per_type):
+            n, ok, b, k = self.per_type[kind]
+            lines.append(f"{kind:6} {n:4} {ok:5} {ok / n:5.0%} {b:5} {b / n:5.0%} {k:11}")
+        ok, b, k = self.total(1), self.total(2), self.total(3)
+        lines.append(f"{'all':6} {total:4} {ok:5} {ok / max(total, 1):5.0%} {b:5} {b / max(total, 1):5.0%} {k:11}")
+        return "\n".join(lines)
+
+
+def score(
+    fixture: dict,
+    ours: dict[str, str],
+    theirs: dict[str, str],
+    reasons: dict[str, tuple[str, str, list[tuple[str, str]]]],
+    printed: dict[str, str] | None = None,
+) -> Score:
+    """bookgen's (and pandoc's) entries against the fixture's digests; a miss is explained when it is in
+    ``reasons`` and equals the printed text with the data's forms put in. ``printed`` (when at hand) names
+    where an unexplained miss differs."""
+    result = Score(collections.defaultdict(lambda: [0, 0, 0, 0]), [], [], [])
+    for key in (k for k in fixture["examples"] if k in ours):
+        example = fixture["examples"][key]
+        number, kind = key.removeprefix("gbt7714."), example["type"]
+        got = digest(normalise(ours[key]))
+        row = result.per_type[kind]
+        row[0] += 1
+        ok = got == example["sha256"]
+        row[1] += ok
+        row[2] += key in theirs and digest(normalise(theirs[key])) == example["sha256"]
+        if ok:
+            if number in reasons:
+                result.stale.append(number)
+        elif number in reasons and got == example.get("known_wrong_sha256"):
+            row[3] += 1
+            result.known.append((number, kind, *reasons[number][:2]))
+        elif printed is not None:
+            result.unexplained.append((number, first_difference(normalise(printed[key]), normalise(ours[key]))))
+        else:
+            result.unexplained.append((number, f"bookgen prints {ours[key]!r}"))
+    return result
 
 
 def first_difference(expected: str, got: str) -> str:
@@ -274,6 +362,13 @@ def baseline(csl: Path, data_file: Path, keys: list[str]) -> dict[str, str]:
     return out
 
 
+def render(data_file: Path) -> dict[str, str]:
+    """bookgen's GB/T 7714—2025 numeric entry of every item of a .bib or CSL-JSON file, as plain text."""
+    reader = reading.read_bib if data_file.suffix == ".bib" else reading.read_csl_json
+    style = Style(standard="2025")
+    return {e.key: plain(format_entry(e, style)) for e in reader(data_file, data_file.name).entries}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("data", type=Path)
@@ -281,55 +376,29 @@ def main() -> int:
     parser.add_argument(
         "--show-all", action="store_true", help="also list the misses of data files that have no reasons (only examples.bib has)"
     )
+    parser.add_argument("--write-fixture", type=Path, metavar="JSON", help="write the digests the pytest test compares with")
     args = parser.parse_args()
     printed = printed_examples(args.data / "original.toml")
+    fixture = fixture_from(printed)
+    if args.write_fixture:
+        args.write_fixture.write_text(json.dumps(fixture, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+        print(f"wrote {args.write_fixture} ({len(fixture['examples'])} examples)")
     csl = args.csl or next(iter(sorted(args.data.glob("*.csl"))), None)
-    style = Style(standard="2025")
     for data_file in sorted(args.data.glob("*.bib")) + sorted(args.data.glob("*.json")):
-        reader = reading.read_bib if data_file.suffix == ".bib" else reading.read_csl_json
-        contents = reader(data_file, data_file.name)
-        entries = {e.key: e for e in contents.entries}
-        keys = [k for k in printed if k in entries]
-        ours = {k: plain(format_entry(entries[k], style)) for k in keys}
-        theirs = baseline(csl, data_file, keys) if csl else {}
+        ours = {k: v for k, v in render(data_file).items() if k in printed}
+        theirs = baseline(csl, data_file, list(ours)) if csl else {}
         reasons = KNOWN_WRONG if data_file.name == "examples.bib" else {}
-        per_type: dict[str, list[int]] = collections.defaultdict(lambda: [0, 0, 0, 0])
-        known, unexplained, stale = [], [], []
-        for key in keys:
-            number = key.removeprefix("gbt7714.")
-            expected, got = normalise(printed[key]), normalise(ours[key])
-            kind = kind_of(printed[key])
-            row = per_type[kind]
-            row[0] += 1
-            ok = got == expected
-            row[1] += ok
-            row[2] += bool(theirs) and normalise(theirs.get(key, "")) == expected
-            if ok:
-                if number in reasons:
-                    stale.append(number)
-            elif number in reasons and explained(expected, got, reasons[number][2]):
-                row[3] += 1
-                known.append((number, kind, *reasons[number][:2]))
-            else:
-                unexplained.append((number, first_difference(expected, got)))
-        total = len(keys)
-        matched = sum(r[1] for r in per_type.values())
-        base = sum(r[2] for r in per_type.values())
-        wrong = sum(r[3] for r in per_type.values())
-        print(f"\n== {data_file.name}: {total} of {len(printed)} numbered examples have data")
-        print(f"{'type':6} {'n':>4} {'bookgen':>11} {'pandoc+CSL':>11} {'known-wrong':>11}")
-        for kind in sorted(per_type):
-            n, ok, b, k = per_type[kind]
-            print(f"{kind:6} {n:4} {ok:5} {ok / n:5.0%} {b:5} {b / n:5.0%} {k:11}")
-        print(f"{'all':6} {total:4} {matched:5} {matched / max(total, 1):5.0%} {base:5} {base / max(total, 1):5.0%} {wrong:11}")
+        result = score(fixture, ours, theirs, reasons, printed)
+        print(f"\n== {data_file.name}: {len(ours)} of {len(printed)} numbered examples have data")
+        print(result.table())
         if reasons:
-            print(f"\nknown-wrong ({len(known)}; checked: the data's forms put into the printed text give bookgen's):")
-            for number, kind, klass, reason in known:
+            print(f"\nknown-wrong ({len(result.known)}; checked: the data's forms put into the printed text give bookgen's):")
+            for number, kind, klass, reason in result.known:
                 print(f"  [{number}] {kind:5} {klass:10} {reason}")
-            for number in stale:
+            for number in result.stale:
                 print(f"  [{number}] now matches: remove its reason")
-        print(f"\nunexplained misses: {len(unexplained)}" + ("" if reasons or args.show_all else " (--show-all lists them)"))
-        for number, difference in unexplained if reasons or args.show_all else ():
+        print(f"\nunexplained misses: {len(result.unexplained)}" + ("" if reasons or args.show_all else " (--show-all lists them)"))
+        for number, difference in result.unexplained if reasons or args.show_all else ():
             print(f"  MISS [{number}] {difference}")
     return 0
 

@@ -7,7 +7,9 @@ The expected texts are derived from the rules of GB/T 7714—2025 (field order o
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 import json
+import sys
 import textwrap
 from pathlib import Path
 
@@ -21,12 +23,17 @@ from bookgen.bibliography import (
     load_bibliography,
 )
 from bookgen.bibliography.entry import DateValue, Entry, Kind, Name
-from bookgen.bibliography.gbt7714 import Style, format_entry, name_text, plain
+from bookgen.bibliography.gbt7714 import Style, format_entry, name_text, plain, short_author
 from bookgen.bibliography.reading import scan_bib
 from bookgen.errors import ManuscriptError
 from bookgen.model.book import BibliographySettings, load_book
 
 FIXTURES = Path(__file__).parent / "fixtures" / "bibliography"
+GBT7714 = Path(__file__).parent / "fixtures" / "gbt7714"  # the standard's examples: see its README
+# bookgen's exact matches among the 232 numbered examples of GB/T 7714—2025 (never fewer: a regression fails)
+BOOKGEN_EXACT = 179
+# pandoc 3.9 --citeproc with the official CSL on the same data, measured by the same test (recorded here)
+PANDOC_CSL_RECORDED = 73
 
 EXPECTED = {
     "zhang2002": "张伯伟. 全唐五代诗格汇考[M]. 南京: 江苏古籍出版社, 2002: 288.",
@@ -398,3 +405,130 @@ def test_cstr_not_repeated_after_a_url_that_carries_it():
     assert plain(format_entry(data, Style())).endswith("https://example.org/dataLinks/CSTR:16666.11.abc.")
     other = dataclasses.replace(data, url="https://example.org/rivers")
     assert plain(format_entry(other, Style())).endswith("https://example.org/rivers. CSTR:16666.11.abc.")
+
+
+def test_patent_prints_the_application_number_zotero_keeps_in_call_number(tmp_path):
+    """GB/T 7714—2025 §8.10: 专利号 is the application number (申请号), which Zotero exports as CSL
+    ``call-number``; ``number`` (the publication number) only when there is none."""
+    items = [
+        {
+            "id": "wang2019",
+            "type": "patent",
+            "title": "一种可折叠的太阳能充电板",
+            "language": "zh-CN",
+            "author": [{"literal": "王小明"}],
+            "number": "CN110011223A",
+            "call-number": "CN201910123456.7",
+            "issued": {"date-parts": [[2019, 7, 12]]},
+        },
+        {
+            "id": "smith2020",
+            "type": "patent",
+            "title": "Folding solar panel",
+            "language": "en-US",
+            "author": [{"family": "Smith", "given": "John"}],
+            "note": "Call Number: US16123456A",
+            "number": "US2020123456A1",
+            "issued": {"date-parts": [[2020, 4, 23]]},
+        },
+        {
+            "id": "li2021",
+            "type": "patent",
+            "title": "一种茶叶烘干装置",
+            "language": "zh-CN",
+            "author": [{"literal": "李华"}],
+            "number": "CN202120987654.3",
+            "issued": {"date-parts": [[2021, 12, 3]]},
+        },
+    ]
+    (tmp_path / "p.json").write_text(json.dumps(items), encoding="utf-8")
+    entries = load_bibliography(tmp_path, BibliographySettings(files=("p.json",))).entries
+    assert plain(format_entry(entries["wang2019"], Style())) == "王小明. 一种可折叠的太阳能充电板:CN201910123456.7[P]. 2019-07-12."
+    assert plain(format_entry(entries["smith2020"], Style())) == "Smith J. Folding solar panel:US16123456A[P]. 2020-04-23."
+    assert plain(format_entry(entries["li2021"], Style())) == "李华. 一种茶叶烘干装置:CN202120987654.3[P]. 2021-12-03."
+
+
+def test_bibtex_and_others_prints_as_deng_or_et_al(tmp_path):
+    """GB/T 7714—2025 §7.1.2: a list cut short (BibTeX's ``and others``) ends in 等 / et al., never 'others'."""
+    bib = _read(
+        tmp_path,
+        "o.bib",
+        """\
+        @techreport{ager2011,
+          author = {Ager, Alan A. and Calkin, David E. and others},
+          title = {Wildfire exposure analysis},
+          institution = {USDA}, address = {Fort Collins}, year = {2011}, langid = {american}
+        }
+        @book{zhao2020,
+          author = {赵一 and others},
+          translator = {钱二 and 孙三 and 李四 and others},
+          title = {书名}, publisher = {社}, address = {北京}, year = {2020}, langid = {chinese}
+        }
+        """,
+    )
+    ager, zhao = bib.entries["ager2011"], bib.entries["zhao2020"]
+    assert plain(format_entry(ager, Style())).startswith("Ager A A, Calkin D E, et al. Wildfire exposure analysis[R].")
+    assert plain(format_entry(zhao, Style())) == "赵一, 等. 书名[M]. 钱二, 孙三, 李四, 等, 译. 北京: 社, 2020."
+    assert short_author(ager) == "Ager et al." and short_author(zhao) == "赵一等"
+
+
+def _conformance_bench():
+    path = Path(__file__).resolve().parents[1] / "bench" / "gbt7714_conformance.py"
+    spec = importlib.util.spec_from_file_location("gbt7714_conformance", path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclass looks itself up there
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_gbt7714_2025_numeric_conformance_against_pandoc_csl(record_property, capsys):
+    """The standard's 232 numbered examples (tests/fixtures/gbt7714): bookgen's entry equals the printed
+    text (after normalising spaces and punctuation width) at least BOOKGEN_EXACT times, every other
+    example is a KNOWN_WRONG one whose difference is exactly the one its reason names, and pandoc's
+    citeproc with the official GB/T 7714—2025 numeric CSL, run on the same data here, matches fewer."""
+    bench = _conformance_bench()
+    fixture = json.loads((GBT7714 / "expected.json").read_text(encoding="utf-8"))
+    data = GBT7714 / "gbt7714-examples.bib"
+    ours = {key: text for key, text in bench.render(data).items() if key in fixture["examples"]}
+    assert len(ours) == len(fixture["examples"]) == 232
+    theirs = bench.baseline(GBT7714 / "china-national-standard-gb-t-7714-2025-numeric.csl", data, list(ours))
+    result = bench.score(fixture, ours, theirs, bench.KNOWN_WRONG)
+    exact, pandoc_exact = result.total(1), result.total(2)
+    record_property("bookgen_exact", exact)
+    record_property("pandoc_csl_exact", pandoc_exact)
+    with capsys.disabled():
+        print(f"\nGB/T 7714—2025 numeric, 232 examples exact: bookgen {exact}, pandoc+CSL {pandoc_exact} (recorded {PANDOC_CSL_RECORDED})")
+    table = "\n" + result.table()
+    assert not result.unexplained, f"misses without a KNOWN_WRONG reason: {result.unexplained}{table}"
+    assert not result.stale, f"KNOWN_WRONG examples that now match (remove their reasons): {result.stale}{table}"
+    without_digest = [n for n in bench.KNOWN_WRONG if "known_wrong_sha256" not in fixture["examples"].get(f"gbt7714.{n}", {})]
+    assert not without_digest, f"rewrite expected.json (bench --write-fixture) for {without_digest}"
+    assert exact >= BOOKGEN_EXACT, table
+    assert pandoc_exact < exact, table
+
+
+def test_bracketed_citation_with_a_prefix_touching_the_key_is_not_narrative(tmp_path, monkeypatch):
+    """[见@e, 第3章] (no space between a Chinese prefix and the key, where pandoc makes no Cite) is the
+    bracketed citation pandoc makes of [见 @e, 第3章]: prefix 见, locator 第3章; an e-mail address in
+    brackets stays text, a narrative @key stays narrative."""
+    from bookgen.sources.convert import convert_sources
+    from bookgen.sources.reading import read_sources
+    from conftest import write_book
+
+    monkeypatch.chdir(tmp_path)
+    text = "如[见@zhang2002, 第3章]所述；[参见@yu2012; @ding2000, 288]与[见 @wang2022, 第5页]；[见@caplan1993]，@peebles2001认为，写信[me@example.com]。"
+    book_yaml = "title: 书\nbibliography: refs.bib\nchapters:\n  - title: 一\n    sections:\n      - title: 甲\n        file: a.md\n"
+    root = write_book(tmp_path / "m", book_yaml, {"a.md": text + "\n", "refs.bib": (FIXTURES / "refs.bib").read_text(encoding="utf-8")})
+    book = load_book(root)
+    sources = read_sources(book)
+    converted, _ = convert_sources(book, {k: s for k, s in sources.items() if s.written}, tmp_path / "cache")
+    section = converted["sec-1-1"]
+    assert [(c["keys"], c["mode"], c["locators"]) for c in section.xref["citations"]] == [
+        (["zhang2002"], "paren", ["第3章"]),
+        (["yu2012", "ding2000"], "paren", ["", "288"]),
+        (["wang2022"], "paren", ["第5页"]),
+        (["caplan1993"], "paren", [""]),
+        (["peebles2001"], "narrative", [""]),
+    ]
+    assert "如见\\bookgencite{" in section.latex and "[" not in section.latex.replace("{[}me@", "")

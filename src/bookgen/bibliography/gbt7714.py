@@ -281,11 +281,23 @@ def cite_name(name: Name) -> str:
     return f"{name.prefix} {name.family}".strip()
 
 
+def truncated(names: tuple[Name, ...]) -> tuple[tuple[Name, ...], bool]:
+    """The names given, and whether the list says more follow: BibTeX's and BibLaTeX's ``and others``
+    (pandoc reads it as a last name ``others``) ends a list that the source cut short, so it prints as
+    the standard's “等”/“et al.” (§7.1.2), never as a name."""
+    if names and not names[-1].family and names[-1].literal.strip().lower() == "others":
+        return names[:-1], True
+    return names, False
+
+
 def names_text(names: tuple[Name, ...], entry: Entry, p: Punct, style: Style, limit: int = 3) -> str:
-    """Up to three names, then 等 (Chinese, Japanese) or et al. (others) (§7.1.2); Latin family names in
+    """Up to three names, then 等 (Chinese, Japanese) or et al. (others) (§7.1.2: more than three
+    responsible persons of one kind print the first three and “，等” or its equivalent); a list that ends
+    in ``and others`` has more names than it gives, so it gets 等/et al. too. Latin family names in
     capitals for the 2015 edition."""
+    names, more = truncated(names)
     shown = [name_text(n, upper=style.standard == "2015") for n in names[:limit]]
-    if len(names) > limit:
+    if len(names) > limit or (more and shown):
         shown.append("等" if entry.is_cjk else "et al.")
     return p.comma.join(shown)
 
@@ -303,13 +315,13 @@ def primary_names(entry: Entry) -> tuple[Name, ...]:
 
 def short_author(entry: Entry) -> str:
     """Who a narrative or author-date citation names: 张伯伟, 张伯伟等, Caplan, Caplan et al.; the title if nobody."""
-    names = primary_names(entry)
+    names, more = truncated(primary_names(entry))
     if not names:
         return plain_title(entry.title)
     first = cite_name(names[0])
-    if len(names) == 1:
+    if len(names) == 1 and not more:
         return first
-    if len(names) == 2:
+    if len(names) == 2 and not more:
         second = cite_name(names[1])
         return f"{first}和{second}" if entry.is_cjk else f"{first} and {second}"
     return f"{first}等" if entry.is_cjk else f"{first} et al."

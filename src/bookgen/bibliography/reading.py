@@ -304,6 +304,7 @@ _TEXT_VARS = {
     "DOI",
     "URL",
     "number",
+    "call-number",
     "version",
     "scale",
     "dimensions",
@@ -409,6 +410,21 @@ def _protect_braced(title: str, raw: str) -> str:
     return title
 
 
+def _number(item: dict, kind: Kind) -> str:
+    """The entry's number: report, standard and patent numbers, an archive's 档号.
+
+    A patent prints its 专利号 (GB/T 7714—2025 §8.10: 专利申请者或所有者.专利题名:专利号[P]), which the
+    standard's examples (§8.10.2 [1]-[4], B.9 [1]-[8]) give as the application number (申请号:
+    CN200610171314.3, JP2021578120A, US89404301A), not the publication number (CN101106276A). Zotero
+    keeps the application number in its own field, exported to CSL-JSON as ``call-number`` (and read
+    from Extra as ``Call Number:``); it comes first, as in citeproc-js with the official GB/T 7714—2025
+    CSL ("专利优先使用申请号"), and ``number`` (the patent/publication number) when there is none.
+    """
+    if kind == Kind.PATENT and str(item.get("call-number") or "").strip():
+        return str(item["call-number"]).strip()
+    return str(item.get("number") or item.get("archive_location") or "")
+
+
 def entry_from_csl(item: dict, source: str, line: int, bib: RawBibEntry | None = None) -> Entry:
     """One CSL-JSON item (pandoc's or Zotero's) as an Entry; ``bib`` adds what pandoc's BibLaTeX reader drops."""
     item = dict(item)
@@ -489,7 +505,7 @@ def entry_from_csl(item: dict, source: str, line: int, bib: RawBibEntry | None =
         doi=str(item.get("DOI") or ""),
         cstr=raw.get("cstr", ""),
         url=str(item.get("URL") or ""),
-        number=str(item.get("number") or item.get("archive_location") or ""),
+        number=_number(item, kind),
         version=str(item.get("version") or ""),
         scale=str(item.get("scale") or raw.get("scale") or ""),
         dimensions=str(item.get("dimensions") or raw.get("dimensions") or ""),

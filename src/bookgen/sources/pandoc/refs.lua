@@ -172,6 +172,104 @@ local function cite(element, prefixes, state)
   return out
 end
 
+-- The citations of a bracketed group's text ("见@zhang2002, 第3章; @yu2012"), as pandoc.Citation
+-- values, or nil unless every ';'-separated part holds a key (or a cross-reference label) after an
+-- '@' that no letter, digit or e-mail character precedes.
+local function group_citations(inner, prefixes)
+  local citations = {}
+  for part in (inner .. ";"):gmatch("([^;]*);") do
+    local at, key, length = 1, nil, 0
+    while true do
+      at = part:find("@", at, true)
+      if not at then
+        return nil
+      end
+      local before = at > 1 and part:sub(at - 1, at - 1) or ""
+      if not before:match("[%w%._%%%+]") then
+        key, length = label_at(part:sub(at + 1), prefixes)
+        if not key then
+          key, length = key_at(part:sub(at + 1))
+        end
+        if key then
+          break
+        end
+      end
+      at = at + 1
+    end
+    local prefix = part:sub(1, at - 1)
+    local mode = "NormalCitation"
+    if prefix:sub(-1) == "-" then
+      prefix, mode = prefix:sub(1, -2), "SuppressAuthor"
+    end
+    prefix = prefix:gsub("^%s+", ""):gsub("%s+$", "")
+    local suffix = part:sub(at + 1 + length):gsub("%s+$", "")
+    table.insert(citations, pandoc.Citation(key, mode,
+      prefix ~= "" and pandoc.Inlines({ pandoc.Str(prefix) }) or pandoc.Inlines({}),
+      suffix ~= "" and pandoc.Inlines({ pandoc.Str(suffix) }) or pandoc.Inlines({})))
+  end
+  return #citations > 0 and citations or nil
+end
+
+-- Bracketed citations pandoc leaves as text because the prefix touches the '@' (between Chinese
+-- characters nobody types a space: [见@zhang2002, 第3章]) become the Cite pandoc makes of
+-- [见 @zhang2002, 第3章]: a bracketed citation with a prefix and a locator, not a narrative one in
+-- brackets. Only Str, Space, SoftBreak and pandoc's narrative Cites (@key after a space) may lie
+-- between the '[' and the ']'.
+local function bracketed_citations(inlines, prefixes)
+  local i = 1
+  while i <= #inlines do
+    local element = inlines[i]
+    local replaced = false
+    local search = 1
+    while element.t == "Str" and not replaced do
+      local open = element.text:find("[", search, true)
+      if not open then
+        break
+      end
+      local parts, j = { element.text:sub(open + 1) }, i
+      while not parts[#parts]:find("]", 1, true) do
+        local following = inlines[j + 1]
+        if following and following.t == "Str" then
+          table.insert(parts, following.text)
+        elseif following and (following.t == "Space" or following.t == "SoftBreak") then
+          table.insert(parts, " ")
+        elseif following and following.t == "Cite" and following.citations[1].mode == "AuthorInText" then
+          table.insert(parts, pandoc.utils.stringify(following.content)) -- "; @ding2000, 288]": pandoc's @ding2000
+        else
+          break
+        end
+        j = j + 1
+      end
+      local text = table.concat(parts)
+      local close = text:find("]", 1, true)
+      local inner = close and text:sub(1, close - 1)
+      local citations = inner and not inner:find("[", 1, true) and group_citations(inner, prefixes)
+      if citations then
+        local replacement = pandoc.Inlines({})
+        if open > 1 then
+          replacement:insert(pandoc.Str(element.text:sub(1, open - 1)))
+        end
+        replacement:insert(pandoc.Cite(pandoc.Inlines({ pandoc.Str("[" .. inner .. "]") }), citations))
+        if close < #text then
+          replacement:insert(pandoc.Str(text:sub(close + 1)))
+        end
+        for _ = i, j do
+          inlines:remove(i)
+        end
+        for k = #replacement, 1, -1 do
+          inlines:insert(i, replacement[k])
+        end
+        i = i + #replacement - (close < #text and 2 or 1) -- text after the ']' is looked at again
+        replaced = true
+      else
+        search = open + 1
+      end
+    end
+    i = i + 1
+  end
+  return inlines
+end
+
 -- Display math followed by {#label}: the math wrapped in an "equation" Span carrying the label.
 local function equations(inlines)
   local i = 1
@@ -213,6 +311,9 @@ function M.mark(doc, item, reader)
       return bare
     end
     return id
+  end
+  if state.citations then
+    doc = doc:walk({ Inlines = function(inlines) return bracketed_citations(inlines, prefixes) end })
   end
   return doc:walk({
     Str = function(str)
