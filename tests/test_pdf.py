@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import re
+import zipfile
 
 import pikepdf
 import pytest
 
+from bookgen.pipeline.build import build
+from bookgen.pipeline.options import BuildOptions
 from bookgen.verify import check_pdf, pdf_info
+from conftest import write_book
 from outputs import pdf_bookmarks, pdf_pages, plain
 
 pytestmark = pytest.mark.integration
@@ -161,3 +165,37 @@ def test_cold_build_takes_two_passes_and_the_copyright_page_counts_all_pages(bui
     layout = built.book.layout
     expected = layout.chars_per_line * layout.lines_per_page * len(pages) / 1000
     assert f"{round(expected)}千字" in plain(pages[1])  # a whole number of 千字 (issue 13, item 3)
+
+
+CAPTIONED = """title: 表题测试
+slug: cap
+front:
+  - title: 前言
+    file: pre.md
+chapters:
+  - title: 第一章
+    file: c1.md
+appendices:
+  - title: 附表
+    file: a.md
+back:
+  - title: 后记
+    file: post.md
+"""
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_captions_outside_the_chapters_are_unnumbered_as_in_the_epub(tmp_path, jobs):
+    """Front and back matter tables: no 表A.2 running on from the appendices, not in the 表目录."""
+    table = "| 项目 | 数值 |\n|:--|--:|\n| 甲 | 1 |\n\n: 表题{}\n"
+    files = {name: f"正文。\n\n{table.format(n)}" for n, name in zip("甲乙丙丁", ["pre.md", "c1.md", "a.md", "post.md"], strict=True)}
+    manuscript = write_book(tmp_path / "m", CAPTIONED, files)
+    result = build(BuildOptions(manuscript=manuscript, output=tmp_path / "b", verify=False, jobs=jobs))
+    text = plain("".join(pdf_pages(result.outputs["pdf"].path)))
+    assert "表1.1表题乙" in text and "表A.1表题丙" in text  # numbered in the chapter and the appendix
+    assert "表A.2" not in text and "表A.0" not in text
+    assert text.count("表题甲") == 1 and text.count("表题丁") == 1  # unnumbered, and neither is in the 表目录
+    with zipfile.ZipFile(result.outputs["epub"].path) as epub:
+        xhtml = "".join(epub.read(n).decode() for n in epub.namelist() if n.endswith(".xhtml"))
+    assert "<caption>表题甲</caption>" in xhtml and "<caption>表题丁</caption>" in xhtml

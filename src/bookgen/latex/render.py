@@ -194,7 +194,9 @@ def render_latex(book: Book, sources: dict[str, Source], converted: dict[str, Co
     unit_template = env.get_template("unit.tex_t")
     ordered = [(division, *unit) for division, units_of in plan.items() for unit in units_of]  # book order
     units = {
-        stem: unit_template.render(context, template=template, unit_number=number, **variables)
+        stem: unit_template.render(
+            context, template=template, unit_number=number, numbered_captions=_steps(template, variables) == "chapter", **variables
+        )
         for number, (_, stem, template, variables) in enumerate(ordered, start=1)
     }
     seeds = {"book.toc": env.get_template("contents-seed.toc_t").render(context)}
