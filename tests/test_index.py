@@ -150,6 +150,41 @@ def test_marks_entries_ranges_and_terms(tmp_path):
     assert list(document.units)[-2:] == ["book-glossary", "book-index"]
 
 
+def test_a_mark_on_a_line_of_its_own_prints_no_line(tmp_path):
+    """[]{.index end=…} as a paragraph of its own joins the paragraph before it, a start mark the one after it;
+    beside a code block or a heading it is set between the blocks; the last characters' tie looks past it."""
+    root = write_book(
+        tmp_path / "m",
+        BOOK,
+        {
+            "terms.yaml": "- term: 大模型\n",
+            "a.md": "[大模型]{.term}。\n\n[]{.index start=r entry=范围}\n\n范围从这里开始，到这里为止。\n\n中间一段。\n\n"
+            "[]{.index end=r}\n\n```\ncode\n```\n\n[]{.index entry=代码}\n\n## 标题\n\n"
+            "最后一段。\n\n[]{.index end=s} []{.index start=s entry=又}\n",
+        },
+    )
+    book, sources, converted, table = index_of(root)
+    blocks = converted["sec-1-1"].ast["blocks"]
+    assert [block["t"] for block in blocks] == ["Para", "Para", "Para", "CodeBlock", "Div", "Header", "Para", "Div"]
+    assert blocks[1]["c"] == [
+        {"t": "Span", "c": [["ix-sec-1-1-1", ["index-mark"], []], []]},
+        {"t": "Str", "c": "范围从这里开始，到这里为止。"},
+    ]
+    assert blocks[2]["c"][-1] == {"t": "Span", "c": [["ix-sec-1-1-2", ["index-mark"], []], []]}
+    assert blocks[4]["c"][0] == ["ix-sec-1-1-3", ["index-mark"], []]
+    latex = render_latex(book, sources, converted).units["unit-ch-1"]
+    paragraphs = [p for p in latex.split("\n\n") if "\\bookgenpara{s}" in p]
+    assert len(paragraphs) == 4  # no paragraph of marks alone
+    assert "\\bookgenindex{ix-sec-1-1-1}范围从这里开始，到这里为" in latex and "中间一\\xeCJKnobreak{}段。\\bookgenindex{ix-sec-1-1-2}" in latex
+    assert "\\end{verbatim}\n\n\\bookgenindex{ix-sec-1-1-3}\n\n\\subsubsection" in latex
+    assert [(entry.text, [(loc.first.id, loc.last and loc.last.id) for loc in entry.locators]) for g in table.groups for entry in g.entries] == [
+        ("代码", [("ix-sec-1-1-3", None)]),
+        ("范围", [("ix-sec-1-1-1", "ix-sec-1-1-2")]),
+        ("又", []),
+    ]
+    assert [problem.code for problem in table.problems] == ["I004", "I004"]  # end=s before its start; start=s never closed
+
+
 def test_glossary_as_an_appendix_and_words_from_book_yaml(tmp_path):
     yaml_text = BOOK.replace(
         "glossary: terms.yaml\n",
@@ -243,6 +278,17 @@ def _index_lines(pdf: Path) -> dict[str, str]:
     return {previous: line for previous, line in itertools.pairwise(lines) if re.fullmatch(r"[0-9ivx，–]+", line)}
 
 
+def _joined(pages: list[int]) -> str:
+    """Page numbers as the index prints them: runs of three or more consecutive pages as 12–15, others one by one."""
+    runs: list[list[int]] = []
+    for page in sorted(set(pages)):
+        if runs and page == runs[-1][-1] + 1:
+            runs[-1].append(page)
+        else:
+            runs.append([page])
+    return "，".join(f"{run[0]}–{run[-1]}" if len(run) >= 3 else "，".join(map(str, run)) for run in runs)
+
+
 def _pages_with(pdf: Path, phrase: str, before: str = "符号与数字") -> list[str]:
     """Folios (page labels) of the pages before the index (the page holding ``before``) whose text holds ``phrase``."""
     with pymupdf.open(pdf) as document:
@@ -270,14 +316,22 @@ def test_pdf_index_pages_are_where_the_terms_are(indexed_build):
     ]:
         expected = _pages_with(pdf, phrase)
         assert len(expected) == 1 and index[term] == expected[0], (term, index.get(term), expected)
-    # 事务 is marked on its section's first page (twice), again twice on a later page, then in 第2章: pages merged
+    # 事务 is marked on its section's first page (twice), again twice on a later page, then in 第2章: pages merged,
+    # two pages next to each other printed as two (1，2)
     tx_pages = sorted(
         {int(p) for phrase in ("事务是数据库的基本概念", "再谈事务", "分布式事务", "实务、事务") for p in _pages_with(pdf, phrase)}
     )
-    assert index["事务"] == "，".join(str(p) for p in tx_pages) and len(tx_pages) >= 3
-    # the range: from the page of its start to the page of its end
+    assert index["事务"] == _joined(tx_pages) and len(tx_pages) >= 3 and "–" not in index["事务"]
+    assert any(b == a + 1 for a, b in itertools.pairwise(tx_pages))
+    # 一致性: four marks on four consecutive pages print as one range
+    consistency = [int(_pages_with(pdf, f"{name}第1段。")[0]) for name in "甲乙丙丁"]
+    assert consistency == list(range(consistency[0], consistency[0] + 4)) and index["一致性"] == f"{consistency[0]}–{consistency[-1]}"
+    # the ranges: from the page of its start to the page of its end; 并发访问's range (its marks paragraphs of
+    # their own) and a mark on the next page join
     first, last = _pages_with(pdf, "隔离级别决定了")[0], _pages_with(pdf, "隔离级别的讨论到此为止")[0]
     assert int(last) > int(first) and index["隔离级别"] == f"{first}–{last}"
+    start, end, single = (int(_pages_with(pdf, phrase)[0]) for phrase in ("乙第6段。", "丙第2段。", "丁第2段。"))
+    assert start + 1 == end and single == end + 1 and index["并发访问"] == f"{start}–{single}"
     assert "MVCC见多版本并发控制" in text and "锁另见多版本并发控制" in text
     # pinyin order and groups in the PDF as in the table
     squashed = "".join(_index_column_lines(pdf))
@@ -285,6 +339,7 @@ def test_pdf_index_pages_are_where_the_terms_are(indexed_build):
         "符号与数字",
         "3D打印",
         "阿姨",
+        "并发访问",
         "C语言",
         "长城",
         "长度",
@@ -297,6 +352,7 @@ def test_pdf_index_pages_are_where_the_terms_are(indexed_build):
         "原子性",
         "数据库",
         "死锁",
+        "一致性",
         "銀行",
         "银行",
         "曾国藩",
