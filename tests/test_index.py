@@ -25,11 +25,12 @@ from bookgen.pipeline.options import BuildOptions
 from bookgen.sources.convert import convert_sources
 from bookgen.sources.reading import read_sources
 from bookgen.verify import check_epub
-from conftest import FIXTURES, build_copy, write_book
+from conftest import FIXTURES, REPO, build_copy, write_book
 from outputs import XHTML, pdf_link_problems, pdf_pages, plain
 from test_rebuild import ToolCalls
 
 INDEXED = FIXTURES / "index"
+AXE = REPO / ".tools" / "node_modules" / "axe-core" / "axe.min.js"  # make deps; the popover test runs it when present
 
 
 @pytest.fixture(autouse=True)
@@ -466,10 +467,72 @@ def test_html_index_and_glossary_pages(indexed_build, indexed_table):
             assert f'id="{anchor}"' in (site / page).read_text(encoding="utf-8")
     assert "人工智能（Artificial Intelligence, AI）" in glossary_html and 'id="gl-llm"' in glossary_html
     chapter = (site / "ch-1.html").read_text(encoding="utf-8")
-    assert re.search(
-        r'<a href="book-glossary.html#gl-llm" class="term" title="在大规模文本上训练的语言模型，参见人工智能。"><strong>LLM</strong></a>',
-        chapter,
-    ) or re.search(r'<a href="bookgen-glossary.html#gl-llm" class="term"\s+title="[^"]+"><strong>LLM</strong></a>', chapter)
+    assert (
+        '<a href="bookgen-glossary.html#gl-llm" class="term" data-heading="大语言模型（Large Language Model, LLM）" data-glossary="术语表"'
+        ' title="在大规模文本上训练的语言模型，参见人工智能。"><strong>LLM</strong></a>'
+    ) in chapter
+
+
+def test_html_term_definition_in_a_popover_on_hover_focus_and_tap(indexed_build, browser, tmp_path):
+    """The web edition's glossary terms show their definition in a popover (book.js): on hover, on keyboard
+    focus (described by it, Escape closes it), on a tap (a second tap follows the link); no axe violation."""
+    page_url = (indexed_build.outputs["html"].path.parent / "ch-1.html").as_uri()
+    page = browser.new_page(viewport={"width": 1100, "height": 800})
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(page_url)
+    visible = page.locator(".term-tip:not([hidden])")
+    llm = page.locator('a.term[href$="#gl-llm"]').first
+    assert llm.get_attribute("title") is None  # the popover replaces the browser's tooltip
+    llm.hover()
+    assert visible.count() == 1
+    assert visible.inner_text().split("\n") == ["大语言模型（Large Language Model, LLM）", "在大规模文本上训练的语言模型，参见人工智能。"]
+    box, tip = llm.bounding_box(), visible.bounding_box()
+    assert box and tip and tip["y"] >= box["y"] + box["height"] and 0 <= tip["x"] and tip["x"] + tip["width"] <= 1100
+    visible.hover()  # the pointer can move onto the popover
+    page.wait_for_timeout(400)
+    assert visible.count() == 1
+    page.screenshot(path=str(tmp_path / "hover.png"))
+    page.mouse.move(1, 1)
+    page.wait_for_timeout(400)
+    assert visible.count() == 0
+    # keyboard: Tab reaches the term, focus shows the popover, which describes it; Escape closes it
+    page.locator("body").focus()
+    for _ in range(60):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.matches('a.term')"):
+            break
+    assert visible.count() == 1
+    described = page.evaluate("document.getElementById(document.activeElement.getAttribute('aria-describedby')).textContent")
+    assert described.startswith("大模型参数规模很大的模型的俗称")
+    if AXE.is_file():
+        page.add_script_tag(path=str(AXE))
+        violations = page.evaluate("async () => (await axe.run(document)).violations.map(v => ({id: v.id, impact: v.impact}))")
+        assert [v for v in violations if v["impact"] in ("serious", "critical")] == []
+    page.keyboard.press("Escape")
+    assert visible.count() == 0 and page.evaluate("document.activeElement.matches('a.term')")
+    page.keyboard.press("Enter")  # the link still leads to the entry
+    page.wait_for_url("**/bookgen-glossary.html#gl-*")
+    page.close()
+    # touch: the first tap shows the definition, a tap elsewhere closes it, a second tap follows the link
+    phone = browser.new_context(viewport={"width": 375, "height": 700}, has_touch=True, is_mobile=True)
+    page = phone.new_page()
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(page_url)
+    visible = page.locator(".term-tip:not([hidden])")
+    term = page.locator("a.term").first
+    term.tap()
+    assert visible.count() == 1 and page.url == page_url and "再点一下词语，转到术语表" in visible.inner_text()
+    tip = visible.bounding_box()
+    assert tip and 0 <= tip["x"] and tip["x"] + tip["width"] <= 375
+    page.screenshot(path=str(tmp_path / "tap.png"))
+    page.locator("h1").first.tap()
+    assert visible.count() == 0
+    term.tap()
+    term.tap()
+    page.wait_for_url("**/bookgen-glossary.html#gl-*")
+    phone.close()
+    assert errors == []
 
 
 # ---------------------------------------------------------------- the chapter-level update

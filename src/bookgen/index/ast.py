@@ -4,7 +4,8 @@ The same entries as the PDF's 索引, in the same order (bookgen.index.table), e
 mark's own anchor (index.lua keeps it as the id of a Span around the marked text): numbered 1, 2, 3 …
 per entry (index.locators: number) or labelled with the number of the section it is in (section).
 Glossary terms in the text become links to their entry (``#gl-…``) with the definition as the link's
-title (the web edition shows it on hover and on a long tap), the first use in a chapter in bold.
+title and the entry's heading as its data-heading (the web edition's book.js shows both in a popover on
+hover, keyboard focus and tap), the first use in a chapter in bold.
 """
 
 from __future__ import annotations
@@ -32,8 +33,10 @@ def _div(classes: list[str], blocks: list[Block], identifier: str = "") -> Block
     return {"t": "Div", "c": [attr(identifier, classes), blocks]}
 
 
-def _link(target: str, inlines: list[Block], title: str = "", classes: list[str] | None = None) -> Block:
-    return {"t": "Link", "c": [attr("", classes or []), inlines, ["#" + target, title]]}
+def _link(target: str, inlines: list[Block], title: str = "", classes: list[str] | None = None, data: dict[str, str] | None = None) -> Block:
+    attributes = attr("", classes or [])
+    attributes[2] = [[f"data-{key}", value] for key, value in (data or {}).items()]
+    return {"t": "Link", "c": [attributes, inlines, ["#" + target, title]]}
 
 
 @dataclass
@@ -60,7 +63,7 @@ class IndexBlocks:
         return blocks[:at] + glossary + blocks[at:index_at] + self.index + blocks[index_at:]
 
 
-def _term_links(blocks: list[Block], node_id: str, table: IndexTable, glossary: Glossary, tips: dict[str, str], bold: bool) -> None:
+def _term_links(blocks: list[Block], node_id: str, table: IndexTable, glossary: Glossary, tips: dict[str, str], book: Book) -> None:
     uses = table.terms.get(node_id, ())
     for element in walk_blocks(blocks):
         if element["t"] != "Span" or "term" not in element["c"][0][1]:
@@ -72,9 +75,9 @@ def _term_links(blocks: list[Block], node_id: str, table: IndexTable, glossary: 
         if term is None:
             continue
         inlines = element["c"][1]
-        if use.first and bold:
+        if use.first and book.glossary.bold_first:
             inlines = [{"t": "Strong", "c": inlines}]
-        element["c"][1] = [_link(term.anchor, inlines, tips.get(term.key, term.heading), ["term"])]
+        element["c"][1] = [_link(term.anchor, inlines, tips.get(term.key, term.heading), ["term"], {"heading": term.heading, "glossary": book.glossary.title})]
 
 
 def _locator_label(book: Book, locator: Locator, number: int) -> str:
@@ -138,7 +141,7 @@ def index_blocks(book: Book, converted: dict[str, Converted]) -> IndexBlocks:
     for node_id, uses in table.terms.items():
         if uses:
             ast = copy.deepcopy(converted[node_id].ast)
-            _term_links(ast["blocks"], node_id, table, glossary, tips, book.glossary.bold_first)
+            _term_links(ast["blocks"], node_id, table, glossary, tips, book)
             out[node_id] = replace(converted[node_id], ast=ast)
     result = IndexBlocks(out, glossary_in_appendices=book.glossary.place == "appendix")
     pages = []
