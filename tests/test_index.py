@@ -186,6 +186,31 @@ def test_a_mark_on_a_line_of_its_own_prints_no_line(tmp_path):
     assert [problem.code for problem in table.problems] == ["I004", "I004"]  # end=s before its start; start=s never closed
 
 
+def test_marks_and_terms_leave_the_spacing_as_it_was(tmp_path):
+    """xeCJK's space between Chinese and Latin, and its glue between two characters, are the same with a mark or
+    a term link beside them as without (the mark's nodes once hid xeCJK's own: 使用ACID, 与LLM也)."""
+    text = "使用{ACID}特性，数据的{一致性}，版本{MVCC}控制，{ACID}{特性}。与{LLM}也，再{LLM}之。"
+    plain_text = text.replace("{", "").replace("}", "")
+    marked = re.sub(r"\{([^}]+)\}", lambda m: f"[{m[1]}]{{.term}}" if m[1] == "LLM" else f"[{m[1]}]{{.index}}", text)
+    root = write_book(
+        tmp_path / "m",
+        BOOK.replace("glossary: terms.yaml", "glossary: {file: terms.yaml, bold_first: false}"),
+        {"terms.yaml": "- term: LLM\n", "a.md": f"{plain_text}\n\n{marked}\n"},
+    )
+    result = build(BuildOptions(manuscript=root, output=tmp_path / "b", formats=("pdf",), verify=False))
+    with pymupdf.open(result.outputs["pdf"].path) as document:
+        lines = [
+            [(char["c"], round(char["origin"][0], 1)) for span in line["spans"] for char in span["chars"]]
+            for page in document
+            for block in page.get_text("rawdict")["blocks"]
+            for line in block.get("lines", [])
+            if "使用" in "".join(char["c"] for span in line["spans"] for char in span["chars"])
+        ]
+    assert len(lines) == 2 and [c for c, _ in lines[0]] == [c for c, _ in lines[1]]
+    assert max(abs(a - b) for (_, a), (_, b) in zip(lines[0], lines[1], strict=True)) < 0.3, lines
+    assert dict(lines[0])["A"] - dict(lines[0])["用"] > 11  # 用 and ACID a quarter em apart
+
+
 def test_glossary_as_an_appendix_and_words_from_book_yaml(tmp_path):
     yaml_text = BOOK.replace(
         "glossary: terms.yaml\n",
