@@ -84,8 +84,17 @@ def test_pinyin_order_of_tricky_entries():
         ordered.index("实务") + 2,
     }  # identical pinyin: kept together
     assert ordered.index("西安") < ordered.index("先")  # xi an before xian: syllable by syllable
+    assert sort_key("3D打印") < sort_key("10倍速") < sort_key("@符号")  # numbers by their value
     assert ordered[:2] == ["3D打印", "@符号"] and keys["ACID"].group == "A" and keys["C语言"].group == "C"
     assert keys["曾国藩"].group == "C" and sort_key("曾国藩", "zeng guo fan").group == "Z"  # the author's sort= key wins
+    # sort= as the issue writes it: syllables together (split as pinyin is), apart, with tone digits or marks
+    for written in ("chongqing", "chong qing", "chong2qing4", "chóngqìng", "chong2 qing4"):
+        assert sort_key("重庆", written).syllables == ("chong", "qing") and sort_key("重庆", written).group == "C", written
+    assert sort_key("重庆", "chóngqìng").tones == (2, 4) and sort_key("重庆", "chongqing") < sort_key("冲突")  # chong qing < chong tu
+    assert sort_key("西安", "xian").syllables == ("xi", "an") and sort_key("先", "xian").syllables == ("xian",)
+    assert sort_key("绿地", "lǜdì").syllables == ("lv", "di") == sort_key("绿地").syllables and sort_key("ACID", "acid").syllables == (
+        "acid",
+    )
     assert sort_key("ACID", latin_in_letters=False).group == "" and sort_key("阿姨", latin_in_letters=False).group == "A"
 
 
@@ -176,9 +185,14 @@ def test_a_mark_on_a_line_of_its_own_prints_no_line(tmp_path):
     latex = render_latex(book, sources, converted).units["unit-ch-1"]
     paragraphs = [p for p in latex.split("\n\n") if "\\bookgenpara{s}" in p]
     assert len(paragraphs) == 4  # no paragraph of marks alone
-    assert "\\bookgenindex{ix-sec-1-1-1}范围从这里开始，到这里为" in latex and "中间一\\xeCJKnobreak{}段。\\bookgenindex{ix-sec-1-1-2}" in latex
+    assert (
+        "\\bookgenindex{ix-sec-1-1-1}范围从这里开始，到这里为" in latex
+        and "中间一\\xeCJKnobreak{}段。\\bookgenindex{ix-sec-1-1-2}" in latex
+    )
     assert "\\end{verbatim}\n\n\\bookgenindex{ix-sec-1-1-3}\n\n\\subsubsection" in latex
-    assert [(entry.text, [(loc.first.id, loc.last and loc.last.id) for loc in entry.locators]) for g in table.groups for entry in g.entries] == [
+    assert [
+        (entry.text, [(loc.first.id, loc.last and loc.last.id) for loc in entry.locators]) for g in table.groups for entry in g.entries
+    ] == [
         ("代码", [("ix-sec-1-1-3", None)]),
         ("范围", [("ix-sec-1-1-1", "ix-sec-1-1-2")]),
         ("又", []),
@@ -513,7 +527,7 @@ def test_html_term_definition_in_a_popover_on_hover_focus_and_tap(indexed_build,
     assert visible.count() == 1
     assert visible.inner_text().split("\n") == ["大语言模型（Large Language Model, LLM）", "在大规模文本上训练的语言模型，参见人工智能。"]
     box, tip = llm.bounding_box(), visible.bounding_box()
-    assert box and tip and tip["y"] >= box["y"] + box["height"] and 0 <= tip["x"] and tip["x"] + tip["width"] <= 1100
+    assert box and tip and tip["y"] >= box["y"] + box["height"] and tip["x"] >= 0 and tip["x"] + tip["width"] <= 1100
     visible.hover()  # the pointer can move onto the popover
     page.wait_for_timeout(400)
     assert visible.count() == 1
@@ -549,7 +563,7 @@ def test_html_term_definition_in_a_popover_on_hover_focus_and_tap(indexed_build,
     term.tap()
     assert visible.count() == 1 and page.url == page_url and "再点一下词语，转到术语表" in visible.inner_text()
     tip = visible.bounding_box()
-    assert tip and 0 <= tip["x"] and tip["x"] + tip["width"] <= 375
+    assert tip and tip["x"] >= 0 and tip["x"] + tip["width"] <= 375
     page.screenshot(path=str(tmp_path / "tap.png"))
     page.locator("h1").first.tap()
     assert visible.count() == 0

@@ -33,7 +33,9 @@ def _div(classes: list[str], blocks: list[Block], identifier: str = "") -> Block
     return {"t": "Div", "c": [attr(identifier, classes), blocks]}
 
 
-def _link(target: str, inlines: list[Block], title: str = "", classes: list[str] | None = None, data: dict[str, str] | None = None) -> Block:
+def _link(
+    target: str, inlines: list[Block], title: str = "", classes: list[str] | None = None, data: dict[str, str] | None = None
+) -> Block:
     attributes = attr("", classes or [])
     attributes[2] = [[f"data-{key}", value] for key, value in (data or {}).items()]
     return {"t": "Link", "c": [attributes, inlines, ["#" + target, title]]}
@@ -77,7 +79,11 @@ def _term_links(blocks: list[Block], node_id: str, table: IndexTable, glossary: 
         inlines = element["c"][1]
         if use.first and book.glossary.bold_first:
             inlines = [{"t": "Strong", "c": inlines}]
-        element["c"][1] = [_link(term.anchor, inlines, tips.get(term.key, term.heading), ["term"], {"heading": term.heading, "glossary": book.glossary.title})]
+        element["c"][1] = [
+            _link(
+                term.anchor, inlines, tips.get(term.key, term.heading), ["term"], {"heading": term.heading, "glossary": book.glossary.title}
+            )
+        ]
 
 
 def _locator_label(book: Book, locator: Locator, number: int) -> str:
