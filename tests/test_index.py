@@ -16,12 +16,14 @@ import pytest
 from click.testing import CliRunner
 
 from bookgen.cli import main
+from bookgen.index.ast import index_blocks
 from bookgen.index.collate import sort_key
 from bookgen.index.table import collect_index
 from bookgen.latex.render import render_latex
 from bookgen.model.book import load_book
 from bookgen.pipeline.build import build
 from bookgen.pipeline.options import BuildOptions
+from bookgen.sources.ast import walk_blocks
 from bookgen.sources.convert import convert_sources
 from bookgen.sources.reading import read_sources
 from bookgen.verify import check_epub
@@ -242,6 +244,30 @@ def test_glossary_as_an_appendix_and_words_from_book_yaml(tmp_path):
     assert "\\bookgenappendixgroup{附录}\n\\chapter{名词解释}" in document.units["book-glossary"]
     assert "\\bookgenindexgroup{其他}" in document.units["book-index"] and "名词索引" in document.units["book-index"]
     assert "\\appendix\n\\include{book-glossary}" in document.main
+
+
+def test_section_locators_in_the_epub_and_web_edition(tmp_path):
+    """index.locators: section labels each locator with its section's number, a section once per entry,
+    a range over two sections as 1.1–1.2; number: 1, 2, 3 … per entry."""
+    two_sections = BOOK.replace("        file: a.md\n", "        file: a.md\n      - title: 乙\n        file: b.md\n")
+    files = {
+        "terms.yaml": "- term: 大模型\n",
+        "a.md": "[大模型]{.term}：[事务]{.index}与[事务]{.index}。[锁]{.index start=r}开始。\n",
+        "b.md": "又是[事务]{.index}。结束。[]{.index end=r}\n",
+    }
+    for locators, expected in (("section", {"事务": " 1.1，1.2", "锁": " 1.1–1.2"}), ("number", {"事务": " 1，2，3", "锁": " 1"})):
+        root = write_book(tmp_path / locators, two_sections + f"index: {{locators: {locators}}}\n", files)
+        book = load_book(root)
+        sources = read_sources(book)
+        converted, _ = convert_sources(book, {k: v for k, v in sources.items() if v.written}, tmp_path / "cache")
+        entries = {}
+        for entry in walk_blocks(index_blocks(book, converted).index):
+            if entry["t"] == "Div" and "index-entry" in entry["c"][0][1]:
+                inlines = entry["c"][1][0]["c"]
+                entries[inlines[0]["c"]] = "".join(
+                    inline["c"] if inline["t"] == "Str" else "".join(i["c"] for i in inline["c"][1]) for inline in inlines[1:]
+                ).replace("\u2003", " ")
+        assert entries == expected, locators
 
 
 GLOSSARY_ERRORS = "- term: 大模型\n  definition: 很大的模型。\n- term: 向量\n- key: 大模型\n  term: 巨型模型\n"

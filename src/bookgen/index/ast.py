@@ -2,7 +2,8 @@
 
 The same entries as the PDF's 索引, in the same order (bookgen.index.table), each locator a link to the
 mark's own anchor (index.lua keeps it as the id of a Span around the marked text): numbered 1, 2, 3 …
-per entry (index.locators: number) or labelled with the number of the section it is in (section).
+per entry (index.locators: number) or labelled with the number of the section it is in (section: each
+section once, as print merges repeated pages).
 Glossary terms in the text become links to their entry (``#gl-…``) with the definition as the link's
 title and the entry's heading as its data-heading (the web edition's book.js shows both in a popover on
 hover, keyboard focus and tap), the first use in a chapter in bold.
@@ -15,8 +16,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from bookgen.index.glossary import Glossary, definitions, load_glossary
-from bookgen.index.table import Entry, IndexTable, Locator, collect_index, group_title
-from bookgen.model.book import Book
+from bookgen.index.table import Entry, IndexTable, collect_index, group_title
+from bookgen.model.book import Book, Node
 from bookgen.sources.ast import Block, attr, text_inlines, walk_blocks
 from bookgen.sources.convert import READER, Converted
 
@@ -86,20 +87,33 @@ def _term_links(blocks: list[Block], node_id: str, table: IndexTable, glossary: 
         ]
 
 
-def _locator_label(book: Book, locator: Locator, number: int) -> str:
-    if book.index.locators == "number":
-        return str(number)
-    node = locator.first.node
+def _section(node: Node) -> str:
     return node.number or node.title
 
 
-def _entry_block(book: Book, entry: Entry) -> Block:
-    inlines: list[Block] = [*text_inlines(entry.text)]
+def _locators(book: Book, entry: Entry) -> list[Block]:
+    """The entry's locators as links: 1, 2, 3 … (index.locators: number), or the numbers of the sections
+    its marks are in (section), each section once, a range over sections as 1.2–1.3."""
+    out: list[Block] = []
+    seen: set[str] = set()
     for number, locator in enumerate(entry.locators, 1):
-        inlines += [
-            _str("，" if number > 1 else "\u2003"),
-            _link(locator.first.id, [_str(_locator_label(book, locator, number))], classes=["locator"]),
-        ]
+        if book.index.locators == "number":
+            links = [_link(locator.first.id, [_str(str(number))], classes=["locator"])]
+        else:
+            first = _section(locator.first.node)
+            last = _section(locator.last.node) if locator.last else first
+            if first == last and first in seen:
+                continue  # the same section again: printed once, as a page is in print
+            seen.update((first, last))
+            links = [_link(locator.first.id, [_str(first)], classes=["locator"])]
+            if last != first and locator.last is not None:
+                links += [_str("–"), _link(locator.last.id, [_str(last)], classes=["locator"])]
+        out += [_str("，" if out else "\u2003"), *links]
+    return out
+
+
+def _entry_block(book: Book, entry: Entry) -> Block:
+    inlines: list[Block] = [*text_inlines(entry.text), *_locators(book, entry)]
     for word, targets in ((book.index.see, entry.see), (book.index.see_also, entry.see_also)):
         if targets:
             inlines += [_str("\u2003" + word + "、".join(targets))]
