@@ -451,6 +451,15 @@ def test_glossary_in_the_pdf_with_links_and_bold_first_uses(indexed_build):
         first = document[next(i for i, page in enumerate(document) if "也常常需要事务" in plain(page.get_text()))]
         term_links = [link for link in first.get_links() if link.get("page") == glossary_page]
         assert len(term_links) >= 2
+        # 另见 on a line of its own, a link to the entry it names
+        page = document[glossary_page]
+        assert "让机器表现出智能行为的学科。\n另见：大语言模型" in page.get_text()
+        see = [
+            link
+            for link in page.get_links()
+            if "另见" not in page.get_textbox(link["from"]) and "大语言模型" in page.get_textbox(link["from"])
+        ]
+        assert see and see[0]["page"] == glossary_page
     # first uses bold in each chapter (人工智能 in 前言, 大模型 and LLM in 第1章, 大模型 and 人工智能 again in 第2章), later ones not
     with pymupdf.open(pdf) as document:
         spans = [

@@ -94,7 +94,10 @@ def with_index(book: Book, converted: dict[str, Converted]) -> tuple[dict[str, C
                 "anchor": term.anchor,
                 "heading": term.heading,
                 "definition": converted_definitions[term.key].latex if term.key in converted_definitions else "",
-                "see_also": "、".join(found.term if (found := glossary.find(key)) else key for key in term.see_also),
+                "see_also": [
+                    {"anchor": found.anchor, "term": found.term} if (found := glossary.find(key)) else {"anchor": "", "term": key}
+                    for key in term.see_also
+                ],
             }
             for term in glossary.terms
         ]
