@@ -280,7 +280,8 @@ def test_check_reports_every_problem_with_its_position(tmp_path):
         {
             "terms.yaml": GLOSSARY_ERRORS,
             "a.md": "正文[大模型]{.term}与[小模型]{.term}。\n\n`[代码]{.term}`不算。[事务]{.index start=tx}开始。\n\n"
-            '结束[]{.index end=ty}。[x]{.index entry="a!b!c!d"}\n',
+            '结束[]{.index end=ty}。[x]{.index entry="a!b!c!d"}\n\n'
+            '[MVCC]{.index see="多版本并发控制"}与[锁]{.index seealso="事务"}，[乐观锁]{.index seealso="锁!乐观"}。\n',
         },
     )
     result = CliRunner().invoke(main, ["check", "--manuscript", str(root), "--output", str(tmp_path / "b"), "--format", "json"])
@@ -292,6 +293,8 @@ def test_check_reports_every_problem_with_its_position(tmp_path):
         "m/a.md:3:17: I004 index range start=tx is never closed by end=tx",
         "m/a.md:5:3: I004 index range end=ty has no start=ty before it",
         "m/a.md:5:21: I005 index entry 'a!b!c!d' must have one to 3 levels separated by '!'",
+        "m/a.md:7:1: I007 index see='多版本并发控制' names an entry that nothing marks",
+        "m/a.md:7:55: I007 index seealso='锁!乐观' names an entry that nothing marks",
         "m/terms.yaml:3:9: I002 glossary term '向量' is never used in the text",
         "m/terms.yaml:4:8: I003 glossary key '大模型' is given twice (also at m/terms.yaml:1:3)",
     ]
