@@ -188,9 +188,9 @@ def collect_index(book: Book, converted: dict[str, Converted]) -> IndexTable:
         IndexProblem("I004", f"index range start={name} is never closed by end={name}", mark) for name, (mark, _) in open_ranges.items()
     ]
     for mark in marks.values():  # a 见 or 另见 must lead to an entry the index prints
-        for attribute, target in (("see", mark.see), ("seealso", mark.see_also)):
-            if target and tuple(level.strip() for level in target.split("!")) not in entries:
-                problems.append(IndexProblem("I007", f"index {attribute}='{target}' names an entry that nothing marks", mark))
+        for attribute, named in (("see", mark.see), ("seealso", mark.see_also)):
+            if named and tuple(level.strip() for level in named.split("!")) not in entries:
+                problems.append(IndexProblem("I007", f"index {attribute}='{named}' names an entry that nothing marks", mark))
     for path, item in entries.items():  # the first sort= given for a level wins, wherever it was given
         item.key = tuple(sort_key(level, overrides.get(path[: depth + 1], ""), latin) for depth, level in enumerate(path))
     ordered = sorted(entries.values(), key=lambda e: e.key)
