@@ -359,10 +359,11 @@ def _joined(pages: list[int]) -> str:
 
 
 def _pages_with(pdf: Path, phrase: str, before: str = "符号与数字") -> list[str]:
-    """Folios (page labels) of the pages before the index (the page holding ``before``) whose text holds ``phrase``."""
+    """Folios (page labels) of the pages before the index (the page holding ``before``) where pdftotext finds
+    ``phrase``."""
+    texts = [plain(text) for text in pdf_pages(pdf)]
+    end = next(i for i, text in enumerate(texts) if before in text)
     with pymupdf.open(pdf) as document:
-        texts = [plain(page.get_text()) for page in document]
-        end = next(i for i, text in enumerate(texts) if before in text)
         return [document[i].get_label() for i in range(end) if phrase in texts[i]]
 
 
