@@ -157,7 +157,10 @@ def test_marks_entries_ranges_and_terms(tmp_path):
     index = document.units["book-index"]
     assert "\\bookgenindexentry{1}{ACID 特性}{\\bookgenlocators{ix-sec-1-1-3}{}}{}" in index
     assert "\\bookgenindexentry{0}{隔离}{\\bookgenlocators{}{ix-sec-1-1-7/ix-sec-1-1-8}}{}" in index
-    assert "{MVCC}{}{见多版本并发控制}" in index and "{锁}{}{另见事务}" in index
+    # 见 to an entry nothing marks is text (and I007), 另见 to 事务 a link to its line
+    tx = next(entry for group in table.groups for entry in group.entries if entry.levels == ("事务",))
+    assert "{MVCC}{}{见多版本并发控制}" in index and f"{{锁}}{{}}{{另见\\hyperlink{{{tx.anchor}}}{{事务}}}}" in index
+    assert f"\\bookgenindexentry{{0}}{{\\bookgenanchor{{{tx.anchor}}}事务}}" in index
     assert "大语言模型（Large Language Model, LLM）" in document.units["book-glossary"]
     assert list(document.units)[-2:] == ["book-glossary", "book-index"]
 
@@ -496,7 +499,9 @@ def test_epub_index_and_glossary_link_to_the_marked_places(indexed_build, indexe
     ]
     checked = 0
     for element, entry in zip(entries, expected, strict=True):
-        links = [a for a in element.iter(f"{XHTML}a")]
+        links = [a for a in element.iter(f"{XHTML}a") if a.get("class") == "locator"]
+        for see in (a for a in element.iter(f"{XHTML}a") if a.get("class") == "see"):  # 见 / 另见 lead to an entry
+            assert "index-entry" in ids[index_file][see.get("href").rpartition("#")[2]].get("class")
         assert ["".join(a.itertext()) for a in links] == [str(n) for n in range(1, len(entry.locators) + 1)]
         for link, locator in zip(links, entry.locators, strict=True):
             target_file, _, anchor = link.get("href").rpartition("#")
@@ -534,15 +539,17 @@ def test_html_index_and_glossary_pages(indexed_build, indexed_table):
     site = indexed_build.outputs["html"].path.parent
     index_html = (site / "bookgen-index.html").read_text(encoding="utf-8")
     glossary_html = (site / "bookgen-glossary.html").read_text(encoding="utf-8")
-    entries = re.findall(r'<div class="index-entry level-\d">\s*<p>(.*?)</p>', index_html, re.S)
+    entries = re.findall(r'<div id="ixe-\w+" class="index-entry level-\d">\s*<p>(.*?)</p>', index_html, re.S)
     expected = [entry for group in indexed_table.groups for entry in group.entries]
     assert len(entries) == len(expected)
     for html, entry in zip(entries, expected, strict=True):
-        hrefs = re.findall(r'href="([^"]+)"', html)
+        hrefs = re.findall(r'href="([^"]+)" class="locator"', html)
         assert [href.rpartition("#")[2] for href in hrefs] == [locator.first.id for locator in entry.locators]
         for href in hrefs:
             page, _, anchor = href.partition("#")
             assert f'id="{anchor}"' in (site / page).read_text(encoding="utf-8")
+    mvcc = next(entry for entry in expected if entry.levels == ("多版本并发控制",))
+    assert f'锁\u2003另见<a href="#{mvcc.anchor}" class="see">多版本并发控制</a>' in index_html and f'id="{mvcc.anchor}"' in index_html
     assert "人工智能（Artificial Intelligence, AI）" in glossary_html and 'id="gl-llm"' in glossary_html
     chapter = (site / "ch-1.html").read_text(encoding="utf-8")
     assert (

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from bookgen.index.glossary import Glossary, definitions, load_glossary
-from bookgen.index.table import Entry, IndexTable, collect_index, group_title
+from bookgen.index.table import Entry, IndexTable, collect_index, entry_levels, group_title, reference_text
 from bookgen.model.book import Book, Node
 from bookgen.sources.ast import Block, attr, text_inlines, walk_blocks
 from bookgen.sources.convert import READER, Converted
@@ -112,18 +112,22 @@ def _locators(book: Book, entry: Entry) -> list[Block]:
     return out
 
 
-def _entry_block(book: Book, entry: Entry) -> Block:
+def _entry_block(book: Book, table: IndexTable, entry: Entry) -> Block:
     inlines: list[Block] = [*text_inlines(entry.text), *_locators(book, entry)]
     for word, targets in ((book.index.see, entry.see), (book.index.see_also, entry.see_also)):
         if targets:
-            inlines += [_str("\u2003" + word + "、".join(targets))]
-    return _div(["index-entry", f"level-{entry.depth}"], [{"t": "Para", "c": inlines}])
+            inlines.append(_str("\u2003" + word))
+            for n, named in enumerate(targets):
+                found = table.entries.get(entry_levels(named))
+                text = text_inlines(reference_text(named))
+                inlines += ([_str("、")] if n else []) + ([_link(found.anchor, text, classes=["see"])] if found else text)
+    return _div(["index-entry", f"level-{entry.depth}"], [{"t": "Para", "c": inlines}], entry.anchor)
 
 
 def _index_blocks(book: Book, table: IndexTable) -> list[Block]:
     blocks: list[Block] = [{"t": "Header", "c": [1, attr(INDEX_ID, ["back"]), text_inlines(book.index.title)]}]
     for group in table.groups:
-        entries = [_entry_block(book, entry) for entry in group.entries]
+        entries = [_entry_block(book, table, entry) for entry in group.entries]
         heading = {"t": "Para", "c": [{"t": "Strong", "c": text_inlines(group_title(book, group))}]}
         blocks.append(_div(["index-group"], [_div(["index-letter"], [heading]), *entries]))
     return blocks
