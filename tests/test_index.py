@@ -86,6 +86,10 @@ def test_pinyin_order_of_tricky_entries():
         ordered.index("实务") + 2,
     }  # identical pinyin: kept together
     assert ordered.index("西安") < ordered.index("先")  # xi an before xian: syllable by syllable
+    # character by character: the entries starting with one character stay together, each character by
+    # its syllable, then its tone, then itself (shí 时 before shì 是, though shi fei < shi jian)
+    heads = ["是非", "时刻", "世界", "时间", "事务", "世务", "是否"]
+    assert sorted(heads, key=sort_key) == ["时间", "时刻", "世界", "世务", "事务", "是非", "是否"]
     assert sort_key("3D打印") < sort_key("10倍速") < sort_key("@符号")  # numbers by their value
     assert ordered[:2] == ["3D打印", "@符号"] and keys["ACID"].group == "A" and keys["C语言"].group == "C"
     assert keys["曾国藩"].group == "C" and sort_key("曾国藩", "zeng guo fan").group == "Z"  # the author's sort= key wins
@@ -141,9 +145,9 @@ def test_marks_entries_ranges_and_terms(tmp_path):
         ("MVCC", [], ["多版本并发控制"], []),
         ("事务", [("ix-sec-1-1-2", None)], [], []),
         ("事务!ACID 特性", [("ix-sec-1-1-3", None)], [], []),
-        ("锁", [], [], ["事务"]),  # suo before suo yin
-        ("索引", [], [], []),
+        ("索引", [], [], []),  # 索 suǒ before 锁 suǒ: the same reading, the characters in a fixed order
         ("索引!B树", [("ix-sec-1-1-6", None)], [], []),
+        ("锁", [], [], ["事务"]),
         ("提交", [("ix-sec-1-1-1", None)], [], []),
     ]
     assert [group.letter for group in table.groups] == ["G", "M", "S", "T"]
