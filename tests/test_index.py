@@ -7,6 +7,7 @@ from __future__ import annotations
 import itertools
 import json
 import re
+import subprocess
 import zipfile
 from pathlib import Path
 from xml.etree import ElementTree
@@ -232,6 +233,45 @@ def test_marks_and_terms_leave_the_spacing_as_it_was(tmp_path):
     assert len(lines) == 2 and [c for c, _ in lines[0]] == [c for c, _ in lines[1]]
     assert max(abs(a - b) for (_, a), (_, b) in zip(lines[0], lines[1], strict=True)) < 0.3, lines
     assert dict(lines[0])["A"] - dict(lines[0])["用"] > 11  # 用 and ACID a quarter em apart
+
+
+PAGE_RULE = r"""\documentclass{article}
+\usepackage{xeCJK}
+\usepackage{hyperref}
+\newcounter{bookgenphysical}
+\newcommand*\bookgenanchor[1]{}
+PREAMBLE
+\makeatletter
+\bookgen@ixpage{a}{3}{9}{3}\bookgen@ixpage{b}{4}{10}{4}\bookgen@ixpage{c}{5}{11}{5}\bookgen@ixpage{d}{5}{11}{5}
+\bookgen@ixpage{e}{7}{13}{7}\bookgen@ixpage{v}{vii}{7}{7}\bookgen@ixpage{w}{viii}{8}{8}\bookgen@ixpage{x}{1}{9}{1}
+\bookgen@ix{old}{1}{2}
+\makeatother
+\begin{document}
+CASES
+\end{document}
+"""
+
+
+def test_the_page_rule_of_the_pdf_index(tmp_path):
+    """What \\bookgenlocators prints for marks on known pages (name, folio, physical page, page counter): a
+    page once; three or more consecutive pages as a range; two as two unless a range spans them; a range
+    and the pages next to it as one range; roman front matter never joined to page 1; unknown marks
+    (the first pass) left out; an .aux line of the earlier format read without harm."""
+    cases = {
+        "a,b,c,d|": "3–5",  # four marks on three consecutive pages
+        "a,b|": "3，4",
+        "|a/b": "3–4",  # the author's range over two pages
+        "c|a/b": "3–5",  # a range and the next page
+        "a,e|": "3，7",
+        "v,w,x|": "vii，viii，1",  # physically consecutive, but viii and 1 are not consecutive numbers
+        "a,unknown|": "3",
+    }
+    preamble = re.sub(r"<#.*?#>", "", (REPO / "templates/latex/preamble/index.tex_t").read_text(encoding="utf-8"), flags=re.S)
+    lines = "\n".join(f"\\noindent[\\bookgenlocators{{{case.split('|')[0]}}}{{{case.split('|')[1]}}}]\\par" for case in cases)
+    (tmp_path / "t.tex").write_text(PAGE_RULE.replace("PREAMBLE", preamble).replace("CASES", lines), encoding="utf-8")
+    subprocess.run(["xelatex", "-interaction=nonstopmode", "-halt-on-error", "t.tex"], cwd=tmp_path, capture_output=True, check=True)
+    printed = re.findall(r"\[(.*?)\]", plain("".join(pdf_pages(tmp_path / "t.pdf"))))
+    assert dict(zip(cases, printed, strict=True)) == cases
 
 
 def test_glossary_as_an_appendix_and_words_from_book_yaml(tmp_path):
