@@ -32,24 +32,25 @@ document.addEventListener("DOMContentLoaded", () => {
   terms.forEach((term, n) => {
     const tip = document.createElement("span");
     tip.className = "term-tip";
-    tip.id = "term-tip-" + (n + 1);
     tip.setAttribute("role", "tooltip");
     tip.hidden = true;
+    const text = document.createElement("span"); // what describes the term (the hint for touch is not)
+    text.id = "term-tip-" + (n + 1);
     const heading = term.dataset.heading;
     if (heading) {
       const strong = document.createElement("strong");
       strong.textContent = heading;
-      tip.append(strong, document.createElement("br"));
+      text.append(strong, document.createElement("br"));
     }
+    if (term.title !== heading) text.append(term.title); // a term without a definition: its heading is the title
     const hint = document.createElement("span");
     hint.className = "hint";
     hint.textContent = "再点一下词语，转到" + (term.dataset.glossary || "术语表");
     hint.hidden = true;
-    if (term.title !== heading) tip.append(term.title); // a term without a definition: its heading is the title
-    tip.append(hint);
+    tip.append(text, hint);
     term.dataset.definition = term.title;
     term.removeAttribute("title"); // the popover replaces the browser's tooltip
-    term.setAttribute("aria-describedby", tip.id);
+    term.setAttribute("aria-describedby", text.id);
     document.body.append(tip);
     tips.set(term, tip);
     tip.addEventListener("pointerenter", () => clearTimeout(closing));
