@@ -7,6 +7,7 @@ from __future__ import annotations
 import itertools
 import json
 import re
+import subprocess
 import zipfile
 from pathlib import Path
 from xml.etree import ElementTree
@@ -16,20 +17,23 @@ import pytest
 from click.testing import CliRunner
 
 from bookgen.cli import main
+from bookgen.index.ast import index_blocks
 from bookgen.index.collate import sort_key
 from bookgen.index.table import collect_index
 from bookgen.latex.render import render_latex
 from bookgen.model.book import load_book
 from bookgen.pipeline.build import build
 from bookgen.pipeline.options import BuildOptions
+from bookgen.sources.ast import walk_blocks
 from bookgen.sources.convert import convert_sources
 from bookgen.sources.reading import read_sources
 from bookgen.verify import check_epub
-from conftest import FIXTURES, build_copy, write_book
+from conftest import FIXTURES, REPO, build_copy, write_book
 from outputs import XHTML, pdf_link_problems, pdf_pages, plain
 from test_rebuild import ToolCalls
 
 INDEXED = FIXTURES / "index"
+AXE = REPO / ".tools" / "node_modules" / "axe-core" / "axe.min.js"  # make deps; the popover test runs it when present
 
 
 @pytest.fixture(autouse=True)
@@ -83,8 +87,21 @@ def test_pinyin_order_of_tricky_entries():
         ordered.index("实务") + 2,
     }  # identical pinyin: kept together
     assert ordered.index("西安") < ordered.index("先")  # xi an before xian: syllable by syllable
+    # character by character: the entries starting with one character stay together, each character by
+    # its syllable, then its tone, then itself (shí 时 before shì 是, though shi fei < shi jian)
+    heads = ["是非", "时刻", "世界", "时间", "事务", "世务", "是否"]
+    assert sorted(heads, key=sort_key) == ["时间", "时刻", "世界", "世务", "事务", "是非", "是否"]
+    assert sort_key("3D打印") < sort_key("10倍速") < sort_key("@符号")  # numbers by their value
     assert ordered[:2] == ["3D打印", "@符号"] and keys["ACID"].group == "A" and keys["C语言"].group == "C"
     assert keys["曾国藩"].group == "C" and sort_key("曾国藩", "zeng guo fan").group == "Z"  # the author's sort= key wins
+    # sort= as the issue writes it: syllables together (split as pinyin is), apart, with tone digits or marks
+    for written in ("chongqing", "chong qing", "chong2qing4", "chóngqìng", "chong2 qing4"):
+        assert sort_key("重庆", written).syllables == ("chong", "qing") and sort_key("重庆", written).group == "C", written
+    assert sort_key("重庆", "chóngqìng").tones == (2, 4) and sort_key("重庆", "chongqing") < sort_key("冲突")  # chong qing < chong tu
+    assert sort_key("西安", "xian").syllables == ("xi", "an") and sort_key("先", "xian").syllables == ("xian",)
+    assert sort_key("绿地", "lǜdì").syllables == ("lv", "di") == sort_key("绿地").syllables and sort_key("ACID", "acid").syllables == (
+        "acid",
+    )
     assert sort_key("ACID", latin_in_letters=False).group == "" and sort_key("阿姨", latin_in_letters=False).group == "A"
 
 
@@ -129,9 +146,9 @@ def test_marks_entries_ranges_and_terms(tmp_path):
         ("MVCC", [], ["多版本并发控制"], []),
         ("事务", [("ix-sec-1-1-2", None)], [], []),
         ("事务!ACID 特性", [("ix-sec-1-1-3", None)], [], []),
-        ("锁", [], [], ["事务"]),  # suo before suo yin
-        ("索引", [], [], []),
+        ("索引", [], [], []),  # 索 suǒ before 锁 suǒ: the same reading, the characters in a fixed order
         ("索引!B树", [("ix-sec-1-1-6", None)], [], []),
+        ("锁", [], [], ["事务"]),
         ("提交", [("ix-sec-1-1-1", None)], [], []),
     ]
     assert [group.letter for group in table.groups] == ["G", "M", "S", "T"]
@@ -145,9 +162,117 @@ def test_marks_entries_ranges_and_terms(tmp_path):
     index = document.units["book-index"]
     assert "\\bookgenindexentry{1}{ACID 特性}{\\bookgenlocators{ix-sec-1-1-3}{}}{}" in index
     assert "\\bookgenindexentry{0}{隔离}{\\bookgenlocators{}{ix-sec-1-1-7/ix-sec-1-1-8}}{}" in index
-    assert "{MVCC}{}{见多版本并发控制}" in index and "{锁}{}{另见事务}" in index
+    # 见 to an entry nothing marks is text (and I007), 另见 to 事务 a link to its line
+    tx = next(entry for group in table.groups for entry in group.entries if entry.levels == ("事务",))
+    assert "{MVCC}{}{见多版本并发控制}" in index and f"{{锁}}{{}}{{另见\\hyperlink{{{tx.anchor}}}{{事务}}}}" in index
+    assert f"\\bookgenindexentry{{0}}{{\\bookgenanchor{{{tx.anchor}}}事务}}" in index
     assert "大语言模型（Large Language Model, LLM）" in document.units["book-glossary"]
     assert list(document.units)[-2:] == ["book-glossary", "book-index"]
+
+
+def test_a_mark_on_a_line_of_its_own_prints_no_line(tmp_path):
+    """[]{.index end=…} as a paragraph of its own joins the paragraph before it, a start mark the one after it;
+    beside a code block or a heading it is set between the blocks; the last characters' tie looks past it."""
+    root = write_book(
+        tmp_path / "m",
+        BOOK,
+        {
+            "terms.yaml": "- term: 大模型\n",
+            "a.md": "[大模型]{.term}。\n\n[]{.index start=r entry=范围}\n\n范围从这里开始，到这里为止。\n\n中间一段。\n\n"
+            "[]{.index end=r}\n\n```\ncode\n```\n\n[]{.index entry=代码}\n\n## 标题\n\n"
+            "最后一段。\n\n[]{.index end=s} []{.index start=s entry=又}\n",
+        },
+    )
+    book, sources, converted, table = index_of(root)
+    blocks = converted["sec-1-1"].ast["blocks"]
+    assert [block["t"] for block in blocks] == ["Para", "Para", "Para", "CodeBlock", "Div", "Header", "Para", "Div"]
+    assert blocks[1]["c"] == [
+        {"t": "Span", "c": [["ix-sec-1-1-1", ["index-mark"], []], []]},
+        {"t": "Str", "c": "范围从这里开始，到这里为止。"},
+    ]
+    assert blocks[2]["c"][-1] == {"t": "Span", "c": [["ix-sec-1-1-2", ["index-mark"], []], []]}
+    assert blocks[4]["c"][0] == ["ix-sec-1-1-3", ["index-mark"], []]
+    latex = render_latex(book, sources, converted).units["unit-ch-1"]
+    paragraphs = [p for p in latex.split("\n\n") if "\\bookgenpara{s}" in p]
+    assert len(paragraphs) == 4  # no paragraph of marks alone
+    assert (
+        "\\bookgenindex{ix-sec-1-1-1}范围从这里开始，到这里为" in latex
+        and "中间一\\xeCJKnobreak{}段。\\bookgenindex{ix-sec-1-1-2}" in latex
+    )
+    assert "\\end{verbatim}\n\n\\bookgenindex{ix-sec-1-1-3}\n\n\\subsubsection" in latex
+    assert [
+        (entry.text, [(loc.first.id, loc.last and loc.last.id) for loc in entry.locators]) for g in table.groups for entry in g.entries
+    ] == [
+        ("代码", [("ix-sec-1-1-3", None)]),
+        ("范围", [("ix-sec-1-1-1", "ix-sec-1-1-2")]),
+        ("又", []),
+    ]
+    assert [problem.code for problem in table.problems] == ["I004", "I004"]  # end=s before its start; start=s never closed
+
+
+def test_marks_and_terms_leave_the_spacing_as_it_was(tmp_path):
+    """xeCJK's space between Chinese and Latin, and its glue between two characters, are the same with a mark or
+    a term link beside them as without (the mark's nodes once hid xeCJK's own: 使用ACID, 与LLM也)."""
+    text = "使用{ACID}特性，数据的{一致性}，版本{MVCC}控制，{ACID}{特性}。与{LLM}也，再{LLM}之。"
+    plain_text = text.replace("{", "").replace("}", "")
+    marked = re.sub(r"\{([^}]+)\}", lambda m: f"[{m[1]}]{{.term}}" if m[1] == "LLM" else f"[{m[1]}]{{.index}}", text)
+    root = write_book(
+        tmp_path / "m",
+        BOOK.replace("glossary: terms.yaml", "glossary: {file: terms.yaml, bold_first: false}"),
+        {"terms.yaml": "- term: LLM\n", "a.md": f"{plain_text}\n\n{marked}\n"},
+    )
+    result = build(BuildOptions(manuscript=root, output=tmp_path / "b", formats=("pdf",), verify=False))
+    with pymupdf.open(result.outputs["pdf"].path) as document:
+        lines = [
+            [(char["c"], round(char["origin"][0], 1)) for span in line["spans"] for char in span["chars"]]
+            for page in document
+            for block in page.get_text("rawdict")["blocks"]
+            for line in block.get("lines", [])
+            if "使用" in "".join(char["c"] for span in line["spans"] for char in span["chars"])
+        ]
+    assert len(lines) == 2 and [c for c, _ in lines[0]] == [c for c, _ in lines[1]]
+    assert max(abs(a - b) for (_, a), (_, b) in zip(lines[0], lines[1], strict=True)) < 0.3, lines
+    assert dict(lines[0])["A"] - dict(lines[0])["用"] > 11  # 用 and ACID a quarter em apart
+
+
+PAGE_RULE = r"""\documentclass{article}
+\usepackage{xeCJK}
+\usepackage{hyperref}
+\newcounter{bookgenphysical}
+\newcommand*\bookgenanchor[1]{}
+PREAMBLE
+\makeatletter
+\bookgen@ixpage{a}{3}{9}{3}\bookgen@ixpage{b}{4}{10}{4}\bookgen@ixpage{c}{5}{11}{5}\bookgen@ixpage{d}{5}{11}{5}
+\bookgen@ixpage{e}{7}{13}{7}\bookgen@ixpage{v}{vii}{7}{7}\bookgen@ixpage{w}{viii}{8}{8}\bookgen@ixpage{x}{1}{9}{1}
+\bookgen@ix{old}{1}{2}\bookgen@ixpage{a}{6}{12}{6}
+\makeatother
+\begin{document}
+CASES
+\end{document}
+"""
+
+
+def test_the_page_rule_of_the_pdf_index(tmp_path):
+    """What \\bookgenlocators prints for marks on known pages (name, folio, physical page, page counter): a
+    page once; three or more consecutive pages as a range; two as two unless a range spans them; a range
+    and the pages next to it as one range; roman front matter never joined to page 1; unknown marks
+    (the first pass) left out; a mark typeset again later (a long table's repeated head) keeps its first
+    page; an .aux line of the earlier format read without harm."""
+    cases = {
+        "a,b,c,d|": "3–5",  # four marks on three consecutive pages
+        "a,b|": "3，4",
+        "|a/b": "3–4",  # the author's range over two pages
+        "c|a/b": "3–5",  # a range and the next page
+        "a,e|": "3，7",
+        "v,w,x|": "vii，viii，1",  # physically consecutive, but viii and 1 are not consecutive numbers
+        "a,unknown|": "3",
+    }
+    preamble = re.sub(r"<#.*?#>", "", (REPO / "templates/latex/preamble/index.tex_t").read_text(encoding="utf-8"), flags=re.S)
+    lines = "\n".join(f"\\noindent[\\bookgenlocators{{{case.split('|')[0]}}}{{{case.split('|')[1]}}}]\\par" for case in cases)
+    (tmp_path / "t.tex").write_text(PAGE_RULE.replace("PREAMBLE", preamble).replace("CASES", lines), encoding="utf-8")
+    subprocess.run(["xelatex", "-interaction=nonstopmode", "-halt-on-error", "t.tex"], cwd=tmp_path, capture_output=True, check=True)
+    printed = re.findall(r"\[(.*?)\]", plain("".join(pdf_pages(tmp_path / "t.pdf"))))
+    assert dict(zip(cases, printed, strict=True)) == cases
 
 
 def test_glossary_as_an_appendix_and_words_from_book_yaml(tmp_path):
@@ -169,6 +294,30 @@ def test_glossary_as_an_appendix_and_words_from_book_yaml(tmp_path):
     assert "\\appendix\n\\include{book-glossary}" in document.main
 
 
+def test_section_locators_in_the_epub_and_web_edition(tmp_path):
+    """index.locators: section labels each locator with its section's number, a section once per entry,
+    a range over two sections as 1.1–1.2; number: 1, 2, 3 … per entry."""
+    two_sections = BOOK.replace("        file: a.md\n", "        file: a.md\n      - title: 乙\n        file: b.md\n")
+    files = {
+        "terms.yaml": "- term: 大模型\n",
+        "a.md": "[大模型]{.term}：[事务]{.index}与[事务]{.index}。[锁]{.index start=r}开始。\n",
+        "b.md": "又是[事务]{.index}。结束。[]{.index end=r}\n",
+    }
+    for locators, expected in (("section", {"事务": " 1.1，1.2", "锁": " 1.1–1.2"}), ("number", {"事务": " 1，2，3", "锁": " 1"})):
+        root = write_book(tmp_path / locators, two_sections + f"index: {{locators: {locators}}}\n", files)
+        book = load_book(root)
+        sources = read_sources(book)
+        converted, _ = convert_sources(book, {k: v for k, v in sources.items() if v.written}, tmp_path / "cache")
+        entries = {}
+        for entry in walk_blocks(index_blocks(book, converted).index):
+            if entry["t"] == "Div" and "index-entry" in entry["c"][0][1]:
+                inlines = entry["c"][1][0]["c"]
+                entries[inlines[0]["c"]] = "".join(
+                    inline["c"] if inline["t"] == "Str" else "".join(i["c"] for i in inline["c"][1]) for inline in inlines[1:]
+                ).replace("\u2003", " ")
+        assert entries == expected, locators
+
+
 GLOSSARY_ERRORS = "- term: 大模型\n  definition: 很大的模型。\n- term: 向量\n- key: 大模型\n  term: 巨型模型\n"
 
 
@@ -179,7 +328,8 @@ def test_check_reports_every_problem_with_its_position(tmp_path):
         {
             "terms.yaml": GLOSSARY_ERRORS,
             "a.md": "正文[大模型]{.term}与[小模型]{.term}。\n\n`[代码]{.term}`不算。[事务]{.index start=tx}开始。\n\n"
-            '结束[]{.index end=ty}。[x]{.index entry="a!b!c!d"}\n',
+            '结束[]{.index end=ty}。[x]{.index entry="a!b!c!d"}\n\n'
+            '[MVCC]{.index see="多版本并发控制"}与[锁]{.index seealso="事务"}，[乐观锁]{.index seealso="锁!乐观"}。\n',
         },
     )
     result = CliRunner().invoke(main, ["check", "--manuscript", str(root), "--output", str(tmp_path / "b"), "--format", "json"])
@@ -191,6 +341,8 @@ def test_check_reports_every_problem_with_its_position(tmp_path):
         "m/a.md:3:17: I004 index range start=tx is never closed by end=tx",
         "m/a.md:5:3: I004 index range end=ty has no start=ty before it",
         "m/a.md:5:21: I005 index entry 'a!b!c!d' must have one to 3 levels separated by '!'",
+        "m/a.md:7:1: I007 index see='多版本并发控制' names an entry that nothing marks",
+        "m/a.md:7:55: I007 index seealso='锁!乐观' names an entry that nothing marks",
         "m/terms.yaml:3:9: I002 glossary term '向量' is never used in the text",
         "m/terms.yaml:4:8: I003 glossary key '大模型' is given twice (also at m/terms.yaml:1:3)",
     ]
@@ -243,11 +395,23 @@ def _index_lines(pdf: Path) -> dict[str, str]:
     return {previous: line for previous, line in itertools.pairwise(lines) if re.fullmatch(r"[0-9ivx，–]+", line)}
 
 
+def _joined(pages: list[int]) -> str:
+    """Page numbers as the index prints them: runs of three or more consecutive pages as 12–15, others one by one."""
+    runs: list[list[int]] = []
+    for page in sorted(set(pages)):
+        if runs and page == runs[-1][-1] + 1:
+            runs[-1].append(page)
+        else:
+            runs.append([page])
+    return "，".join(f"{run[0]}–{run[-1]}" if len(run) >= 3 else "，".join(map(str, run)) for run in runs)
+
+
 def _pages_with(pdf: Path, phrase: str, before: str = "符号与数字") -> list[str]:
-    """Folios (page labels) of the pages before the index (the page holding ``before``) whose text holds ``phrase``."""
+    """Folios (page labels) of the pages before the index (the page holding ``before``) where pdftotext finds
+    ``phrase``."""
+    texts = [plain(text) for text in pdf_pages(pdf)]
+    end = next(i for i, text in enumerate(texts) if before in text)
     with pymupdf.open(pdf) as document:
-        texts = [plain(page.get_text()) for page in document]
-        end = next(i for i, text in enumerate(texts) if before in text)
         return [document[i].get_label() for i in range(end) if phrase in texts[i]]
 
 
@@ -270,14 +434,22 @@ def test_pdf_index_pages_are_where_the_terms_are(indexed_build):
     ]:
         expected = _pages_with(pdf, phrase)
         assert len(expected) == 1 and index[term] == expected[0], (term, index.get(term), expected)
-    # 事务 is marked on its section's first page (twice), again twice on a later page, then in 第2章: pages merged
+    # 事务 is marked on its section's first page (twice), again twice on a later page, then in 第2章: pages merged,
+    # two pages next to each other printed as two (1，2)
     tx_pages = sorted(
         {int(p) for phrase in ("事务是数据库的基本概念", "再谈事务", "分布式事务", "实务、事务") for p in _pages_with(pdf, phrase)}
     )
-    assert index["事务"] == "，".join(str(p) for p in tx_pages) and len(tx_pages) >= 3
-    # the range: from the page of its start to the page of its end
+    assert index["事务"] == _joined(tx_pages) and len(tx_pages) >= 3 and "–" not in index["事务"]
+    assert any(b == a + 1 for a, b in itertools.pairwise(tx_pages))
+    # 一致性: four marks on four consecutive pages print as one range
+    consistency = [int(_pages_with(pdf, f"{name}第1段。")[0]) for name in "甲乙丙丁"]
+    assert consistency == list(range(consistency[0], consistency[0] + 4)) and index["一致性"] == f"{consistency[0]}–{consistency[-1]}"
+    # the ranges: from the page of its start to the page of its end; 并发访问's range (its marks paragraphs of
+    # their own) and a mark on the next page join
     first, last = _pages_with(pdf, "隔离级别决定了")[0], _pages_with(pdf, "隔离级别的讨论到此为止")[0]
     assert int(last) > int(first) and index["隔离级别"] == f"{first}–{last}"
+    start, end, single = (int(_pages_with(pdf, phrase)[0]) for phrase in ("乙第6段。", "丙第2段。", "丁第2段。"))
+    assert start + 1 == end and single == end + 1 and index["并发访问"] == f"{start}–{single}"
     assert "MVCC见多版本并发控制" in text and "锁另见多版本并发控制" in text
     # pinyin order and groups in the PDF as in the table
     squashed = "".join(_index_column_lines(pdf))
@@ -285,6 +457,7 @@ def test_pdf_index_pages_are_where_the_terms_are(indexed_build):
         "符号与数字",
         "3D打印",
         "阿姨",
+        "并发访问",
         "C语言",
         "长城",
         "长度",
@@ -297,6 +470,7 @@ def test_pdf_index_pages_are_where_the_terms_are(indexed_build):
         "原子性",
         "数据库",
         "死锁",
+        "一致性",
         "銀行",
         "银行",
         "曾国藩",
@@ -329,6 +503,15 @@ def test_glossary_in_the_pdf_with_links_and_bold_first_uses(indexed_build):
         first = document[next(i for i, page in enumerate(document) if "也常常需要事务" in plain(page.get_text()))]
         term_links = [link for link in first.get_links() if link.get("page") == glossary_page]
         assert len(term_links) >= 2
+        # 另见 on a line of its own, a link to the entry it names
+        page = document[glossary_page]
+        assert "让机器表现出智能行为的学科。\n另见：大语言模型" in page.get_text()
+        see = [
+            link
+            for link in page.get_links()
+            if "另见" not in page.get_textbox(link["from"]) and "大语言模型" in page.get_textbox(link["from"])
+        ]
+        assert see and see[0]["page"] == glossary_page
     # first uses bold in each chapter (人工智能 in 前言, 大模型 and LLM in 第1章, 大模型 and 人工智能 again in 第2章), later ones not
     with pymupdf.open(pdf) as document:
         spans = [
@@ -361,7 +544,9 @@ def test_epub_index_and_glossary_link_to_the_marked_places(indexed_build, indexe
     ]
     checked = 0
     for element, entry in zip(entries, expected, strict=True):
-        links = [a for a in element.iter(f"{XHTML}a")]
+        links = [a for a in element.iter(f"{XHTML}a") if a.get("class") == "locator"]
+        for see in (a for a in element.iter(f"{XHTML}a") if a.get("class") == "see"):  # 见 / 另见 lead to an entry
+            assert "index-entry" in ids[index_file][see.get("href").rpartition("#")[2]].get("class")
         assert ["".join(a.itertext()) for a in links] == [str(n) for n in range(1, len(entry.locators) + 1)]
         for link, locator in zip(links, entry.locators, strict=True):
             target_file, _, anchor = link.get("href").rpartition("#")
@@ -399,21 +584,85 @@ def test_html_index_and_glossary_pages(indexed_build, indexed_table):
     site = indexed_build.outputs["html"].path.parent
     index_html = (site / "bookgen-index.html").read_text(encoding="utf-8")
     glossary_html = (site / "bookgen-glossary.html").read_text(encoding="utf-8")
-    entries = re.findall(r'<div class="index-entry level-\d">\s*<p>(.*?)</p>', index_html, re.S)
+    entries = re.findall(r'<div id="ixe-\w+" class="index-entry level-\d">\s*<p>(.*?)</p>', index_html, re.S)
     expected = [entry for group in indexed_table.groups for entry in group.entries]
     assert len(entries) == len(expected)
     for html, entry in zip(entries, expected, strict=True):
-        hrefs = re.findall(r'href="([^"]+)"', html)
+        hrefs = re.findall(r'href="([^"]+)" class="locator"', html)
         assert [href.rpartition("#")[2] for href in hrefs] == [locator.first.id for locator in entry.locators]
         for href in hrefs:
             page, _, anchor = href.partition("#")
             assert f'id="{anchor}"' in (site / page).read_text(encoding="utf-8")
+    mvcc = next(entry for entry in expected if entry.levels == ("多版本并发控制",))
+    assert f'锁\u2003另见<a href="#{mvcc.anchor}" class="see">多版本并发控制</a>' in index_html and f'id="{mvcc.anchor}"' in index_html
     assert "人工智能（Artificial Intelligence, AI）" in glossary_html and 'id="gl-llm"' in glossary_html
     chapter = (site / "ch-1.html").read_text(encoding="utf-8")
-    assert re.search(
-        r'<a href="book-glossary.html#gl-llm" class="term" title="在大规模文本上训练的语言模型，参见人工智能。"><strong>LLM</strong></a>',
-        chapter,
-    ) or re.search(r'<a href="bookgen-glossary.html#gl-llm" class="term"\s+title="[^"]+"><strong>LLM</strong></a>', chapter)
+    assert (
+        '<a href="bookgen-glossary.html#gl-llm" class="term" data-heading="大语言模型（Large Language Model, LLM）" data-glossary="术语表"'
+        ' title="在大规模文本上训练的语言模型，参见人工智能。"><strong>LLM</strong></a>'
+    ) in chapter
+
+
+def test_html_term_definition_in_a_popover_on_hover_focus_and_tap(indexed_build, browser, tmp_path):
+    """The web edition's glossary terms show their definition in a popover (book.js): on hover, on keyboard
+    focus (described by it, Escape closes it), on a tap (a second tap follows the link); no axe violation."""
+    page_url = (indexed_build.outputs["html"].path.parent / "ch-1.html").as_uri()
+    page = browser.new_page(viewport={"width": 1100, "height": 800})
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(page_url)
+    visible = page.locator(".term-tip:not([hidden])")
+    llm = page.locator('a.term[href$="#gl-llm"]').first
+    assert llm.get_attribute("title") is None  # the popover replaces the browser's tooltip
+    llm.hover()
+    assert visible.count() == 1
+    assert visible.inner_text().split("\n") == ["大语言模型（Large Language Model, LLM）", "在大规模文本上训练的语言模型，参见人工智能。"]
+    box, tip = llm.bounding_box(), visible.bounding_box()
+    assert box and tip and tip["y"] >= box["y"] + box["height"] and tip["x"] >= 0 and tip["x"] + tip["width"] <= 1100
+    visible.hover()  # the pointer can move onto the popover
+    page.wait_for_timeout(400)
+    assert visible.count() == 1
+    page.screenshot(path=str(tmp_path / "hover.png"))
+    page.mouse.move(1, 1)
+    page.wait_for_timeout(400)
+    assert visible.count() == 0
+    # keyboard: Tab reaches the term, focus shows the popover, which describes it; Escape closes it
+    page.locator("body").focus()
+    for _ in range(60):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.matches('a.term')"):
+            break
+    assert visible.count() == 1
+    described = page.evaluate("document.getElementById(document.activeElement.getAttribute('aria-describedby')).textContent")
+    assert described == "大模型参数规模很大的模型的俗称。"  # the heading and the definition, not the hint for touch
+    if AXE.is_file():
+        page.add_script_tag(path=str(AXE))
+        violations = page.evaluate("async () => (await axe.run(document)).violations.map(v => ({id: v.id, impact: v.impact}))")
+        assert [v for v in violations if v["impact"] in ("serious", "critical")] == []
+    page.keyboard.press("Escape")
+    assert visible.count() == 0 and page.evaluate("document.activeElement.matches('a.term')")
+    page.keyboard.press("Enter")  # the link still leads to the entry
+    page.wait_for_url("**/bookgen-glossary.html#gl-*")
+    page.close()
+    # touch: the first tap shows the definition, a tap elsewhere closes it, a second tap follows the link
+    phone = browser.new_context(viewport={"width": 375, "height": 700}, has_touch=True, is_mobile=True)
+    page = phone.new_page()
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(page_url)
+    visible = page.locator(".term-tip:not([hidden])")
+    term = page.locator("a.term").first
+    term.tap()
+    assert visible.count() == 1 and page.url == page_url and "再点一下词语，转到术语表" in visible.inner_text()
+    tip = visible.bounding_box()
+    assert tip and tip["x"] >= 0 and tip["x"] + tip["width"] <= 375
+    page.screenshot(path=str(tmp_path / "tap.png"))
+    page.locator("h1").first.tap()
+    assert visible.count() == 0
+    term.tap()
+    term.tap()
+    page.wait_for_url("**/bookgen-glossary.html#gl-*")
+    phone.close()
+    assert errors == []
 
 
 # ---------------------------------------------------------------- the chapter-level update

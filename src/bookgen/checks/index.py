@@ -1,6 +1,6 @@
 """Index and glossary (I): terms the glossary lacks, glossary entries never used, two entries with one
-key, index ranges that do not close, entries with too many levels (from bookgen.index's tables, with
-the places found again in the Markdown and in the glossary file)."""
+key, index ranges that do not close, entries with too many levels, 见/另见 leading nowhere (from
+bookgen.index's tables, with the places found again in the Markdown and in the glossary file)."""
 
 from __future__ import annotations
 
@@ -39,7 +39,7 @@ def _place(ctx: CheckContext, texts: dict[str, str], node: Node, css_class: str,
 
 
 def check_index(ctx: CheckContext, converted: dict[str, Converted]) -> None:
-    """I001–I005 over the whole book."""
+    """I001–I007 over the whole book."""
     book = ctx.book
     texts = {source.node.id: source.text for source in ctx.files if source.node is not None}
     table = collect_index(book, converted)

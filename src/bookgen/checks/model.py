@@ -118,5 +118,6 @@ RULES = {
         Rule("I004", Severity.ERROR, "index range without its start or its end"),
         Rule("I005", Severity.ERROR, "index entry without text or with more than three levels"),
         Rule("I006", Severity.ERROR, "glossary file that cannot be read"),
+        Rule("I007", Severity.WARNING, "index see= or seealso= naming an entry that nothing marks"),
     ]
 }

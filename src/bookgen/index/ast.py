@@ -2,9 +2,11 @@
 
 The same entries as the PDF's 索引, in the same order (bookgen.index.table), each locator a link to the
 mark's own anchor (index.lua keeps it as the id of a Span around the marked text): numbered 1, 2, 3 …
-per entry (index.locators: number) or labelled with the number of the section it is in (section).
+per entry (index.locators: number) or labelled with the number of the section it is in (section: each
+section once, as print merges repeated pages).
 Glossary terms in the text become links to their entry (``#gl-…``) with the definition as the link's
-title (the web edition shows it on hover and on a long tap), the first use in a chapter in bold.
+title and the entry's heading as its data-heading (the web edition's book.js shows both in a popover on
+hover, keyboard focus and tap), the first use in a chapter in bold.
 """
 
 from __future__ import annotations
@@ -14,8 +16,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from bookgen.index.glossary import Glossary, definitions, load_glossary
-from bookgen.index.table import Entry, IndexTable, Locator, collect_index, group_title
-from bookgen.model.book import Book
+from bookgen.index.table import Entry, IndexTable, collect_index, entry_levels, group_title, reference_text
+from bookgen.model.book import Book, Node
 from bookgen.sources.ast import Block, attr, text_inlines, walk_blocks
 from bookgen.sources.convert import READER, Converted
 
@@ -32,8 +34,12 @@ def _div(classes: list[str], blocks: list[Block], identifier: str = "") -> Block
     return {"t": "Div", "c": [attr(identifier, classes), blocks]}
 
 
-def _link(target: str, inlines: list[Block], title: str = "", classes: list[str] | None = None) -> Block:
-    return {"t": "Link", "c": [attr("", classes or []), inlines, ["#" + target, title]]}
+def _link(
+    target: str, inlines: list[Block], title: str = "", classes: list[str] | None = None, data: dict[str, str] | None = None
+) -> Block:
+    attributes = attr("", classes or [])
+    attributes[2] = [[f"data-{key}", value] for key, value in (data or {}).items()]
+    return {"t": "Link", "c": [attributes, inlines, ["#" + target, title]]}
 
 
 @dataclass
@@ -60,7 +66,7 @@ class IndexBlocks:
         return blocks[:at] + glossary + blocks[at:index_at] + self.index + blocks[index_at:]
 
 
-def _term_links(blocks: list[Block], node_id: str, table: IndexTable, glossary: Glossary, tips: dict[str, str], bold: bool) -> None:
+def _term_links(blocks: list[Block], node_id: str, table: IndexTable, glossary: Glossary, tips: dict[str, str], book: Book) -> None:
     uses = table.terms.get(node_id, ())
     for element in walk_blocks(blocks):
         if element["t"] != "Span" or "term" not in element["c"][0][1]:
@@ -72,35 +78,56 @@ def _term_links(blocks: list[Block], node_id: str, table: IndexTable, glossary: 
         if term is None:
             continue
         inlines = element["c"][1]
-        if use.first and bold:
+        if use.first and book.glossary.bold_first:
             inlines = [{"t": "Strong", "c": inlines}]
-        element["c"][1] = [_link(term.anchor, inlines, tips.get(term.key, term.heading), ["term"])]
+        element["c"][1] = [
+            _link(
+                term.anchor, inlines, tips.get(term.key, term.heading), ["term"], {"heading": term.heading, "glossary": book.glossary.title}
+            )
+        ]
 
 
-def _locator_label(book: Book, locator: Locator, number: int) -> str:
-    if book.index.locators == "number":
-        return str(number)
-    node = locator.first.node
+def _section(node: Node) -> str:
     return node.number or node.title
 
 
-def _entry_block(book: Book, entry: Entry) -> Block:
-    inlines: list[Block] = [*text_inlines(entry.text)]
+def _locators(book: Book, entry: Entry) -> list[Block]:
+    """The entry's locators as links: 1, 2, 3 … (index.locators: number), or the numbers of the sections
+    its marks are in (section), each section once, a range over sections as 1.2–1.3."""
+    out: list[Block] = []
+    seen: set[str] = set()
     for number, locator in enumerate(entry.locators, 1):
-        inlines += [
-            _str("，" if number > 1 else "\u2003"),
-            _link(locator.first.id, [_str(_locator_label(book, locator, number))], classes=["locator"]),
-        ]
+        if book.index.locators == "number":
+            links = [_link(locator.first.id, [_str(str(number))], classes=["locator"])]
+        else:
+            first = _section(locator.first.node)
+            last = _section(locator.last.node) if locator.last else first
+            if first == last and first in seen:
+                continue  # the same section again: printed once, as a page is in print
+            seen.update((first, last))
+            links = [_link(locator.first.id, [_str(first)], classes=["locator"])]
+            if last != first and locator.last is not None:
+                links += [_str("–"), _link(locator.last.id, [_str(last)], classes=["locator"])]
+        out += [_str("，" if out else "\u2003"), *links]
+    return out
+
+
+def _entry_block(book: Book, table: IndexTable, entry: Entry) -> Block:
+    inlines: list[Block] = [*text_inlines(entry.text), *_locators(book, entry)]
     for word, targets in ((book.index.see, entry.see), (book.index.see_also, entry.see_also)):
         if targets:
-            inlines += [_str("\u2003" + word + "、".join(targets))]
-    return _div(["index-entry", f"level-{entry.depth}"], [{"t": "Para", "c": inlines}])
+            inlines.append(_str("\u2003" + word))
+            for n, named in enumerate(targets):
+                found = table.entries.get(entry_levels(named))
+                text = text_inlines(reference_text(named))
+                inlines += ([_str("、")] if n else []) + ([_link(found.anchor, text, classes=["see"])] if found else text)
+    return _div(["index-entry", f"level-{entry.depth}"], [{"t": "Para", "c": inlines}], entry.anchor)
 
 
 def _index_blocks(book: Book, table: IndexTable) -> list[Block]:
     blocks: list[Block] = [{"t": "Header", "c": [1, attr(INDEX_ID, ["back"]), text_inlines(book.index.title)]}]
     for group in table.groups:
-        entries = [_entry_block(book, entry) for entry in group.entries]
+        entries = [_entry_block(book, table, entry) for entry in group.entries]
         heading = {"t": "Para", "c": [{"t": "Strong", "c": text_inlines(group_title(book, group))}]}
         blocks.append(_div(["index-group"], [_div(["index-letter"], [heading]), *entries]))
     return blocks
@@ -138,7 +165,7 @@ def index_blocks(book: Book, converted: dict[str, Converted]) -> IndexBlocks:
     for node_id, uses in table.terms.items():
         if uses:
             ast = copy.deepcopy(converted[node_id].ast)
-            _term_links(ast["blocks"], node_id, table, glossary, tips, book.glossary.bold_first)
+            _term_links(ast["blocks"], node_id, table, glossary, tips, book)
             out[node_id] = replace(converted[node_id], ast=ast)
     result = IndexBlocks(out, glossary_in_appendices=book.glossary.place == "appendix")
     pages = []

@@ -18,7 +18,8 @@ import re
 from dataclasses import dataclass, replace
 
 from bookgen.index.glossary import Glossary, definitions, load_glossary
-from bookgen.index.table import Entry, IndexTable, collect_index, group_title
+from bookgen.index.table import Entry, IndexTable, collect_index, entry_levels, group_title, reference_text
+from bookgen.latex.render import tex_escape
 from bookgen.model.book import Book
 from bookgen.sources.convert import READER, Converted
 
@@ -51,10 +52,17 @@ def locators(entry: Entry) -> str:
     return f"\\bookgenlocators{{{singles}}}{{{ranges}}}" if entry.locators else ""
 
 
-def _references(book: Book, entry: Entry) -> str:
-    parts = [
-        f"{word}{'、'.join(targets)}" for word, targets in ((book.index.see, entry.see), (book.index.see_also, entry.see_also)) if targets
-    ]
+def _references(book: Book, table: IndexTable, entry: Entry) -> str:
+    """见 / 另见 as LaTeX, each entry it names a link to that entry (\\hyperlink to its anchor)."""
+    parts = []
+    for word, targets in ((book.index.see, entry.see), (book.index.see_also, entry.see_also)):
+        if targets:
+            named = []
+            for target in targets:
+                found = table.entries.get(entry_levels(target))
+                text = tex_escape(reference_text(target))
+                named.append(f"\\hyperlink{{{found.anchor}}}{{{text}}}" if found else text)
+            parts.append(tex_escape(word) + "、".join(named))
     return "；".join(parts)
 
 
@@ -94,7 +102,10 @@ def with_index(book: Book, converted: dict[str, Converted]) -> tuple[dict[str, C
                 "anchor": term.anchor,
                 "heading": term.heading,
                 "definition": converted_definitions[term.key].latex if term.key in converted_definitions else "",
-                "see_also": "、".join(found.term if (found := glossary.find(key)) else key for key in term.see_also),
+                "see_also": [
+                    {"anchor": found.anchor, "term": found.term} if (found := glossary.find(key)) else {"anchor": "", "term": key}
+                    for key in term.see_also
+                ],
             }
             for term in glossary.terms
         ]
@@ -112,11 +123,18 @@ def with_index(book: Book, converted: dict[str, Converted]) -> tuple[dict[str, C
             },
         )
     if not table.empty:
+        targets = {entry_levels(named) for item in table.entries.values() for named in (*item.see, *item.see_also)}
         groups = [
             {
                 "title": group_title(book, group),
                 "entries": [
-                    {"depth": entry.depth, "text": entry.text, "locators": locators(entry), "references": _references(book, entry)}
+                    {
+                        "depth": entry.depth,
+                        "text": entry.text,
+                        "anchor": entry.anchor if entry.levels in targets else "",
+                        "locators": locators(entry),
+                        "references": _references(book, table, entry),
+                    }
                     for entry in group.entries
                 ],
             }

@@ -13,6 +13,7 @@ web edition link them (bookgen.index.ast).
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 
 from bookgen.index.collate import SYMBOLS, SortKey, sort_key
@@ -66,6 +67,21 @@ class Entry:
     def depth(self) -> int:
         return len(self.levels) - 1
 
+    @property
+    def anchor(self) -> str:
+        """The entry's own link target in the index (what a 见 or 另见 naming it links to)."""
+        return "ixe-" + hashlib.sha1("!".join(self.levels).encode("utf-8")).hexdigest()[:10]
+
+
+def entry_levels(named: str) -> tuple[str, ...]:
+    """The levels a see= or seealso= names ("事务!ACID 特性")."""
+    return tuple(level.strip() for level in named.split("!"))
+
+
+def reference_text(named: str) -> str:
+    """A 见 / 另见 target as printed: its levels joined by a full-width colon (事务：ACID 特性)."""
+    return "：".join(entry_levels(named))
+
 
 @dataclass(frozen=True)
 class Group:
@@ -97,10 +113,12 @@ class TermUse:
 
 @dataclass(frozen=True)
 class IndexTable:
-    """The index's groups in order, every mark by id, the problems, the glossary terms used per node id."""
+    """The index's groups in order, every mark by id, every entry by its levels, the problems, the glossary
+    terms used per node id."""
 
     groups: tuple[Group, ...] = ()
     marks: dict[str, Mark] = field(default_factory=dict)
+    entries: dict[tuple[str, ...], Entry] = field(default_factory=dict)
     problems: tuple[IndexProblem, ...] = ()
     terms: dict[str, tuple[TermUse, ...]] = field(default_factory=dict)
 
@@ -187,6 +205,10 @@ def collect_index(book: Book, converted: dict[str, Converted]) -> IndexTable:
     problems += [
         IndexProblem("I004", f"index range start={name} is never closed by end={name}", mark) for name, (mark, _) in open_ranges.items()
     ]
+    for mark in marks.values():  # a 见 or 另见 must lead to an entry the index prints
+        for attribute, named in (("see", mark.see), ("seealso", mark.see_also)):
+            if named and entry_levels(named) not in entries:
+                problems.append(IndexProblem("I007", f"index {attribute}='{named}' names an entry that nothing marks", mark))
     for path, item in entries.items():  # the first sort= given for a level wins, wherever it was given
         item.key = tuple(sort_key(level, overrides.get(path[: depth + 1], ""), latin) for depth, level in enumerate(path))
     ordered = sorted(entries.values(), key=lambda e: e.key)
@@ -196,7 +218,7 @@ def collect_index(book: Book, converted: dict[str, Converted]) -> IndexTable:
         if not groups or groups[-1].letter != letter:
             groups.append(Group(letter, ()))
         groups[-1] = Group(letter, groups[-1].entries + (item,))
-    return IndexTable(tuple(groups), marks, tuple(problems), terms)
+    return IndexTable(tuple(groups), marks, entries, tuple(problems), terms)
 
 
 def _as_list_of_dicts(value: object) -> list[dict]:

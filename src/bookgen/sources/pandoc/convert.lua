@@ -234,7 +234,9 @@ local function ideograph(code)
 end
 local function tie_last_characters(inlines)
   local i = #inlines
-  while i > 0 and (inlines[i].t == "Space" or inlines[i].t == "SoftBreak") do i = i - 1 end
+  -- (an index mark at the paragraph's end, []{.index end=…}, prints nothing: the tie looks past it)
+  while i > 0 and (inlines[i].t == "Space" or inlines[i].t == "SoftBreak"
+      or (inlines[i].t == "RawInline" and inlines[i].text:match("^\\bookgenindex{[^}]*}$"))) do i = i - 1 end
   if i == 0 or inlines[i].t ~= "Str" then return nil end
   local codes = { utf8.codepoint(inlines[i].text, 1, -1) }
   local last = #codes
