@@ -199,3 +199,17 @@ def test_captions_outside_the_chapters_are_unnumbered_as_in_the_epub(tmp_path, j
     with zipfile.ZipFile(result.outputs["epub"].path) as epub:
         xhtml = "".join(epub.read(n).decode() for n in epub.namelist() if n.endswith(".xhtml"))
     assert "<caption>表题甲</caption>" in xhtml and "<caption>表题丁</caption>" in xhtml
+
+
+PART_BOOK = "title: 篇测试\nslug: pt\nparts:\n  - title: 第一篇\n    file: p1.md\n    chapters:\n      - title: 一章\n        file: c1.md\n"
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_parts_text_is_on_the_part_page(tmp_path, jobs):
+    """The part's own text under its title (README: "optional text on the part page"), then a blank verso."""
+    manuscript = write_book(tmp_path / "m", PART_BOOK, {"p1.md": "本篇导言：这一篇讲述基础。\n", "c1.md": "正文。\n"})
+    result = build(BuildOptions(manuscript=manuscript, output=tmp_path / "b", formats=("pdf",), verify=False, jobs=jobs))
+    pages = [plain(page) for page in pdf_pages(result.outputs["pdf"].path)]
+    part = next(i for i, page in enumerate(pages) if "第一篇" in page and "目录" not in page)
+    assert "本篇导言" in pages[part] and pages[part + 1] == "" and "第1章" in pages[part + 2]
