@@ -39,9 +39,8 @@ from bookgen.fsutil import write_atomic, write_if_changed
 from bookgen.latex import auxdata
 from bookgen.latex.document import LatexDocument, LatexUnit
 from bookgen.latex.log import TypesetResult, _result, file_at, tex_failure, unit_pages
-from bookgen.latex.typeset import JOBNAME, run_tex
+from bookgen.latex.typeset import JOBNAME, run_tex, units_command
 from bookgen.press.figures import FIGURES_FILE
-from bookgen.tools import require
 
 STATE = "parallel.json"
 JOBS_DIR = "jobs"
@@ -414,16 +413,7 @@ class ParallelTypesetter:
     ) -> dict[str, UnitRun]:
         """Typeset the job's units; their runs (the piece is moved under pieces/). Raises TypesetError."""
         job_dir = self.prepare_job(index, job, runs, places, inputs)
-        xelatex = require("xelatex", "texlive-xetex")
-        command = [
-            xelatex,
-            "-interaction=nonstopmode",
-            "-halt-on-error",
-            "-file-line-error",
-            "-no-shell-escape",
-            f"-jobname={JOBNAME}",
-            f"\\includeonly{{{','.join(job.units)}}}\\input{{book.tex}}",
-        ]
+        command = units_command(JOBNAME, job.units)
         started = time.monotonic()
         returncode, output = run_tex(command, job_dir, JOBNAME, self.document, self.timeout, self.manuscript_root, self.cancel, self.epoch)
         log_path = job_dir / f"{JOBNAME}.log"

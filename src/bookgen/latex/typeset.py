@@ -118,6 +118,20 @@ def typeset(
     return _result(work_dir / f"{JOBNAME}.pdf", passes, time.monotonic() - started, log, document)
 
 
+def units_command(jobname: str, units: tuple[str, ...]) -> list[str]:
+    r"""One XeLaTeX pass over ``units`` of book.tex (``\includeonly``; the others' .aux files give their
+    counters and labels), safe and stopping at the first error. Raises ToolError without XeLaTeX."""
+    return [
+        require("xelatex", "texlive-xetex"),
+        "-interaction=nonstopmode",
+        "-halt-on-error",
+        "-file-line-error",
+        "-no-shell-escape",
+        f"-jobname={jobname}",
+        f"\\includeonly{{{','.join(units)}}}\\input{{book.tex}}",
+    ]
+
+
 def typeset_unit(
     document: LatexDocument,
     unit: str,
@@ -131,18 +145,9 @@ def typeset_unit(
 
     The work directory must hold that run's files. Returns None when TeX failed (the caller then
     typesets the whole book, which reports the error in full)."""
-    xelatex = require("xelatex", "texlive-xetex")
     write_document(document, work_dir)
     shutil.copyfile(work_dir / f"{JOBNAME}.aux", work_dir / f"{UNIT_JOBNAME}.aux")  # the other units' counters and labels
-    command = [
-        xelatex,
-        "-interaction=nonstopmode",
-        "-halt-on-error",
-        "-file-line-error",
-        "-no-shell-escape",
-        f"-jobname={UNIT_JOBNAME}",
-        f"\\includeonly{{{unit}}}\\input{{book.tex}}",
-    ]
+    command = units_command(UNIT_JOBNAME, (unit,))
     started = time.monotonic()
     returncode, _ = run_tex(command, work_dir, UNIT_JOBNAME, document, timeout, manuscript_root, cancel, epoch)
     if returncode != 0:
