@@ -24,6 +24,7 @@ from bookgen.epub.accessibility import Contents, contents_of, declare
 from bookgen.epub.package import Finish, finish_epub
 from bookgen.epub.pagemap import PageMap, PrintedPage, page_breaks, paragraphs
 from bookgen.epub.parts import (
+    Packed,
     Settings,
     frame_blocks,
     frame_files,
@@ -213,7 +214,7 @@ def epub_metadata(book: Book, converted: dict[str, Converted]) -> dict:
 
 @dataclass(frozen=True)
 class EpubAssembly:
-    """The assembled book: pandoc's blocks (numbered, resolved, spaced, with page markers), its metadata file
+    """The assembled book: pandoc's blocks (numbered, resolved, with page markers), its metadata file
     in the work directory, the chapter level, what it contains, and the printed pages it marks
     (``page_breaks`` markers of ``page_map``'s PDF)."""
 
@@ -237,8 +238,7 @@ def assemble_epub(
         converted, breaks = with_page_breaks(book, converted, page_map)
     assembled = assemble_book(book, sources, converted)
     contents = contents_of(assembled.blocks)
-    autospace(assembled.blocks)
-    blocks = assembled.blocks
+    blocks = assembled.blocks  # spaced (``autospace``) part by part, when a part is written
     if not blocks or blocks[0]["t"] != "Header" or blocks[0]["c"][0] != 1:
         # pandoc would open such a book with a level-1 heading of the title; written in parts, say so here
         blocks = [{"t": "Header", "c": [1, ["book-title", ["unnumbered"], []], [{"t": "Str", "c": book.metadata.title}]]}, *blocks]
@@ -292,8 +292,9 @@ def write_epub(
     chapter_level, work_dir = assembly.chapter_level, assembly.work_dir
     date = epub_epoch(book, epoch)
     toc_depth = chapter_level + book.layout.toc_depth - 1
-    pieces = split_parts(assembly.blocks, chapter_level)
-    resolve_links(pieces)
+    pieces = resolve_links(split_parts(assembly.blocks, chapter_level))
+    frame = copy.deepcopy(frame_blocks([piece.blocks for piece in pieces], toc_depth))
+    autospace(frame)
     stylesheet = template_path(book.root, "epub/book.css")  # the manuscript's own stylesheet, if it has one
     options = [
         f"--css={stylesheet}",
@@ -306,21 +307,22 @@ def write_epub(
     cover = book.root / book.metadata.cover if book.metadata.cover else None
     settings = Settings(stylesheet, book.root, book.metadata.language, book.layout.footnote_style)
     with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:  # the frame beside the parts
-        frame_job = pool.submit(make_frame, frame_blocks(pieces, toc_depth), assembly.metadata, options, work_dir, date, cover)
-        run = make_parts(pieces, chapter_level, settings, work_dir / "parts", date, jobs, cancel)
-        frame, frame_written = frame_job.result()
-    order, data = frame_files(frame)
+        frame_job = pool.submit(make_frame, frame, assembly.metadata, options, work_dir, date, cover)
+        run = make_parts(pieces, chapter_level, settings, work_dir / "parts", date, jobs, autospace, cancel)
+        frame_path, frame_written = frame_job.result()
+    order, data = frame_files(frame_path)
     root = PurePosixPath(next(name for name in data if name.endswith(".opf"))).parent
     documents = {}
+    packed: dict[str, bytes | Packed] = {}
     for part in run.parts:
         relative = f"text/{part.name}"
         if f"{root}/{relative}" not in data:
             raise BookgenError(f"the EPUB's frame has no {relative}: its files and the book's parts differ")
-        data[f"{root}/{relative}"] = part.document.data
+        packed[f"{root}/{relative}"] = part.packed
         documents[relative] = part.document
         for media_name, media in part.media.items():
             data[f"{root}/media/{media_name}"] = media
-            order.append(f"{root}/media/{media_name}")
+    order += sorted(name for name in data if name.startswith(f"{root}/media/image-"))  # the parts' images, once each
     opf_name = f"{root}/content.opf"
     data[opf_name] = package_manifest(data[opf_name], run.parts)
     first_body = next(iter(book.body), None)
@@ -332,5 +334,5 @@ def write_epub(
     order = finish_epub(data, order, book, finish, documents)
     made = work_dir / "book.epub"
     with atomic_path(made) as tmp:
-        zip_package(tmp, order, data, date)
+        zip_package(tmp, order, {**data, **packed}, date)
     return EpubWrite(made, run.written, len(run.parts), frame_written, date)

@@ -49,8 +49,10 @@ class EpubBuilder(Builder):
         )
 
         context = self.context
-        document = render_latex(context.book, context.sources, context.converted)
         profiles = sorted(Profile, key=lambda profile: profile is not context.options.profile)
+        if not any(context.output_path(profile.value).is_file() for profile in profiles):
+            return None  # no PDF: nothing to map (and no LaTeX to render for the comparison)
+        document = render_latex(context.book, context.sources, context.converted)
         for profile in profiles:
             work_name = "latex" if profile is Profile.SCREEN else "latex-print"
             page_map = read_page_map(context.work / work_name, document, context.output_path(profile.value))

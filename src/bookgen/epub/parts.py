@@ -34,10 +34,12 @@ import json
 import os
 import re
 import shutil
+import struct
 import tempfile
 import threading
 import zipfile
-from collections.abc import Iterator
+import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
@@ -54,8 +56,14 @@ from bookgen.tools import PANDOC_DATA_DIR, pandoc_api_version, pandoc_env, pando
 PARTS_FORMAT = 1  # raise when a part's making changes: every cached part is then written again
 TEXT_DIR = "EPUB/text"
 _ATTR_AT = {"Header": 1, "Div": 0, "Span": 0, "CodeBlock": 0, "Code": 0, "Table": 0, "Figure": 0, "Image": 0, "Link": 0}
-_MEDIA = re.compile(rb"\.\./media/(file\d+)")
-_DUMMY = {"t": "Header", "c": [1, ["bookgen-part", [], []], [{"t": "Str", "c": "part"}]]}
+_MEDIA = re.compile(rb"\.\./media/(file\d+(?:\.[A-Za-z0-9]+)?)")
+# Every run starts with a throw-away file: a level-1 heading (else pandoc adds the book's title) and a
+# highlighted code block (pandoc puts its highlighting CSS into every file of a run that has one: so it
+# is in every part, whichever parts share the run).
+_LEAD = [
+    {"t": "Header", "c": [1, ["bookgen-lead", [], []], [{"t": "Str", "c": "lead"}]]},
+    {"t": "CodeBlock", "c": [["", ["python"], []], "lead = 1"]},
+]
 
 
 def split_parts(blocks: list[dict], split_level: int) -> list[list[dict]]:
@@ -73,40 +81,61 @@ def part_name(index: int) -> str:
     return f"ch{index + 1:03d}.xhtml"
 
 
-def _elements(value: Any) -> Iterator[dict]:
-    if isinstance(value, dict):
-        if "t" in value:
-            yield value
-        for child in value.values():
-            yield from _elements(child)
-    elif isinstance(value, list):
+def _scan(value: Any, ids: list[str], links: list[dict], images: list[dict]) -> None:
+    """Collect the element ids, links and images inside ``value`` (one pass, no generators: it runs over
+    the whole book on every build)."""
+    if isinstance(value, list):
         for child in value:
-            yield from _elements(child)
+            if isinstance(child, (list, dict)):
+                _scan(child, ids, links, images)
+        return
+    kind = value.get("t")
+    content = value.get("c")
+    if kind is None or kind == "Str" or not isinstance(content, list):
+        return
+    at = _ATTR_AT.get(kind)
+    if at is not None:
+        attr = content[at]
+        if isinstance(attr, list) and attr and isinstance(attr[0], str) and attr[0]:
+            ids.append(attr[0])
+        if kind == "Link":
+            links.append(value)
+        elif kind == "Image":
+            images.append(value)
+    for child in content:
+        if isinstance(child, (list, dict)):
+            _scan(child, ids, links, images)
 
 
-def _element_id(element: dict) -> str:
-    at = _ATTR_AT.get(element["t"])
-    if at is None or not isinstance(element.get("c"), list):
-        return ""
-    attr = element["c"][at]
-    return attr[0] if isinstance(attr, list) and attr and isinstance(attr[0], str) else ""
+@dataclass
+class Piece:
+    """One part's blocks (links resolved) and the images it shows."""
+
+    blocks: list[dict]
+    images: list[str]
 
 
-def resolve_links(parts: list[list[dict]]) -> None:
-    """In place: every link to ``#id`` of an element in the book becomes ``chNNN.xhtml#id``, the file that
+def resolve_links(parts: list[list[dict]]) -> list[Piece]:
+    """Every link to ``#id`` of an element in the book becomes ``chNNN.xhtml#id`` (in place), the file that
     holds it (the link from the same file too: pandoc writes those so), so each part can be written alone."""
     where: dict[str, str] = {}
+    found = []
     for index, part in enumerate(parts):
-        for element in _elements(part):
-            element_id = _element_id(element)
-            if element_id:
-                where.setdefault(element_id, part_name(index))
-    for part in parts:
-        for element in _elements(part):
-            if element["t"] == "Link":
-                target = element["c"][2][0]
-                if target.startswith("#") and target[1:] in where:
-                    element["c"][2][0] = f"{where[target[1:]]}{target}"
+        ids: list[str] = []
+        links: list[dict] = []
+        images: list[dict] = []
+        _scan(part, ids, links, images)
+        for element_id in ids:
+            where.setdefault(element_id, part_name(index))
+        found.append((links, images))
+    pieces = []
+    for part, (links, images) in zip(parts, found, strict=True):
+        for link in links:
+            target = link["c"][2][0]
+            if target.startswith("#") and target[1:] in where:
+                link["c"][2][0] = f"{where[target[1:]]}{target}"
+        pieces.append(Piece(part, [image["c"][2][0] for image in images]))
+    return pieces
 
 
 def frame_blocks(parts: list[list[dict]], toc_depth: int) -> list[dict]:
@@ -143,54 +172,76 @@ class Settings:
     language: str
     footnote_style: str
 
-    def key(self) -> dict:
-        return {
-            "format": PARTS_FORMAT,
-            "bookgen": __version__,
-            "pandoc": pandoc_identity(),
-            "stylesheet": hashlib.sha256(self.stylesheet.read_bytes()).hexdigest(),
-            "language": self.language,
-            "notes": self.footnote_style,
-        }
+    def key(self) -> str:
+        return json.dumps(
+            {
+                "format": PARTS_FORMAT,
+                "bookgen": __version__,
+                "pandoc": pandoc_identity(),
+                "stylesheet": hashlib.sha256(self.stylesheet.read_bytes()).hexdigest(),
+                "language": self.language,
+                "notes": self.footnote_style,
+            },
+            sort_keys=True,
+        )
+
+
+@dataclass(frozen=True)
+class Packed:
+    """A zip entry's data as it goes into the zip: deflated (raw, as zip stores it) or stored."""
+
+    data: bytes
+    crc: int
+    size: int
+    deflated: bool
+
+    @classmethod
+    def of(cls, data: bytes, deflated: bool = True) -> Packed:
+        if deflated:
+            packer = zlib.compressobj(6, zlib.DEFLATED, -15)  # zipfile's own default
+            packed = packer.compress(data) + packer.flush()
+        else:
+            packed = data
+        return cls(packed, zlib.crc32(data), len(data), deflated)
 
 
 @dataclass(frozen=True)
 class Part:
-    """One finished content document and what goes into the package with it."""
+    """One finished content document, packed for the zip, and what goes into the package with it."""
 
     name: str  # ch001.xhtml
-    document: FinishedDocument
+    document: FinishedDocument  # its ids and page markers (``data`` is empty when it came from the store)
+    packed: Packed
     properties: str  # the manifest item's properties (mathml, svg …), "" for none
     media: dict[str, bytes]  # its images: file name in media/ → bytes
 
 
-def _image_stamps(part: list[dict], root: Path) -> list:
-    stamps = []
-    for element in _elements(part):
-        if element["t"] == "Image":
-            source = element["c"][2][0]
-            try:
-                stat = (root / source).stat()
-                stamps.append([source, stat.st_size, stat.st_mtime_ns])
-            except (OSError, ValueError):
-                stamps.append([source, None])
+def _image_stamps(images: list[str], root: Path) -> list:
+    stamps: list = []
+    for source in images:
+        try:
+            stat = (root / source).stat()
+            stamps.append([source, stat.st_size, stat.st_mtime_ns])
+        except (OSError, ValueError):
+            stamps.append([source, None])
     return stamps
 
 
-def part_digest(name: str, part: list[dict], settings: Settings, key: dict) -> str:
-    text = json.dumps(
-        {"key": key, "name": name, "blocks": part, "images": _image_stamps(part, settings.resource_root)},
-        ensure_ascii=False,
-        sort_keys=True,
-    )
-    return hashlib.sha256(text.encode()).hexdigest()
+def part_digest(name: str, piece: Piece, settings: Settings, key: str) -> tuple[str, int]:
+    """The digest of everything that reaches the part's document (its blocks before ``autospace``, which
+    is a function of them), and the size of its blocks as JSON."""
+    digest = hashlib.sha256(key.encode())
+    digest.update(json.dumps([name, _image_stamps(piece.images, settings.resource_root)], ensure_ascii=False).encode())
+    text = json.dumps(piece.blocks, ensure_ascii=False).encode()
+    digest.update(text)
+    return digest.hexdigest(), len(text)
 
 
 def _store(store: Path, digest: str, part: Part) -> None:
     folder = store / digest
     tmp = Path(tempfile.mkdtemp(prefix=f".{digest[:12]}.", dir=store))
     try:
-        (tmp / "document.xhtml").write_bytes(part.document.data)
+        (tmp / "document.deflated").write_bytes(part.packed.data)
         for media_name, data in part.media.items():
             (tmp / f"media-{media_name}").write_bytes(data)
         info = {
@@ -198,8 +249,10 @@ def _store(store: Path, digest: str, part: Part) -> None:
             "pages": part.document.pages,
             "properties": part.properties,
             "media": sorted(part.media),
+            "crc": part.packed.crc,
+            "size": part.packed.size,
         }
-        (tmp / "part.json").write_text(json.dumps(info, ensure_ascii=False), encoding="utf-8")  # last: marks it complete
+        (tmp / "part.json").write_text(json.dumps(info, ensure_ascii=False), encoding="utf-8")
         os.replace(tmp, folder)
     except OSError:
         shutil.rmtree(tmp, ignore_errors=True)  # another build stored it first, or the disk is full: the part is still good
@@ -209,15 +262,12 @@ def _load(store: Path, digest: str, name: str) -> Part | None:
     folder = store / digest
     try:
         info = json.loads((folder / "part.json").read_text(encoding="utf-8"))
-        document = FinishedDocument(
-            (folder / "document.xhtml").read_bytes(),
-            frozenset(info["ids"]),
-            tuple((page[0], page[1], page[2]) for page in info["pages"]),
-        )
+        document = FinishedDocument(b"", frozenset(info["ids"]), tuple((page[0], page[1], page[2]) for page in info["pages"]))
+        packed = Packed((folder / "document.deflated").read_bytes(), int(info["crc"]), int(info["size"]), True)
         media = {media_name: (folder / f"media-{media_name}").read_bytes() for media_name in info["media"]}
-    except (OSError, ValueError, KeyError, IndexError):
+    except (OSError, ValueError, KeyError, IndexError, TypeError):
         return None
-    return Part(name, document, info["properties"], media)
+    return Part(name, document, packed, info["properties"], media)
 
 
 def _pandoc(command: list[str], source: Path, subject: str, epoch: int) -> None:
@@ -226,11 +276,15 @@ def _pandoc(command: list[str], source: Path, subject: str, epoch: int) -> None:
     run_tool([pandoc_path(), "--from=json", "--to=epub3", str(source), *command], subject, timeout=600, env=env)
 
 
-def write_part(name: str, part: list[dict], split_level: int, settings: Settings, scratch: Path, epoch: int) -> Part:
-    """pandoc writes ``part`` alone (behind a throw-away heading, its own second file), then it is finished."""
-    stem = name.removesuffix(".xhtml")
+def write_parts(names: list[str], blocks: list[list[dict]], split_level: int, settings: Settings, scratch: Path, epoch: int) -> list[Part]:
+    """One pandoc run writes these parts (each its own file, after the lead file), then each is finished.
+
+    What a part's file holds does not depend on the other parts in the run: notes and code lines are
+    numbered per file, links were resolved before (``resolve_links``), the highlighting CSS is in every
+    file (``_LEAD``), and images, which pandoc numbers per run, are renamed by their content here."""
+    stem = names[0].removesuffix(".xhtml")
     source, output = scratch / f"{stem}.json", scratch / f"{stem}.epub"
-    document = {"pandoc-api-version": pandoc_api_version(), "meta": {}, "blocks": [_DUMMY, *part]}
+    document = {"pandoc-api-version": pandoc_api_version(), "meta": {}, "blocks": [*_LEAD, *(block for part in blocks for block in part)]}
     source.write_text(json.dumps(document, ensure_ascii=False), encoding="utf-8")
     _pandoc(
         [
@@ -249,21 +303,46 @@ def write_part(name: str, part: list[dict], split_level: int, settings: Settings
         "the EPUB",
         epoch,
     )
+    made = []
     with zipfile.ZipFile(output) as written:
-        names = written.namelist()
-        raw = written.read(f"{TEXT_DIR}/ch002.xhtml")
         opf = etree.fromstring(written.read("EPUB/content.opf"))
-        media = {
-            PurePosixPath(entry).name: written.read(entry) for entry in names if entry.startswith("EPUB/media/") and not entry.endswith("/")
-        }
-    item = opf.find("opf:manifest/opf:item[@href='text/ch002.xhtml']", NS)
-    properties = (item.get("properties") or "") if item is not None else ""
-    # its images, named for this part (pandoc numbers them from 0 in every run)
-    raw = _MEDIA.sub(lambda match: b"../media/" + stem.encode() + b"-" + match.group(1), raw)
-    media = {f"{stem}-{media_name}": data for media_name, data in media.items()}
+        renamed: dict[bytes, tuple[str, bytes]] = {}
+
+        def rename(match: re.Match) -> bytes:
+            original = match.group(1)
+            if original not in renamed:
+                data = written.read(f"EPUB/media/{original.decode()}")
+                suffix = PurePosixPath(original.decode()).suffix.lower()
+                renamed[original] = (f"image-{hashlib.sha256(data).hexdigest()[:16]}{suffix}", data)
+            return f"../media/{renamed[original][0]}".encode()
+
+        for index, name in enumerate(names):
+            inside = f"text/ch{index + 2:03d}.xhtml"
+            raw = written.read(f"EPUB/{inside}")
+            item = opf.find(f"opf:manifest/opf:item[@href='{inside}']", NS)
+            properties = (item.get("properties") or "") if item is not None else ""
+            used = sorted(set(_MEDIA.findall(raw)))
+            raw = _MEDIA.sub(rename, raw)
+            media = dict(renamed[original] for original in sorted(used))
+            finished = finish_content(raw, settings.footnote_style)
+            made.append(Part(name, finished, Packed.of(finished.data), properties, media))
     source.unlink(missing_ok=True)
     output.unlink(missing_ok=True)
-    return Part(name, finish_content(raw, settings.footnote_style), properties, media)
+    return made
+
+
+def _batches(missing: list[int], sizes: list[int], jobs: int) -> list[list[int]]:
+    """``missing`` cut into at most ``jobs`` runs of consecutive parts of about the same size."""
+    count = max(1, min(jobs, len(missing)))
+    total = sum(sizes[index] for index in missing)
+    batches: list[list[int]] = [[]]
+    done = 0
+    for index in missing:
+        if batches[-1] and len(batches) < count and done >= total * len(batches) / count:
+            batches.append([])
+        batches[-1].append(index)
+        done += sizes[index]
+    return batches
 
 
 @dataclass
@@ -275,35 +354,46 @@ class PartsRun:
 
 
 def make_parts(
-    parts: list[list[dict]],
+    pieces: list[Piece],
     split_level: int,
     settings: Settings,
     store: Path,
     epoch: int,
     jobs: int,
+    before_writing: Callable[[list[dict]], None] = lambda blocks: None,
     cancel: threading.Event | None = None,
 ) -> PartsRun:
-    """Every part from the store when its digest is there, else written by pandoc (``jobs`` at a time)."""
+    """Every part from the store when its digest is there, else written by pandoc (``jobs`` at a time),
+    its blocks first given to ``before_writing`` (the EPUB's own spacing, a function of the blocks)."""
     store.mkdir(parents=True, exist_ok=True)
     key = settings.key()
-    names = [part_name(index) for index in range(len(parts))]
-    digests = [part_digest(name, part, settings, key) for name, part in zip(names, parts, strict=True)]
+    names = [part_name(index) for index in range(len(pieces))]
+    digests, sizes = [], []
+    for name, piece in zip(names, pieces, strict=True):
+        digest, size = part_digest(name, piece, settings, key)
+        digests.append(digest)
+        sizes.append(size)
     found: list[Part | None] = [_load(store, digest, name) for digest, name in zip(digests, names, strict=True)]
     missing = [index for index, part in enumerate(found) if part is None]
     if missing:
         scratch = Path(tempfile.mkdtemp(prefix=".parts.", dir=store))
         try:
 
-            def job(index: int) -> Part:
+            def job(batch: list[int]) -> list[Part]:
                 if cancel is not None and cancel.is_set():
                     raise BookgenError("stopped")
-                made = write_part(names[index], parts[index], split_level, settings, scratch, epoch)
-                _store(store, digests[index], made)
+                for index in batch:
+                    before_writing(pieces[index].blocks)
+                made = write_parts([names[i] for i in batch], [pieces[i].blocks for i in batch], split_level, settings, scratch, epoch)
+                for index, part in zip(batch, made, strict=True):
+                    _store(store, digests[index], part)
                 return made
 
-            with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, min(jobs, len(missing)))) as pool:
-                for index, made in zip(missing, pool.map(job, missing), strict=True):
-                    found[index] = made
+            batches = _batches(missing, sizes, jobs)
+            with concurrent.futures.ThreadPoolExecutor(max_workers=len(batches)) as pool:
+                for batch, made in zip(batches, pool.map(job, batches), strict=True):
+                    for index, part in zip(batch, made, strict=True):
+                        found[index] = part
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
     keep = set(digests)
@@ -363,14 +453,13 @@ def package_manifest(opf: bytes, parts: list[Part]) -> bytes:
             item.set("properties", part.properties)
         elif "properties" in item.attrib:
             del item.attrib["properties"]
-        for media_name in sorted(part.media):
-            kind = _media_type(media_name)
-            added = etree.SubElement(
-                manifest,
-                f"{{{OPF}}}item",
-                {"id": re.sub(r"[^A-Za-z0-9_-]", "_", media_name), "href": f"media/{media_name}", "media-type": kind},
-            )
-            added.tail = "\n  "
+    for media_name in sorted({media_name for part in parts for media_name in part.media}):
+        added = etree.SubElement(
+            manifest,
+            f"{{{OPF}}}item",
+            {"id": re.sub(r"[^A-Za-z0-9_-]", "_", media_name), "href": f"media/{media_name}", "media-type": _media_type(media_name)},
+        )
+        added.tail = "\n  "
     return etree.tostring(tree, xml_declaration=True, encoding="UTF-8")
 
 
@@ -388,15 +477,34 @@ def _media_type(name: str) -> str:
     return _MEDIA_TYPES.get(PurePosixPath(name).suffix.lower(), "application/octet-stream")
 
 
-def zip_package(target: Path, order: list[str], data: dict[str, bytes], epoch: int) -> None:
-    """The package as a zip: entries in ``order`` (``mimetype`` first and stored, the rest deflated), all dated ``epoch``."""
-    stamp = datetime.fromtimestamp(max(epoch, 315532800), tz=UTC).timetuple()[:6]  # zip dates start in 1980
-    with zipfile.ZipFile(target, "w") as archive:
+def _dos_time(epoch: int) -> tuple[int, int]:
+    year, month, day, hour, minute, second = datetime.fromtimestamp(max(epoch, 315532800), tz=UTC).timetuple()[:6]  # from 1980
+    return (hour << 11) | (minute << 5) | (second // 2), ((year - 1980) << 9) | (month << 5) | day
+
+
+def zip_package(target: Path, order: list[str], data: dict[str, bytes | Packed], epoch: int) -> None:
+    """The package as a zip: entries in ``order`` (``mimetype`` first and stored, the rest deflated), all
+    dated ``epoch``. Written here, not by zipfile, so that parts packed in an earlier build go in as
+    they are: the same bytes as packing them again, without the time."""
+    time, date = _dos_time(epoch)
+    central = bytearray()
+    offset = 0
+    with open(target, "wb") as out:
         for name in order:
-            info = zipfile.ZipInfo(name, date_time=stamp)
-            info.compress_type = zipfile.ZIP_STORED if name == "mimetype" else zipfile.ZIP_DEFLATED
-            info.external_attr = 0o644 << 16
-            archive.writestr(info, data[name])
+            value = data[name]
+            packed = value if isinstance(value, Packed) else Packed.of(value, deflated=name != "mimetype")
+            method = 8 if packed.deflated else 0
+            encoded = name.encode("utf-8")
+            flags = 0 if encoded.isascii() else 0x800  # UTF-8 names
+            fields = struct.pack("<HHHHHIIIHH", 20, flags, method, time, date, packed.crc, len(packed.data), packed.size, len(encoded), 0)
+            out.write(b"PK\x03\x04" + fields + encoded)
+            out.write(packed.data)
+            central += (
+                b"PK\x01\x02" + struct.pack("<H", (3 << 8) | 20) + fields + struct.pack("<HHHII", 0, 0, 0, 0o100644 << 16, offset) + encoded
+            )
+            offset += 30 + len(encoded) + len(packed.data)
+        out.write(central)
+        out.write(b"PK\x05\x06" + struct.pack("<HHHHIIH", 0, 0, len(order), len(order), len(central), offset, 0))
 
 
 def frame_files(frame: Path) -> tuple[list[str], dict[str, bytes]]:
