@@ -31,6 +31,7 @@ from bookgen.epub.parts import (
     make_frame,
     make_parts,
     newest_change,
+    package_date,
     package_manifest,
     resolve_links,
     split_parts,
@@ -307,8 +308,8 @@ def write_epub(
     cover = book.root / book.metadata.cover if book.metadata.cover else None
     settings = Settings(stylesheet, book.root, book.metadata.language, book.layout.footnote_style)
     with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:  # the frame beside the parts
-        frame_job = pool.submit(make_frame, frame, assembly.metadata, options, work_dir, date, cover)
-        run = make_parts(pieces, chapter_level, settings, work_dir / "parts", date, jobs, autospace, cancel)
+        frame_job = pool.submit(make_frame, frame, assembly.metadata, options, work_dir, settings.key(), cover)
+        run = make_parts(pieces, chapter_level, settings, work_dir / "parts", jobs, autospace, cancel)
         frame_path, frame_written = frame_job.result()
     order, data = frame_files(frame_path)
     root = PurePosixPath(next(name for name in data if name.endswith(".opf"))).parent
@@ -324,7 +325,7 @@ def write_epub(
             data[f"{root}/media/{media_name}"] = media
     order += sorted(name for name in data if name.startswith(f"{root}/media/image-"))  # the parts' images, once each
     opf_name = f"{root}/content.opf"
-    data[opf_name] = package_manifest(data[opf_name], run.parts)
+    data[opf_name] = package_date(package_manifest(data[opf_name], run.parts), date)
     first_body = next(iter(book.body), None)
     finish = Finish(
         declare(book, assembly.contents, assembly.page_breaks),

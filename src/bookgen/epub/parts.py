@@ -270,13 +270,16 @@ def _load(store: Path, digest: str, name: str) -> Part | None:
     return Part(name, document, packed, info["properties"], media)
 
 
-def _pandoc(command: list[str], source: Path, subject: str, epoch: int) -> None:
+FIXED_DATE = 315532800  # 1980-01-01: what pandoc writes is then a function of its input only
+
+
+def _pandoc(command: list[str], source: Path, subject: str) -> None:
     env = pandoc_env()
-    env["SOURCE_DATE_EPOCH"] = str(epoch)
+    env["SOURCE_DATE_EPOCH"] = str(FIXED_DATE)
     run_tool([pandoc_path(), "--from=json", "--to=epub3", str(source), *command], subject, timeout=600, env=env)
 
 
-def write_parts(names: list[str], blocks: list[list[dict]], split_level: int, settings: Settings, scratch: Path, epoch: int) -> list[Part]:
+def write_parts(names: list[str], blocks: list[list[dict]], split_level: int, settings: Settings, scratch: Path) -> list[Part]:
     """One pandoc run writes these parts (each its own file, after the lead file), then each is finished.
 
     What a part's file holds does not depend on the other parts in the run: notes and code lines are
@@ -301,7 +304,6 @@ def write_parts(names: list[str], blocks: list[list[dict]], split_level: int, se
         ],
         source,
         "the EPUB",
-        epoch,
     )
     made = []
     with zipfile.ZipFile(output) as written:
@@ -358,7 +360,6 @@ def make_parts(
     split_level: int,
     settings: Settings,
     store: Path,
-    epoch: int,
     jobs: int,
     before_writing: Callable[[list[dict]], None] = lambda blocks: None,
     cancel: threading.Event | None = None,
@@ -384,7 +385,7 @@ def make_parts(
                     raise BookgenError("stopped")
                 for index in batch:
                     before_writing(pieces[index].blocks)
-                made = write_parts([names[i] for i in batch], [pieces[i].blocks for i in batch], split_level, settings, scratch, epoch)
+                made = write_parts([names[i] for i in batch], [pieces[i].blocks for i in batch], split_level, settings, scratch)
                 for index, part in zip(batch, made, strict=True):
                     _store(store, digests[index], part)
                 return made
@@ -407,9 +408,10 @@ def make_parts(
 # ---------------------------------------------------------------- the frame and the package
 
 
-def make_frame(frame: list[dict], metadata: Path, options: list[str], work_dir: Path, epoch: int, cover: Path | None) -> tuple[Path, bool]:
-    """pandoc's package over the book's frame (``frame.epub``), written again only when its digest changed.
-    Returns its path and whether it was written."""
+def make_frame(frame: list[dict], metadata: Path, options: list[str], work_dir: Path, key: str, cover: Path | None) -> tuple[Path, bool]:
+    """pandoc's package over the book's frame (``frame.epub``), written again only when its digest changed
+    (``key``: the settings', with the stylesheet's hash). Its date is fixed (``package_date`` sets the
+    EPUB's). Returns its path and whether it was written."""
     document = {"pandoc-api-version": pandoc_api_version(), "meta": {}, "blocks": frame}
     text = json.dumps(document, ensure_ascii=False)
     cover_stamp = None
@@ -418,13 +420,13 @@ def make_frame(frame: list[dict], metadata: Path, options: list[str], work_dir: 
         cover_stamp = [str(cover), stat.st_size, stat.st_mtime_ns]
     digest = hashlib.sha256(
         json.dumps(
-            [text, metadata.read_text(encoding="utf-8"), options, epoch, cover_stamp, pandoc_identity(), __version__, PARTS_FORMAT],
+            [text, metadata.read_text(encoding="utf-8"), options, key, cover_stamp],
             ensure_ascii=False,
         ).encode()
     ).hexdigest()
-    made, key = work_dir / "frame.epub", work_dir / "frame.key"
+    made, stamp = work_dir / "frame.epub", work_dir / "frame.key"
     try:
-        if made.is_file() and key.read_text(encoding="utf-8") == digest:
+        if made.is_file() and stamp.read_text(encoding="utf-8") == digest:
             return made, False
     except OSError:
         pass
@@ -434,10 +436,16 @@ def make_frame(frame: list[dict], metadata: Path, options: list[str], work_dir: 
     if cover is not None:
         command.append(f"--epub-cover-image={cover}")
     tmp = work_dir / "frame.tmp.epub"
-    _pandoc([*command, "--output", str(tmp)], source, "the EPUB", epoch)
+    _pandoc([*command, "--output", str(tmp)], source, "the EPUB")
     os.replace(tmp, made)
-    write_atomic(key, digest)
+    write_atomic(stamp, digest)
     return made, True
+
+
+def package_date(opf: bytes, epoch: int) -> bytes:
+    """content.opf with ``dcterms:modified`` the EPUB's date."""
+    stamp = datetime.fromtimestamp(epoch, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ").encode()
+    return re.sub(rb'(<meta property="dcterms:modified">)[^<]*(</meta>)', lambda match: match.group(1) + stamp + match.group(2), opf)
 
 
 def package_manifest(opf: bytes, parts: list[Part]) -> bytes:
