@@ -4,6 +4,7 @@ background after an edit."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import zipfile
 from pathlib import Path
@@ -15,7 +16,7 @@ from bookgen.errors import ToolError
 from bookgen.pipeline.build import build
 from bookgen.pipeline.options import BuildOptions
 from bookgen.verify import EpubReport
-from tests.conftest import FIXTURES, SAMPLER
+from conftest import FIXTURES, SAMPLER
 
 PASSED = EpubReport(0, 0, [])
 
@@ -107,8 +108,6 @@ def test_cross_references_after_an_edit(tmp_path):
     with zipfile.ZipFile(edited.outputs["epub"].path) as epub:
         names = set(epub.namelist())
         ids = {name: epub.read(name).decode() for name in names if name.endswith(".xhtml")}
-    import re
-
     checked = 0
     for name, text in ids.items():
         for target, anchor in re.findall(r'href="(ch\d+\.xhtml)#([^"]+)"', text):
@@ -195,3 +194,21 @@ def test_invalid_package_fails_a_cold_build(tmp_path, monkeypatch):
     with pytest.raises(ToolError, match="does not pass EPUBCheck"):
         epub_build(manuscript, tmp_path / "build", verify=True)
     assert not (tmp_path / "build" / "a11y.epub").exists()  # nothing put in place
+
+
+def test_parts_are_cut_where_pandoc_starts_a_file():
+    """Before every heading of the chapter level or above, and before a Div that opens with one (pandoc
+    makes it a section of its own); a heading deeper in a Div opens nothing."""
+
+    def heading(level, name):
+        return {"t": "Header", "c": [level, [name, [], []], [{"t": "Str", "c": name}]]}
+
+    text = {"t": "Para", "c": [{"t": "Str", "c": "正文"}]}
+    inside = {"t": "Div", "c": [["", [], []], [text, heading(2, "deep")]]}
+    opening = {"t": "Div", "c": [["", [], []], [heading(2, "div"), text]]}
+    blocks = [heading(1, "part"), heading(2, "a"), text, inside, opening, heading(3, "a-1"), heading(2, "b")]
+    cut = parts.split_parts(blocks, 2)
+    assert [len(part) for part in cut] == [1, 3, 2, 1]
+    frame = parts.frame_blocks(cut, 3)
+    assert frame[2]["t"] == "Div" and frame[2]["c"][1][0] == {"t": "Para", "c": []}  # opens no file in the frame either
+    assert parts.split_parts(frame, 2).__len__() == len(cut)

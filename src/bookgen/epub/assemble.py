@@ -313,6 +313,9 @@ def write_epub(
         frame_path, frame_written = frame_job.result()
     order, data = frame_files(frame_path)
     root = PurePosixPath(next(name for name in data if name.endswith(".opf"))).parent
+    files = sorted(name for name in data if re.fullmatch(rf"{root}/text/ch\d+\.xhtml", name))
+    if len(files) != len(run.parts):
+        raise BookgenError(f"pandoc wrote {len(files)} files for the {len(run.parts)} parts of the EPUB: bookgen cuts the book differently")
     documents = {}
     packed: dict[str, bytes | Packed] = {}
     for part in run.parts:

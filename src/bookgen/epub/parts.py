@@ -66,11 +66,21 @@ _LEAD = [
 ]
 
 
+def _opens(block: dict, split_level: int) -> bool:
+    """Does pandoc start a new file at ``block``: a heading of ``split_level`` or above, or a Div that
+    begins with one (pandoc makes such a Div a section of its own)?"""
+    if block["t"] == "Header":
+        return bool(block["c"][0] <= split_level)
+    if block["t"] == "Div" and block["c"][1]:
+        return _opens(block["c"][1][0], split_level)
+    return False
+
+
 def split_parts(blocks: list[dict], split_level: int) -> list[list[dict]]:
-    """The block list cut before every heading of ``split_level`` or above: one list per content document."""
+    """The block list cut where pandoc's EPUB writer starts a file: one list per content document."""
     parts: list[list[dict]] = []
     for block in blocks:
-        if not parts or (block["t"] == "Header" and block["c"][0] <= split_level):
+        if not parts or _opens(block, split_level):
             parts.append([])
         parts[-1].append(block)
     return parts
@@ -138,14 +148,24 @@ def resolve_links(parts: list[list[dict]]) -> list[Piece]:
     return pieces
 
 
+def _headings(blocks: list[dict], toc_depth: int) -> list[dict]:
+    kept = []
+    for block in blocks:
+        if block["t"] == "Header" and block["c"][0] <= toc_depth:
+            kept.append(block)
+        elif block["t"] == "Div":
+            inner = _headings(block["c"][1], toc_depth)
+            if inner and block["c"][1][0]["t"] not in ("Header", "Div"):
+                inner = [{"t": "Para", "c": []}, *inner]  # it opened no file of its own: neither does its frame
+            if inner:
+                kept.append({"t": "Div", "c": [block["c"][0], inner]})
+    return kept
+
+
 def frame_blocks(parts: list[list[dict]], toc_depth: int) -> list[dict]:
-    """The book's frame: each part's headings down to ``toc_depth``, what pandoc's nav and OPF are made from."""
-    frame = []
-    for part in parts:
-        for element in part:
-            if element["t"] == "Header" and element["c"][0] <= toc_depth:
-                frame.append(element)
-    return frame
+    """The book's frame: each part's headings down to ``toc_depth`` (in the Divs that hold them), what
+    pandoc's nav and OPF are made from."""
+    return [block for part in parts for block in _headings(part, toc_depth)]
 
 
 def newest_change(root: Path) -> int:
@@ -318,6 +338,9 @@ def write_parts(names: list[str], blocks: list[list[dict]], split_level: int, se
                 renamed[original] = (f"image-{hashlib.sha256(data).hexdigest()[:16]}{suffix}", data)
             return f"../media/{renamed[original][0]}".encode()
 
+        files = [entry for entry in written.namelist() if re.fullmatch(r"EPUB/text/ch\d+\.xhtml", entry)]
+        if len(files) != len(names) + 1:
+            raise BookgenError(f"pandoc wrote {len(files) - 1} files for {len(names)} EPUB parts: bookgen cuts the book differently")
         for index, name in enumerate(names):
             inside = f"text/ch{index + 2:03d}.xhtml"
             raw = written.read(f"EPUB/{inside}")
