@@ -169,10 +169,14 @@ def frame_blocks(parts: list[list[dict]], toc_depth: int) -> list[dict]:
 
 
 def newest_change(root: Path) -> int:
-    """Seconds since 1970 of the newest file in the manuscript ``root`` (the EPUB's date without a build date)."""
+    """Seconds since 1970 of the newest file in the manuscript ``root`` (the EPUB's date without a build
+    date); hidden files and folders (an editor's swap files, .git) are not the manuscript."""
     newest = 0
-    for dirpath, _dirnames, filenames in os.walk(root):
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = [name for name in dirnames if not name.startswith(".")]
         for name in filenames:
+            if name.startswith("."):
+                continue
             try:
                 newest = max(newest, int(os.stat(os.path.join(dirpath, name)).st_mtime))
             except OSError:
