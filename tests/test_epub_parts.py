@@ -116,6 +116,24 @@ def test_cross_references_after_an_edit(tmp_path):
     assert checked
 
 
+@pytest.mark.integration
+def test_edit_with_the_page_list_equals_cold_build(tmp_path):
+    """With the PDF (the EPUB after it, carrying the printed pages' list): an edit that moves no page
+    rewrites one part, and the EPUB is the cold build's."""
+    manuscript = tmp_path / "a11y"
+    shutil.copytree(FIXTURES / "a11y", manuscript)
+
+    def both(output: Path):
+        return build(BuildOptions(manuscript=manuscript, output=output, formats=("pdf", "epub"), verify=False))
+
+    both(tmp_path / "build")
+    append(manuscript / "chapters" / "text.md", "修改后的一句话。")
+    edited = both(tmp_path / "build")
+    assert "1 part of 3 rewritten" in edited.outputs["epub"].detail and "page list of" in edited.outputs["epub"].detail
+    fresh = both(tmp_path / "fresh")
+    assert edited.outputs["epub"].path.read_bytes() == fresh.outputs["epub"].path.read_bytes()
+
+
 # ---------------------------------------------------------------- EPUBCheck
 
 
