@@ -2,15 +2,15 @@
 
 The assembled book (``assemble``) is cut where pandoc's EPUB writer splits it into files: before every
 heading of the chapter level or above (parts, chapters, front and back matter, 附录). Each piece (a
-*part* here) becomes one content document, ``text/chNNN.xhtml``, written by pandoc from that piece
-alone (behind a throw-away level-1 heading, so pandoc adds no title heading of its own) and finished
-(``package.finish_content``: numbered notes, th scope, MathML alttext …). A part is kept in
+*part* here) becomes one content document, ``text/chNNN.xhtml``, written by pandoc and finished
+(``package.finish_content``: numbered notes, th scope, MathML alttext …). pandoc writes several parts
+in one run (one run per core on a cold build, one run for the parts an edit changed), and what it
+writes for a part does not depend on the other parts in the run: ``write_parts`` says why. A part is kept in
 ``<work>/epub/parts/`` under the digest of everything that reaches its text: its blocks (numbers,
 captions, resolved cross-references, citations, index entries and page-break markers are already in
 them), its file name, where its links point (an ``#id`` in another part is written as
 ``chNNN.xhtml#id`` before pandoc sees it), its images' files, the stylesheet, the footnote style,
-pandoc and bookgen. A cold build writes every part (``--jobs`` pandoc processes at a time); an edit
-writes the parts whose digest changed.
+pandoc and bookgen. A cold build writes every part; an edit writes the parts whose digest changed.
 
 The package's own files (``content.opf``, ``nav.xhtml``, ``toc.ncx``, the cover and title pages, the
 stylesheet) come from one pandoc run over the book's *frame*: every part's headings down to the
@@ -106,8 +106,11 @@ def _scan(value: Any, ids: list[str], links: list[dict], images: list[dict]) -> 
     at = _ATTR_AT.get(kind)
     if at is not None:
         attr = content[at]
-        if isinstance(attr, list) and attr and isinstance(attr[0], str) and attr[0]:
-            ids.append(attr[0])
+        if isinstance(attr, list) and attr and isinstance(attr[0], str):
+            if attr[0]:
+                ids.append(attr[0])
+            elif kind == "Header":
+                links.append(value)  # a heading without an id: given one (``resolve_links``)
         if kind == "Link":
             links.append(value)
         elif kind == "Image":
@@ -127,7 +130,8 @@ class Piece:
 
 def resolve_links(parts: list[list[dict]]) -> list[Piece]:
     """Every link to ``#id`` of an element in the book becomes ``chNNN.xhtml#id`` (in place), the file that
-    holds it (the link from the same file too: pandoc writes those so), so each part can be written alone."""
+    holds it (the link from the same file too: pandoc writes those so), and every heading without an id
+    gets one, so that each part can be written alone."""
     where: dict[str, str] = {}
     found = []
     for index, part in enumerate(parts):
@@ -139,8 +143,13 @@ def resolve_links(parts: list[list[dict]]) -> list[Piece]:
             where.setdefault(element_id, part_name(index))
         found.append((links, images))
     pieces = []
-    for part, (links, images) in zip(parts, found, strict=True):
+    for index, (part, (links, images)) in enumerate(zip(parts, found, strict=True)):
+        for number, heading in enumerate(link for link in links if link["t"] == "Header"):
+            # pandoc would make one from its text, unique in its run: the same part would get another in another run
+            heading["c"][1][0] = f"{part_name(index).removesuffix('.xhtml')}-h{number + 1}"
         for link in links:
+            if link["t"] != "Link":
+                continue
             target = link["c"][2][0]
             if target.startswith("#") and target[1:] in where:
                 link["c"][2][0] = f"{where[target[1:]]}{target}"
