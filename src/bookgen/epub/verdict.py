@@ -6,7 +6,7 @@ package it judged: a build whose package has the same bytes (``--format epub`` a
 an edit undone) reports the kept verdict and runs nothing. Where the check matters (a cold build,
 ``--strict``, the print profile and so ``handoff``, CI) it runs before the EPUB is put in place and
 an invalid package fails the build. An edit build (some parts reused) puts its EPUB in place and hands
-a copy to one background EPUBCheck (``python -m bookgen.epub.verdict``, at low priority, one at a time:
+a copy to one background EPUBCheck (``python -m bookgen.epub.verdict``, at the lowest priority, one at a time:
 edits made while it runs queue only their newest EPUB); the summary says so, and the next build
 reports that verdict. Nothing is ever said to be verified that was not.
 """
@@ -19,6 +19,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -115,7 +116,7 @@ def check_in_background(epub: Path, work_dir: Path) -> None:
         fcntl.flock(handle, fcntl.LOCK_UN)
     with open(queue / "worker.log", "ab") as log:
         subprocess.Popen(
-            ["nice", "-n", "10", sys.executable, "-m", "bookgen.epub.verdict", str(work_dir)],  # behind the next build
+            ["nice", "-n", "19", sys.executable, "-m", "bookgen.epub.verdict", str(work_dir)],  # behind the next build
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=log,
@@ -123,8 +124,12 @@ def check_in_background(epub: Path, work_dir: Path) -> None:
         )
 
 
-def _work(work_dir: Path) -> None:
+START_DELAY = 1.0  # seconds: the build that started the check finishes first (its summary, its state)
+
+
+def _work(work_dir: Path, delay: float = 0.0) -> None:
     queue = work_dir / QUEUE
+    time.sleep(delay)
     while True:
         with open(queue / "worker.lock", "w") as handle:
             try:
@@ -152,4 +157,4 @@ def _work(work_dir: Path) -> None:
 
 
 if __name__ == "__main__":
-    _work(Path(sys.argv[1]))
+    _work(Path(sys.argv[1]), START_DELAY)
