@@ -4,16 +4,17 @@ The book is assembled as one pandoc document whose headings already carry bookge
 (第1章, 1.1, 附录A …), so the EPUB's headings and nav print exactly what the PDF prints. Two things
 only the EPUB gets are added to that document here: the printed edition's page-break markers (when a
 current PDF of the same manuscript exists, see ``pagemap``) and the CJK–Latin spacing fallback
-(``autospace``). pandoc writes the package; ``package.finish_epub`` completes it.
+(``autospace``). pandoc writes it in parts (``parts``); ``package.finish_epub`` completes the package.
 """
 
 from __future__ import annotations
 
+import concurrent.futures
 import copy
-import json
 import re
+import threading
 from dataclasses import dataclass, replace
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import yaml
@@ -22,19 +23,27 @@ from bookgen.document import assemble_book
 from bookgen.epub.accessibility import Contents, contents_of, declare
 from bookgen.epub.package import Finish, finish_epub
 from bookgen.epub.pagemap import PageMap, PrintedPage, page_breaks, paragraphs
+from bookgen.epub.parts import (
+    Packed,
+    Settings,
+    frame_blocks,
+    frame_files,
+    make_frame,
+    make_parts,
+    newest_change,
+    package_date,
+    package_manifest,
+    resolve_links,
+    split_parts,
+    zip_package,
+)
+from bookgen.errors import BookgenError
 from bookgen.fsutil import atomic_path, write_if_changed
 from bookgen.model.book import Book
 from bookgen.press.imprint import imprint
 from bookgen.sources.convert import Converted, abstract_text
 from bookgen.sources.reading import Source
-from bookgen.tools import (
-    PANDOC_DATA_DIR,
-    pandoc_api_version,
-    pandoc_env,
-    pandoc_path,
-    run_tool,
-    template_path,
-)
+from bookgen.tools import PANDOC_DATA_DIR, template_path
 
 # ---------------------------------------------------------------- what only the EPUB's document gets
 
@@ -206,11 +215,12 @@ def epub_metadata(book: Book, converted: dict[str, Converted]) -> dict:
 
 @dataclass(frozen=True)
 class EpubAssembly:
-    """The assembled book in the work directory: pandoc's JSON document, its metadata, the chapter level,
-    what it contains, and the printed pages it marks (``page_breaks`` markers of ``page_map``'s PDF)."""
+    """The assembled book: pandoc's blocks (numbered, resolved, with page markers), its metadata file
+    in the work directory, the chapter level, what it contains, and the printed pages it marks
+    (``page_breaks`` markers of ``page_map``'s PDF)."""
 
     work_dir: Path
-    document: Path
+    blocks: list[dict]
     metadata: Path
     chapter_level: int  # the heading level of chapters (2 when the book has parts): pandoc splits files there
     contents: Contents
@@ -221,7 +231,7 @@ class EpubAssembly:
 def assemble_epub(
     book: Book, sources: dict[str, Source], converted: dict[str, Converted], work_dir: Path, page_map: PageMap | None = None
 ) -> EpubAssembly:
-    """Write the book as one pandoc document (JSON AST) and its EPUB metadata into ``work_dir``; with
+    """Assemble the book as one pandoc document (JSON AST) and write its EPUB metadata into ``work_dir``; with
     ``page_map`` (a current PDF's), the printed pages' markers go into the document."""
     work_dir.mkdir(parents=True, exist_ok=True)
     breaks = 0
@@ -229,62 +239,104 @@ def assemble_epub(
         converted, breaks = with_page_breaks(book, converted, page_map)
     assembled = assemble_book(book, sources, converted)
     contents = contents_of(assembled.blocks)
-    autospace(assembled.blocks)
-    document = {
-        "pandoc-api-version": pandoc_api_version(),
-        "meta": {},
-        "blocks": assembled.blocks,
-    }
+    blocks = assembled.blocks  # spaced (``autospace``) part by part, when a part is written
+    if not blocks or blocks[0]["t"] != "Header" or blocks[0]["c"][0] != 1:
+        # pandoc would open such a book with a level-1 heading of the title; written in parts, say so here
+        blocks = [{"t": "Header", "c": [1, ["book-title", ["unnumbered"], []], [{"t": "Str", "c": book.metadata.title}]]}, *blocks]
     assembly = EpubAssembly(
         work_dir,
-        work_dir / "book.json",
+        blocks,
         work_dir / "metadata.yaml",
         assembled.chapter_level,
         contents,
         page_map if breaks else None,
         breaks,
     )
-    write_if_changed(assembly.document, json.dumps(document, ensure_ascii=False))
     write_if_changed(assembly.metadata, yaml.safe_dump(epub_metadata(book, converted), allow_unicode=True, sort_keys=True))
     return assembly
 
 
-def write_epub(book: Book, assembly: EpubAssembly, epoch: int | None = None) -> Path:
-    """pandoc writes the assembled book, ``package.finish_epub`` completes it as ``book.epub`` in the work
-    directory (title and copyright pages, landmarks, page list, notes, accessibility metadata).
+@dataclass(frozen=True)
+class EpubWrite:
+    """What ``write_epub`` did: the package in the work directory, the content documents pandoc wrote
+    (the rest came from the parts' store), whether the frame (nav, OPF) was written again, and its date."""
 
-    With ``epoch`` (seconds since 1970) its dates and zip entry times are fixed. Returns the file's
-    path; raises ToolError when pandoc fails.
+    path: Path
+    written: list[str]
+    parts: int
+    frame_written: bool
+    epoch: int
+
+    @property
+    def cold(self) -> bool:
+        """Every part and the frame were written: nothing of an earlier build was reused."""
+        return self.frame_written and len(self.written) == self.parts
+
+
+def epub_epoch(book: Book, epoch: int | None) -> int:
+    """The EPUB's date (dcterms:modified, zip entries): the build date when there is one (reproducible
+    builds), else the time of the manuscript's newest file, so the same manuscript gives the same bytes."""
+    return epoch if epoch is not None else newest_change(book.root)
+
+
+def write_epub(
+    book: Book, assembly: EpubAssembly, epoch: int | None = None, jobs: int = 1, cancel: threading.Event | None = None
+) -> EpubWrite:
+    """The package from its parts (``parts``): the content documents whose inputs changed are written
+    by pandoc, the rest come from the store; the frame (nav, OPF, title pages) is written when titles
+    or metadata changed; ``package.finish_epub`` completes it as ``book.epub`` in the work directory
+    (title and copyright pages, landmarks, page list, notes, accessibility metadata).
+
+    With ``epoch`` (seconds since 1970) its dates are that time, else the manuscript's newest change.
+    Raises ToolError when pandoc fails.
     """
-    doc_path, meta_path, chapter_level, work_dir = assembly.document, assembly.metadata, assembly.chapter_level, assembly.work_dir
+    chapter_level, work_dir = assembly.chapter_level, assembly.work_dir
+    date = epub_epoch(book, epoch)
     toc_depth = chapter_level + book.layout.toc_depth - 1
-    command = [
-        pandoc_path(),
-        "--from=json",
-        "--to=epub3",
-        str(doc_path),
-        f"--metadata-file={meta_path}",
-        f"--css={template_path(book.root, 'epub/book.css')}",  # the manuscript's own stylesheet, if it has one
+    pieces = resolve_links(split_parts(assembly.blocks, chapter_level))
+    frame = copy.deepcopy(frame_blocks([piece.blocks for piece in pieces], toc_depth))
+    autospace(frame)
+    stylesheet = template_path(book.root, "epub/book.css")  # the manuscript's own stylesheet, if it has one
+    options = [
+        f"--css={stylesheet}",
         f"--split-level={chapter_level}",
         f"--toc-depth={toc_depth}",
         f"--resource-path={book.root}",
         "--mathml",
         f"--data-dir={PANDOC_DATA_DIR}",
     ]
-    if book.metadata.cover:
-        command.append(f"--epub-cover-image={book.root / book.metadata.cover}")
-    raw = work_dir / "pandoc.epub"
-    env = pandoc_env()
-    if epoch is not None:
-        env["SOURCE_DATE_EPOCH"] = str(epoch)
-    run_tool(command + ["--output", str(raw)], "the EPUB", timeout=600, env=env)
+    cover = book.root / book.metadata.cover if book.metadata.cover else None
+    settings = Settings(stylesheet, book.root, book.metadata.language, book.layout.footnote_style)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:  # the frame beside the parts
+        frame_job = pool.submit(make_frame, frame, assembly.metadata, options, work_dir, settings.key(), cover)
+        run = make_parts(pieces, chapter_level, settings, work_dir / "parts", jobs, autospace, cancel)
+        frame_path, frame_written = frame_job.result()
+    order, data = frame_files(frame_path)
+    root = PurePosixPath(next(name for name in data if name.endswith(".opf"))).parent
+    files = sorted(name for name in data if re.fullmatch(rf"{root}/text/ch\d+\.xhtml", name))
+    if len(files) != len(run.parts):
+        raise BookgenError(f"pandoc wrote {len(files)} files for the {len(run.parts)} parts of the EPUB: bookgen cuts the book differently")
+    documents = {}
+    packed: dict[str, bytes | Packed] = {}
+    for part in run.parts:
+        relative = f"text/{part.name}"
+        if f"{root}/{relative}" not in data:
+            raise BookgenError(f"the EPUB's frame has no {relative}: its files and the book's parts differ")
+        packed[f"{root}/{relative}"] = part.packed
+        documents[relative] = part.document
+        for media_name, media in part.media.items():
+            data[f"{root}/media/{media_name}"] = media
+    order += sorted(name for name in data if name.startswith(f"{root}/media/image-"))  # the parts' images, once each
+    opf_name = f"{root}/content.opf"
+    data[opf_name] = package_date(package_manifest(data[opf_name], run.parts), date)
     first_body = next(iter(book.body), None)
     finish = Finish(
         declare(book, assembly.contents, assembly.page_breaks),
         imprint(book, assembly.page_map.figures if assembly.page_map else None),
         first_body.id if first_body else "",
     )
+    order = finish_epub(data, order, book, finish, documents)
     made = work_dir / "book.epub"
     with atomic_path(made) as tmp:
-        finish_epub(raw, tmp, book, finish)
-    return made
+        zip_package(tmp, order, {**data, **packed}, date)
+    return EpubWrite(made, run.written, len(run.parts), frame_written, date)

@@ -9,15 +9,15 @@
 - table header cells with ``scope``, MathML with ``alttext`` (its TeX);
 - the accessibility metadata (``accessibility.Declaration``) in place of pandoc's defaults.
 
-XHTML is parsed and written with lxml; zip entries keep their order, times and compression.
+XHTML is parsed and written with lxml. The content documents are finished one by one (``finish_content``, cached
+with their part, see ``parts``), the package's own files once per build (``finish_epub``).
 """
 
 from __future__ import annotations
 
 import re
-import zipfile
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import PurePosixPath
 
 import jinja2
 from lxml import etree
@@ -220,32 +220,47 @@ def _nav_list(kind: str, nav_id: str, heading: str, links: list[tuple[str, str, 
     return nav
 
 
-def finish_epub(source: Path, target: Path, book: Book, finish: Finish) -> None:
-    """Copy pandoc's EPUB ``source`` to ``target`` completed as the module docstring says."""
+@dataclass(frozen=True)
+class FinishedDocument:
+    """One content document as the package holds it, and what the package-wide finishing reads from it:
+    the ids it holds (the 正文, 参考文献 and 索引 landmarks point into the files holding theirs) and its
+    printed pages' markers (physical page, folio, id) for the page list."""
+
+    data: bytes
+    ids: frozenset[str]
+    pages: tuple[tuple[int, str, str], ...]
+
+
+def finish_content(raw: bytes, footnote_style: str) -> FinishedDocument:
+    """A chapter's XHTML as pandoc wrote it → finished (``finish_document``), with its ids and page markers."""
+    tree = _parse(raw)
+    finish_document(tree, footnote_style)
+    pages = []
+    for element in tree.iterfind(".//x:span[@role='doc-pagebreak']", NS):
+        match = _PAGE_ID.match(element.get("id", ""))
+        if match:
+            pages.append((int(match.group(1)), element.get("aria-label", ""), element.get("id", "")))
+    ids = frozenset(element.get("id") for element in tree.iterfind(".//*[@id]"))
+    return FinishedDocument(_serialise(tree), ids, tuple(pages))
+
+
+def finish_epub(data: dict[str, bytes], order: list[str], book: Book, finish: Finish, documents: dict[str, FinishedDocument]) -> list[str]:
+    """Complete the package's files ``data`` (zip name → bytes, in place) as the module docstring says;
+    ``documents`` are the finished content documents by package-relative name (``text/ch001.xhtml``),
+    already in ``data``. Returns the zip's entry order: ``order`` with the 版权页 after the 书名页."""
     env = _environment()
     meta = book.metadata
-    with zipfile.ZipFile(source) as zin:
-        infos = zin.infolist()
-        data = {info.filename: zin.read(info) for info in infos}
     root = PurePosixPath(next(name for name in data if name.endswith(".opf"))).parent
     body_file, bibliography_href, pages, index = "", "", [], None
-    for name in sorted(data):
-        relative = PurePosixPath(name).relative_to(root).as_posix() if name.startswith(f"{root}/") else ""
-        if not relative.startswith("text/") or not relative.endswith(".xhtml") or relative in (TITLE_PAGE, "text/cover.xhtml"):
-            continue
-        tree = _parse(data[name])
-        finish_document(tree, book.layout.footnote_style)
-        if tree.find(f".//*[@id='{finish.first_body_id}']") is not None:
+    for relative in sorted(documents):
+        document = documents[relative]
+        if finish.first_body_id in document.ids:
             body_file = relative
-        if tree.find(f".//*[@id='{LIST_ID}']") is not None:
+        if LIST_ID in document.ids:
             bibliography_href = f"{relative}#{LIST_ID}"
-        if tree.find(f".//*[@id='{INDEX_ID}']") is not None:
+        if INDEX_ID in document.ids:
             index = (f"{relative}#{INDEX_ID}", book.index.title)
-        for element in tree.iterfind(".//x:span[@role='doc-pagebreak']", NS):
-            match = _PAGE_ID.match(element.get("id", ""))
-            if match:
-                pages.append((int(match.group(1)), element.get("aria-label", ""), f"{relative}#{element.get('id')}"))
-        data[name] = _serialise(tree)
+        pages += [(physical, folio, f"{relative}#{element_id}") for physical, folio, element_id in document.pages]
     cover_name = f"{root}/text/cover.xhtml"
     if cover_name in data:
         cover = _parse(data[cover_name])
@@ -263,7 +278,8 @@ def finish_epub(source: Path, target: Path, book: Book, finish: Finish) -> None:
         "imprint": finish.imprint,
         "rights": meta.rights,
     }
-    data[f"{root}/{TITLE_PAGE}"] = env.get_template("titlepage.xhtml").render(values).encode("utf-8")
+    title_name = f"{root}/{TITLE_PAGE}"
+    data[title_name] = env.get_template("titlepage.xhtml").render(values).encode("utf-8")
     copyright_name = f"{root}/{COPYRIGHT}"
     data[copyright_name] = env.get_template("copyright.xhtml").render(values).encode("utf-8")
     opf_name = f"{root}/content.opf"
@@ -276,10 +292,5 @@ def finish_epub(source: Path, target: Path, book: Book, finish: Finish) -> None:
     body_href = f"{body_file}#{finish.first_body_id}" if body_file else "nav.xhtml#toc"
     finish_nav(nav, cover_name in data, body_href, sorted(pages), bibliography_href, index)
     data[nav_name] = _serialise(nav)
-    template = next(info for info in infos if info.filename == f"{root}/{TITLE_PAGE}")
-    with zipfile.ZipFile(target, "w") as zout:
-        for info in infos:
-            zout.writestr(info, data[info.filename], compress_type=info.compress_type)
-            if info.filename == template.filename:
-                added = zipfile.ZipInfo(copyright_name, date_time=template.date_time)
-                zout.writestr(added, data[copyright_name], compress_type=template.compress_type)
+    at = order.index(title_name) + 1
+    return [*order[:at], copyright_name, *order[at:]]

@@ -114,7 +114,9 @@ def convert_sources(book: Book, sources: dict[str, Source], cache_dir: Path, job
             }
             write_atomic(entry_path, json.dumps(entry, ensure_ascii=False))  # not asdict(): it deep-copies the AST
             stats.converted += 1
-    return results, stats
+    # in the sources' (reading) order, whichever came from the cache: what walks them in this order (the
+    # 图目录 and 表目录) must not print differently after an edit
+    return {node_id: results[node_id] for node_id in sources if node_id in results}, stats
 
 
 def _read_cache(path: Path) -> Converted | None:
