@@ -565,6 +565,7 @@ def test_epub_index_and_glossary_link_to_the_marked_places(indexed_build, indexe
         if a.get("{http://www.idpf.org/2007/ops}type")
     }
     assert landmarks["index"].endswith("#bookgen-index")
+    assert landmarks["glossary"].endswith("#bookgen-glossary")  # EPUB 3 Structural Semantics' glossary
     body = "".join(squashed_text(root) for root in files.values())
     assert "人工智能（ArtificialIntelligence,AI）" in body and "另见：大语言模型" in body
     terms = [(name, a) for name, root in files.items() for a in root.iter(f"{XHTML}a") if a.get("class") == "term"]

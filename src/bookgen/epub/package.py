@@ -3,7 +3,7 @@
 - the 书名页 and a 版权页 (``templates/epub/titlepage.xhtml``, ``copyright.xhtml``), the contents
   (nav) in the reading order after the front matter, as in the PDF;
 - every document's ``<title>`` its numbered heading (第1章 …), not its file name;
-- landmarks in Chinese (书名页, 版权页, 目录, 正文, and the 索引 when the book has one) and, with a PDF, the ``page-list`` nav;
+- landmarks in Chinese (书名页, 版权页, 目录, 正文, and the 术语表 and 索引 when the book has them) and, with a PDF, the ``page-list`` nav;
 - footnote references as superscripts, each note numbered (per chapter, in the book's footnote style)
   with a back-link to its reference;
 - table header cells with ``scope``, MathML with ``alttext`` (its TeX);
@@ -24,7 +24,7 @@ from lxml import etree
 
 from bookgen.bibliography.citing import LIST_ID
 from bookgen.epub.accessibility import CONFORMS_TO, Declaration
-from bookgen.index.ast import INDEX_ID
+from bookgen.index.ast import GLOSSARY_ID, INDEX_ID
 from bookgen.model.book import Book
 from bookgen.press.imprint import ImprintLine
 from bookgen.tools import template_dir
@@ -187,9 +187,11 @@ def finish_nav(
     pages: list[tuple[int, str, str]],
     bibliography_href: str = "",
     index: tuple[str, str] | None = None,
+    glossary: tuple[str, str] | None = None,
 ) -> None:
     """nav.xhtml: <title> 目录, the landmarks in Chinese (参考文献 at ``bibliography_href`` when the book has
-    its list, the index as ``index``: (href, title)), and the page list (physical, folio, href) when given."""
+    its list, the 术语表 as ``glossary`` and the 索引 as ``index``: (href, title); EPUB 3 Structural
+    Semantics' ``glossary`` and ``index``), and the page list (physical, folio, href) when given."""
     _set_title(tree, "目录")
     for spacer in list(tree.iterfind(".//x:span[@class='autospace']", NS)):  # nav labels are text only (EPUBCheck)
         _remove(spacer)
@@ -204,6 +206,7 @@ def finish_nav(
         (body_href, "bodymatter", "正文"),
     ]
     entries += [(bibliography_href, "bibliography", "参考文献")] if bibliography_href else []
+    entries += [(glossary[0], "glossary", glossary[1])] if glossary else []
     entries += [(index[0], "index", index[1])] if index else []
     body.append(_nav_list("landmarks", "landmarks", "导航标记", [(href, label, {EPUB_TYPE: kind}) for href, kind, label in entries]))
     if pages:
@@ -251,7 +254,7 @@ def finish_epub(data: dict[str, bytes], order: list[str], book: Book, finish: Fi
     env = _environment()
     meta = book.metadata
     root = PurePosixPath(next(name for name in data if name.endswith(".opf"))).parent
-    body_file, bibliography_href, pages, index = "", "", [], None
+    body_file, bibliography_href, pages, index, glossary = "", "", [], None, None
     for relative in sorted(documents):
         document = documents[relative]
         if finish.first_body_id in document.ids:
@@ -260,6 +263,8 @@ def finish_epub(data: dict[str, bytes], order: list[str], book: Book, finish: Fi
             bibliography_href = f"{relative}#{LIST_ID}"
         if INDEX_ID in document.ids:
             index = (f"{relative}#{INDEX_ID}", book.index.title)
+        if GLOSSARY_ID in document.ids:
+            glossary = (f"{relative}#{GLOSSARY_ID}", book.glossary.title)
         pages += [(physical, folio, f"{relative}#{element_id}") for physical, folio, element_id in document.pages]
     cover_name = f"{root}/text/cover.xhtml"
     if cover_name in data:
@@ -290,7 +295,7 @@ def finish_epub(data: dict[str, bytes], order: list[str], book: Book, finish: Fi
     nav_name = f"{root}/nav.xhtml"
     nav = _parse(data[nav_name])
     body_href = f"{body_file}#{finish.first_body_id}" if body_file else "nav.xhtml#toc"
-    finish_nav(nav, cover_name in data, body_href, sorted(pages), bibliography_href, index)
+    finish_nav(nav, cover_name in data, body_href, sorted(pages), bibliography_href, index, glossary)
     data[nav_name] = _serialise(nav)
     at = order.index(title_name) + 1
     return [*order[:at], copyright_name, *order[at:]]
