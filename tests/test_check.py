@@ -389,3 +389,54 @@ def test_counts_in_summaries_are_singular_for_one(tmp_path):
     assert result.output.splitlines()[-1] == "1 error, 1 warning, 1 info", result.output
     result = CliRunner().invoke(main, ["check", "--manuscript", str(root), "--output", str(tmp_path / "b"), "--fix"])
     assert "fixed 1 file; checking again" in result.output and result.output.splitlines()[-1] == "0 errors, 0 warnings, 1 info"
+
+
+def test_kept_findings_give_what_a_full_check_gives(tmp_path):
+    """check_book with a cache_dir keeps the per-file rules' findings and re-checks only edited files: after an
+    edit, after a settings change, its findings (positions, messages, fixes) equal a full check's, book-wide
+    rules (R004 duplicates, X001 unknown references) included."""
+    paragraph = "这一段足够长，用来检查重复的段落会不会在另一个文件里被认出来。"
+    yaml_text = BOOK.replace("file: t.md", "file: t.md\n      - title: 三节\n        file: u.md")
+    root = write_book(
+        tmp_path / "m",
+        yaml_text,
+        {
+            "s.md": "文本,逗号<|assistant|>继续。\n\n见 @fig-a 。\n\n### 跳级\n",
+            "t.md": f"{paragraph}\n\n$x^{{2$ 和 ![图](img/none.png)\n",
+            "u.md": "第三节,正文 {#tbl-a b} 。\n",
+        },
+    )
+    kept_file = tmp_path / "cache" / "check.json"
+
+    def both(errors_only: bool = False) -> list:
+        book = load_book(root)
+        sources = read_sources(book)
+        converted, _ = convert_sources(book, {k: v for k, v in sources.items() if v.written}, tmp_path / "convert")
+        full = check_book(book, sources, converted, fast=True, errors_only=errors_only).findings
+        kept = check_book(book, sources, converted, fast=True, errors_only=errors_only, cache_dir=tmp_path / "cache").findings
+        assert kept == full
+        return full
+
+    first = both()
+    assert {"R001", "T001", "X001", "S006", "M005", "M003", "X005"} <= {f.code for f in first}
+    assert both() == first  # from the kept findings alone
+    kept = json.loads(kept_file.read_text(encoding="utf-8"))
+    kept["m/u.md"][1][0][4] = "kept, not checked again"  # proves which files the next check reads from the kept ones
+    kept_file.write_text(json.dumps(kept, ensure_ascii=False), encoding="utf-8")
+    # s.md gains the paragraph t.md has (R004 moves to t.md, unedited) and the label s.md refers to
+    (root / "s.md").write_text(
+        f"插一行。\n\n{paragraph}\n\n文本,逗号<|assistant|>继续。\n\n见 @fig-a 。\n\n![图](x.png){{#fig-a}}\n", encoding="utf-8"
+    )
+    book = load_book(root)
+    sources = read_sources(book)
+    converted, _ = convert_sources(book, {k: v for k, v in sources.items() if v.written}, tmp_path / "convert")
+    incremental = check_book(book, sources, converted, fast=True, cache_dir=tmp_path / "cache").findings
+    assert "kept, not checked again" in [f.message for f in incremental]  # u.md was not checked again
+    assert [(f.path, f.code) for f in incremental if f.code == "R004"] == [("m/t.md", "R004")]
+    full = check_book(book, sources, converted, fast=True).findings
+    assert [f for f in incremental if f.path != "m/u.md"] == [f for f in full if f.path != "m/u.md"]
+    assert "X001" not in {f.code for f in full}
+    # a rule's settings change: every file is checked again
+    (root / "book.yaml").write_text(yaml_text + "check:\n  severity: {T001: error}\n", encoding="utf-8")
+    assert "kept, not checked again" not in [f.message for f in both()]
+    assert both(errors_only=True) == both(errors_only=True)

@@ -61,6 +61,12 @@ class CheckContext:
     files: list[SourceFile]
     settings: CheckSettings
     findings: list[Finding] = field(default_factory=list)
+    only: list[SourceFile] | None = None  # the files the per-file rules read (None: all; the runner kept the others' findings)
+
+    @property
+    def checked(self) -> list[SourceFile]:
+        """The files whose per-file rules (model.PER_FILE) run: all of them, or those with no kept findings."""
+        return self.files if self.only is None else self.only
 
     def report(self, code: str, display: str, line: int, column: int, message: str, fix: Fix | None = None) -> None:
         rule = RULES[code]

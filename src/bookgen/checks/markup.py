@@ -10,7 +10,6 @@ from pathlib import Path
 
 from bookgen.epub.accessibility import has_alt
 from bookgen.errors import Location
-from bookgen.latex.typeset import tex_environment
 from bookgen.model.book import Book
 from bookgen.model.lengths import Length
 from bookgen.sources.ast import walk_blocks
@@ -41,14 +40,21 @@ def check_markup(
     """M001–M007; ``wanted`` leaves out rules by code (build's pre-check wants only those that give errors)."""
     by_id = {f.node.id: f for f in ctx.files if f.node is not None}
     formulas: list[tuple[str, str, bool, str]] = []  # display path, source text, display?, tex
-    walk_ast = (with_math and wanted("M001")) or any(wanted(code) for code in ("M002", "M004", "M005", "M006", "M007", "M009"))
+    checked = {f.node.id for f in ctx.checked if f.node is not None}
+    every_formula = with_math and wanted("M001")  # M001 reads all the book's formulas (one XeLaTeX run)
+    walk_ast = every_formula or any(wanted(code) for code in ("M002", "M004", "M005", "M006", "M007", "M009"))
     for node_id, result in converted.items():
+        if node_id not in checked and not every_formula:
+            continue
         source = sources[node_id]
         display = by_id[node_id].display
+        elements = list(walk_blocks(result.ast["blocks"])) if walk_ast else []  # one walk for all the rules
+        formulas += [(display, source.text, is_display, tex) for is_display, tex in _formulas(elements)]
+        if node_id not in checked:
+            continue
         if wanted("M003"):
             for message, where in image_problems(ctx.book, source, result):
                 ctx.report("M003", display, where.line or 1, 1, message)
-        elements = list(walk_blocks(result.ast["blocks"])) if walk_ast else []  # one walk for all three rules
         if wanted("M002"):
             _emphasis(ctx, display, source.text, elements)
         if wanted("M006"):
@@ -62,10 +68,10 @@ def check_markup(
             for code, message, where in raw_markup(source.text, result, elements):
                 if wanted(code):
                     ctx.report(code, display, where.line or 1, where.column or 1, message)
-        formulas += [(display, source.text, is_display, tex) for is_display, tex in _formulas(elements)]
     if wanted("M005"):
+        checked_displays = {f.display for f in ctx.checked}
         for display, text, _, tex in formulas:
-            problem = formula_structure(tex)
+            problem = formula_structure(tex) if display in checked_displays else None
             if problem:
                 line = line_of(text, tex.strip().split("\n")[0].strip()) or 1
                 column = text.split("\n")[line - 1].find(tex.strip().split("\n")[0].strip()) + 1
@@ -241,8 +247,9 @@ def _math(ctx: CheckContext, formulas: list[tuple[str, str, bool, str]], convert
 
     Raises ToolError when XeLaTeX or pandoc is missing, times out, or pandoc fails.
     """
-    # Jinja and pylatex are imported only when there is math to check.
+    # Jinja, pylatex and the TeX runner are imported only when there is math to check.
     from bookgen.latex.render import FORMULA_MARK, render_formulas
+    from bookgen.latex.typeset import tex_environment
 
     def place(index: int) -> tuple[str, int]:
         display, text, _, tex = formulas[index]

@@ -121,3 +121,12 @@ RULES = {
         Rule("I007", Severity.WARNING, "index see= or seealso= naming an entry that nothing marks"),
     ]
 }
+
+# Rules whose findings in a file follow from that file alone (its text, its conversion, the images it shows)
+# and book.yaml: the runner keeps them per file and runs them only on files that changed. The others
+# compare files (R004, X001…) or read fonts, the bibliography, the glossary, the outline (F, C, I, S).
+PER_FILE = frozenset(
+    ["S006", "R001", "R002", "R003", "X005", "X007", "X008"]
+    + ["T001", "T002", "T003", "T004", "T005", "T006", "T007"]
+    + ["M002", "M003", "M004", "M005", "M006", "M007", "M008", "M009"]
+)

@@ -16,9 +16,8 @@ _CUT_OFF = PAUSES | {"；"}  # a semicolon ends a clause, not a paragraph
 
 def check_residue(ctx: CheckContext, wanted: Callable[[str], bool] = lambda code: True) -> None:
     """R001–R004; ``wanted`` leaves out rules by code (build's pre-check wants only those that give errors)."""
-    seen: dict[str, tuple[str, int]] = {}
     whole_paragraphs = wanted("R003") or wanted("R004")
-    for source in ctx.files:
+    for source in ctx.checked:
         for number, line, mask in masked_lines(source.text):
             for match in CHAT_TOKEN.finditer(line):
                 if all(mask[match.start() : match.end()]):
@@ -39,11 +38,14 @@ def check_residue(ctx: CheckContext, wanted: Callable[[str], bool] = lambda code
                     f"writing instruction or assistant preamble: {line.strip()}",
                     Fix(number, 0, len(line), ""),
                 )
-        for first, last, text in paragraphs(source.text) if whole_paragraphs else ():
+        for _, last, text in paragraphs(source.text) if whole_paragraphs else ():
             if text and text[-1] in _CUT_OFF:
                 ctx.report(
                     "R003", source.display, last, len(source.text.split("\n")[last - 1]), f"paragraph stops mid-sentence at '{text[-12:]}'"
                 )
+    seen: dict[str, tuple[str, int]] = {}
+    for source in ctx.files if whole_paragraphs else ():  # R004 compares every file with the others
+        for first, _, text in paragraphs(source.text):
             key = re.sub(r"\s+", "", text)
             if len(key) >= 30:
                 if key in seen:

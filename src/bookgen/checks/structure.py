@@ -58,7 +58,7 @@ def check_structure(ctx: CheckContext) -> None:
                 1,
                 f"'{title}' is also the title of {nodes[0].heading} (line {nodes[0].yaml_line})",
             )
-    for source in ctx.files:
+    for source in ctx.checked:
         if source.node is not None and source.text.strip():
             _check_headings(ctx, source)
 

@@ -58,7 +58,7 @@ _CLOSERS = {v: k for k, v in _PAIRS.items()}
 
 def check_typography(ctx: CheckContext) -> None:
     policy = ctx.settings.cjk_latin_spacing
-    for source in ctx.files:
+    for source in ctx.checked:
         for run in prose_runs(source.text):
             if not CJK_CHAR.search(run.text):
                 continue  # English or code-like prose: Chinese rules do not apply

@@ -36,7 +36,7 @@ def check_xrefs(ctx: CheckContext, converted: dict[str, Converted]) -> None:
             message = message.replace("{other}", str(locate(book, texts, problem.other)))
         ctx.report(problem.code, str(where.path), where.line or 1, where.column or 1, message)
     outline_ids = {node.id for node in book.nodes()}
-    for source in ctx.files:
+    for source in ctx.checked:
         if source.node is not None and source.text:
             _label_characters(ctx, source)
             _unreferencing_words(ctx, source, outline_ids)

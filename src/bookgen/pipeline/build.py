@@ -125,7 +125,7 @@ def _prepare(options: BuildOptions, book: Book, sources: dict[str, Source], resu
     result.converted, result.reused = stats.converted, stats.cached
     if options.check:  # every error at once (missing images are M003), before any TeX runs
         started = time.monotonic()
-        errors = check_book(book, sources, converted, fast=True, errors_only=True).errors
+        errors = check_book(book, sources, converted, fast=True, errors_only=True, cache_dir=options.output / ".cache").errors
         result.timings["check"] = time.monotonic() - started
         if errors:
             count = f"{len(errors)} check error{'s' if len(errors) > 1 else ''}"
@@ -149,11 +149,10 @@ def _prepare(options: BuildOptions, book: Book, sources: dict[str, Source], resu
 def _jobs(context: BuildContext) -> list[Callable[[], list[StageResult]]]:
     """One job per independent output: the interior (with the cover after it, which needs its pages), the EPUB,
     the web edition. With a PDF, the EPUB runs after it in the same job: its page list maps the pages that PDF printed."""
-    from bookgen.epub.builder import EpubBuilder
-    from bookgen.latex.builder import CoverBuilder, InteriorBuilder
-
     options = context.options
     jobs: list[Callable[[], list[StageResult]]] = []
+    if Format.PDF in options.formats or Format.COVER in options.formats:
+        from bookgen.latex.builder import CoverBuilder, InteriorBuilder  # not for an EPUB alone: it brings Jinja and pylatex
     if options.for_print and (Format.PDF in options.formats or Format.COVER in options.formats):
 
         def print_pair() -> list[StageResult]:
@@ -166,6 +165,8 @@ def _jobs(context: BuildContext) -> list[Callable[[], list[StageResult]]]:
     elif Format.PDF in options.formats:
         jobs.append(lambda: [InteriorBuilder(context, Profile.SCREEN).run()])
     if Format.EPUB in options.formats:
+        from bookgen.epub.builder import EpubBuilder
+
         if jobs:
             pdf_job = jobs.pop()
             jobs.append(lambda: pdf_job() + [EpubBuilder(context).run()])
