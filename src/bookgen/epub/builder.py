@@ -44,14 +44,12 @@ class EpubBuilder(Builder):
 
     def printed_edition(self) -> PageMap | None:
         """The page map of a current PDF of this manuscript (this build's profile first), else None."""
-        from bookgen.latex.render import (
-            render_latex,  # Jinja and the LaTeX templates: only to compare the units
-        )
-
         context = self.context
         profiles = sorted(Profile, key=lambda profile: profile is not context.options.profile)
         if not any(context.output_path(profile.value).is_file() for profile in profiles):
             return None  # no PDF: nothing to map (and no LaTeX to render for the comparison)
+        from bookgen.latex.render import render_latex  # pylatex and the LaTeX templates: only to compare the units
+
         document = render_latex(context.book, context.sources, context.converted)
         for profile in profiles:
             work_name = "latex" if profile is Profile.SCREEN else "latex-print"
