@@ -171,7 +171,8 @@ def _file_keys(book: Book, files: list[SourceFile], converted: dict[str, Convert
         digest = common.copy()
         section = converted.get(source.node.id) if source.node else None
         images = [_image_stamp(book.root / src) for src in section.images] if section else []
-        digest.update(json.dumps([source.display, source.node.id if source.node else "", images, source.text]).encode("utf-8"))
+        digest.update(json.dumps([source.display, source.node.id if source.node else "", images]).encode("utf-8") + b"\0")
+        digest.update(source.text.encode("utf-8"))
         keys[source.display] = digest.hexdigest()
     return keys
 
