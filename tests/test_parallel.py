@@ -33,7 +33,7 @@ def test_folios_shift_in_their_own_style():
 AUX = r"""\relax
 \@writefile{toc}{\contentsline {chapter}{\numberline {第\mbox  {2}章\hspace  {.3em}}原理{与}机制}{5}{chapter.2}\protected@file@percent }
 \newlabel{ch-2}{{\mbox  {2}}{5}{原理{与}机制}{chapter.2}{}}
-\bookgen@ix{ix-3}{6}{14}
+\bookgen@ixpage{ix-3}{6}{14}{6}
 \@setckpt{unit-ch-2}{
 \setcounter{page}{7}
 \setcounter{chapter}{2}
@@ -46,7 +46,7 @@ def test_an_aux_file_moves_to_other_pages():
     moved = auxdata.shift_aux(AUX, auxdata.Shift(folio=10, physical=12))
     assert "}原理{与}机制}{15}{chapter.2}" in moved  # the contents line's page, past a braced title
     assert "{{\\mbox  {2}}{15}{原理{与}机制}" in moved  # the label's page
-    assert "\\bookgen@ix{ix-3}{16}{26}" in moved  # the index mark: folio and physical page
+    assert "\\bookgen@ixpage{ix-3}{16}{26}{16}" in moved  # the index mark: folio, physical page, page counter
     assert auxdata.checkpoint(moved) == {"page": 7, "chapter": 2, "bookgenphysical": 15}  # left to set_checkpoint
     set_ = auxdata.set_checkpoint(moved, {"page": 17, "bookgenphysical": 27})
     assert auxdata.checkpoint(set_) == {"page": 17, "chapter": 2, "bookgenphysical": 27}
@@ -54,7 +54,7 @@ def test_an_aux_file_moves_to_other_pages():
         "\\contentsline {chapter}{\\numberline {第\\mbox  {2}章\\hspace  {.3em}}原理{与}机制}{15}{chapter.2}%"
     ]
     assert auxdata.contents_anchors(AUX) == [("chapter", "chapter.2")]
-    assert auxdata.index_marks(moved) == ["\\bookgen@ix{ix-3}{16}{26}"]
+    assert auxdata.index_marks(moved) == ["\\bookgen@ixpage{ix-3}{16}{26}{16}"]
 
 
 def test_blank_versos_come_where_latex_puts_them():
@@ -107,7 +107,8 @@ def test_jobs_are_runs_of_consecutive_units_of_about_equal_weight():
 
 
 def generated_book(root: Path, chapters: int = 7) -> Path:
-    """Parts, chapters of a few pages with tables and footnotes, an appendix and back matter."""
+    """Parts, chapters of a few pages with tables, footnotes and index marks (a 索引 whose pages come from
+    every chapter), an appendix and back matter."""
     paragraph = "这是用来填满版面的正文，讲述大模型时代的排版与出版，句子长短不一，标点齐全。" * 6
     table = "| 项目 | 数值 | 说明 |\n|:--|--:|:--|\n| 大模型 | 544 | 成本与训练 |\n| 平台 | 918 | 应用与算法的安全 |\n"
     files = {}
@@ -116,9 +117,9 @@ def generated_book(root: Path, chapters: int = 7) -> Path:
         entries = []
         for _ in range(chapters // 2 + p):
             n = len(files) + 1
-            files[f"c{n}.md"] = (
-                "\n\n".join([paragraph] * (3 + n % 4) + [f"脚注在此[^a{n}]。\n\n[^a{n}]: 第{n}章的脚注。", table, paragraph]) + "\n"
-            )
+            marks = f'本章讨论[事务]{{.index}}与[第{n}个话题]{{.index}}，也谈[锁]{{.index entry="并发!锁"}}。'
+            footnote = f"脚注在此[^a{n}]。\n\n[^a{n}]: 第{n}章的脚注。"
+            files[f"c{n}.md"] = "\n\n".join([marks] + [paragraph] * (3 + n % 4) + [footnote, table, paragraph, marks]) + "\n"
             entries.append(f"      - title: 第{n}个话题\n        file: c{n}.md\n")
         parts.append(f"  - title: 篇{p + 1}\n    chapters:\n" + "".join(entries))
     files["app.md"] = paragraph + "\n"
@@ -239,15 +240,16 @@ def test_edits_typeset_only_the_units_they_move(tmp_path):
     after = _pieces(out)
     assert {u for u in after if after[u] != before[u]} == {"unit-ch-3"}
     assert result.outputs["pdf"].detail.startswith("1 XeLaTeX job")
-    # a page more in chapter 3: it, the units after it, the contents and the 版权页 (the page count)
+    # a page more in chapter 3: it, the units after it (the 索引 among them: its pages move and it lists
+    # them), the contents and the 版权页 (the page count)
     chapter.write_text(chapter.read_text(encoding="utf-8") + "\n\n" + "又一段很长的补充文字。" * 120 + "\n", encoding="utf-8")
     before = after
     rebuild()
     after = _pieces(out)
     moved = {u for u in after if after[u] != before[u]}
     plan = list(after)
-    later = {u for u in plan if plan.index(u) >= plan.index("unit-ch-3") and u.startswith("unit-")}
-    assert moved == later | {"contents", "titlepages"}
+    later = set(plan[plan.index("unit-ch-3") :])  # its folios move: the chapters after it, the 索引 …
+    assert moved == later | {"contents", "titlepages"} and "book-index" in later
     reference = rebuild(jobs=1, output=tmp_path / "seq")
     assert page_texts(out / "par.pdf") == page_texts(reference.outputs["pdf"].path)
 

@@ -1,8 +1,8 @@
 r"""What a unit's ``.aux`` file hands to the rest of the book, and moving it to other pages.
 
 LaTeX's ``\include`` writes one ``.aux`` file per unit: its labels (``\newlabel``), its contents
-lines (``\@writefile{toc}{\contentsline …}``), bookgen's index marks (``\bookgen@ix{id}{folio}
-{physical}``) and, last, the checkpoint of every counter at its end (``\@setckpt{unit}{\setcounter
+lines (``\@writefile{toc}{\contentsline …}``), bookgen's index marks (``\bookgen@ixpage{id}{folio}
+{physical}{page counter}``) and, last, the checkpoint of every counter at its end (``\@setckpt{unit}{\setcounter
 …}``), which a run that leaves the unit out (``\includeonly``) restores. A unit typeset in a parallel
 job starts at a page guessed before the pages in front of it were known; when it is known, the
 unit's file is moved to its real pages here (every folio and physical page number shifted), so that
@@ -111,7 +111,7 @@ def _groups(text: str, start: int, count: int) -> list[tuple[int, int]] | None:
 
 _LABEL = re.compile(r"\\newlabel\{[^}]*\}\{")
 _CONTENTSLINE = re.compile(r"\\contentsline \{[^}]*\}")
-_INDEX_MARK = re.compile(r"\\bookgen@ix\{[^}]*\}")
+_INDEX_MARK = re.compile(r"\\bookgen@ixpage\{[^}]*\}")
 _COUNTER = re.compile(r"\\setcounter\{([^}]+)\}\{(-?\d+)\}")
 _WRITEFILE = re.compile(r"\\@writefile\{(\w+)\}")
 
@@ -138,17 +138,21 @@ def shift_aux(aux: str, shift: Shift) -> str:
         if spans:
             start, end = spans[1]
             edits.append((start, end, shift_folio(aux[start:end], shift.folio)))
-    for match in _INDEX_MARK.finditer(aux):  # \bookgen@ix{id}{folio}{physical}
-        spans = _groups(aux, match.end(), 2)
+    for match in _INDEX_MARK.finditer(aux):  # \bookgen@ixpage{id}{folio}{physical}{page counter}
+        spans = _groups(aux, match.end(), 3)
         if spans:
-            (f_start, f_end), (p_start, p_end) = spans
+            (f_start, f_end), (p_start, p_end), (c_start, c_end) = spans
             edits.append((f_start, f_end, shift_folio(aux[f_start:f_end], shift.folio)))
-            physical = aux[p_start:p_end]
-            edits.append((p_start, p_end, str(int(physical) + shift.physical) if physical.isdigit() else physical))
+            edits.append((p_start, p_end, _shift_number(aux[p_start:p_end], shift.physical)))
+            edits.append((c_start, c_end, _shift_number(aux[c_start:c_end], shift.folio)))
     out = aux
     for start, end, text in sorted(edits, reverse=True):
         out = out[:start] + text + out[end:]
     return out
+
+
+def _shift_number(text: str, delta: int) -> str:
+    return str(int(text) + delta) if text.isdigit() else text
 
 
 def checkpoint(aux: str) -> dict[str, int]:
@@ -189,8 +193,8 @@ def contents_lines(aux: str) -> dict[str, list[str]]:
 
 
 def index_marks(aux: str) -> list[str]:
-    """The unit's ``\\bookgen@ix`` lines (what the 索引 reads)."""
-    return [aux[m.start() : end] for m in _INDEX_MARK.finditer(aux) if (end := _group_end(aux, m.end(), 2)) > 0]
+    """The unit's ``\\bookgen@ixpage`` lines (what the 索引 reads)."""
+    return [aux[m.start() : end] for m in _INDEX_MARK.finditer(aux) if (end := _group_end(aux, m.end(), 3)) > 0]
 
 
 def _group_end(text: str, start: int, count: int) -> int:
