@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import shutil
 import subprocess
 import zipfile
@@ -234,3 +235,20 @@ def test_preflight_of_a_file_that_is_no_pdf_is_one_line(tmp_path):
     result = CliRunner().invoke(main, ["preflight", str(book_yaml), "--manuscript", str(tmp_path / "m")])
     assert result.exit_code == 2 and "Traceback" not in result.output
     assert result.output.count("\n") == 1 and "book.yaml: not a PDF pikepdf can read" in result.output
+
+
+@pytest.mark.integration
+def test_the_price_stands_clear_of_the_barcode(package):
+    """定价 beside the barcode's white box, not under its digits (where nothing showed)."""
+    pack, _ = package
+    cover = pack.path.parents[1] / "sampler-cover.pdf"
+    words = subprocess.run(["pdftotext", "-bbox", str(cover), "-"], capture_output=True, text=True, check=True).stdout
+    boxes = {
+        m.group(5): tuple(float(m.group(i)) for i in range(1, 5))
+        for m in re.finditer(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]+)</word>', words)
+    }
+    price = next(box for word, box in boxes.items() if word.startswith("定价"))
+    barcode = [box for word, box in boxes.items() if word == "ISBN" or (word.isdigit() and len(word) in (1, 6))]
+    assert barcode
+    left = min(box[0] for box in barcode)
+    assert price[2] < left  # the price ends left of the barcode's ISBN line and digits
