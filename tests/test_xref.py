@@ -315,6 +315,14 @@ def test_epub_links_resolve_to_ids_in_the_right_files(xref_build, xref_table):
     assert "图目录" in body and "图A.1\u3000数据分布" in body and "代码2.1\u3000训练循环" in body and "(2.4)" in body
     report = check_epub(epub)
     assert (report.errors, report.warnings) == (0, 0), report.messages
+    # 如图1.2所示 as in the PDF: no CJK–Latin spacing inside a reference or at its ends
+    with zipfile.ZipFile(epub) as archive:
+        raw = "".join(archive.read(name).decode() for name in archive.namelist() if name.endswith(".xhtml"))
+    references = re.findall(r'<span class="xref">.*?</span>', raw)
+    assert references and not [ref for ref in references if "autospace" in ref]
+    assert not re.search(
+        r'autospace"\s*(?:/>|></span>)<span class="xref">|<span class="xref">(?:(?!</span>).)*</span><span class="autospace"', raw
+    )
 
 
 def test_web_edition_prints_and_links_every_reference(tmp_path):

@@ -87,8 +87,8 @@ def _edge(inline: dict, last: bool) -> str:
         text = content if kind == "Str" else content[1]
         return (text[-1] if last else text[0]) if text else ""
     get = _INLINE_LISTS.get(kind)
-    if get is None or kind == "Header":
-        return ""  # quotation marks, notes, math, spaces: nothing to space against
+    if get is None or kind == "Header" or (kind == "Span" and _REFERENCE in content[0][1]):
+        return ""  # quotation marks, notes, math, spaces, references: nothing to space against
     children = get(content)
     return _edge(children[-1 if last else 0], last) if children else ""
 
@@ -144,6 +144,7 @@ def _boundary(before: str, after: str) -> bool:
 
 _UNSPACED = ("Code", "CodeBlock", "Math", "RawInline", "RawBlock")
 _LABELS = {"number", "caption-label", "cjk-quote"}  # 第1章, 图1.1: printed without glue, as in the PDF
+_REFERENCE = "xref"  # 如图1.2所示: a reference prints tight inside and at its ends, as the PDF's link does
 
 
 def autospace(value: Any) -> None:
@@ -157,7 +158,7 @@ def autospace(value: Any) -> None:
     if not isinstance(value, dict):
         return
     kind: str = value.get("t", "")
-    if kind in _UNSPACED or (kind == "Span" and _LABELS & set(value["c"][0][1])):
+    if kind in _UNSPACED or (kind == "Span" and (_LABELS | {_REFERENCE}) & set(value["c"][0][1])):
         return
     get = _INLINE_LISTS.get(kind)
     if get is not None:
