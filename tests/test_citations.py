@@ -242,7 +242,9 @@ def test_the_list_reads_the_same_in_pdf_epub_and_html(citations_build, expected_
     references = next(div for div in ElementTree.fromstring(xhtml).iter(f"{XHTML}div") if div.get("class") == "references")
     assert plain("".join(references.itertext())) == expected
     site = citations_build.outputs["html"].path.parent
-    page = next(p.read_text(encoding="utf-8") for p in site.glob("*.html") if 'id="bookgen-bibliography"' in p.read_text(encoding="utf-8"))
+    holding = [p for p in site.glob("*.html") if 'id="bookgen-bibliography"' in p.read_text(encoding="utf-8")]
+    assert [p.name for p in holding] == ["bookgen-bibliography.html"]  # 参考文献: a page of its own, as each back-matter entry
+    page = holding[0].read_text(encoding="utf-8")
     html_list = re.search(r'<div class="references">(.*?)</div>', page, re.S).group(1)
     assert plain(re.sub(r"<[^>]+>", "", html_list)).replace("&amp;", "&") == expected
 

@@ -11,6 +11,7 @@ import copy
 from dataclasses import dataclass
 
 from bookgen.bibliography.ast import CitedSections, cited_sections
+from bookgen.bibliography.citing import LIST_ID
 from bookgen.index.ast import index_blocks
 from bookgen.model.book import Book, Node
 from bookgen.sources.ast import Block, attr, text_inlines, walk_blocks
@@ -130,7 +131,7 @@ class BookDocument:
 
     blocks: list[Block]
     chapter_level: int
-    pages: tuple[str, ...] = ()  # ids of headings bookgen adds that open a web page of their own (术语表, 索引)
+    pages: tuple[str, ...] = ()  # ids of headings bookgen adds that open a web page of their own (术语表, 参考文献, 索引)
 
 
 def assemble_book(book: Book, sources: dict[str, Source], converted: dict[str, Converted]) -> BookDocument:
@@ -144,4 +145,5 @@ def assemble_book(book: Book, sources: dict[str, Source], converted: dict[str, C
     indexed = index_blocks(book, resolved.converted)  # glossary terms linked; the 术语表 and 索引 (bookgen.index.ast)
     assembler = _Assembler(book, sources, cited_sections(book, sources, indexed.converted))
     blocks = indexed.place(insert_after_front(assembler.assemble(), resolved.lists), bool(book.appendices))
-    return BookDocument(blocks, assembler.chapter_level, indexed.pages)
+    listed = any(block["t"] == "Header" and block["c"][1][0] == LIST_ID for block in blocks)  # the 参考文献: a page of its own
+    return BookDocument(blocks, assembler.chapter_level, indexed.pages + ((LIST_ID,) if listed else ()))
