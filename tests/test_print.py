@@ -65,9 +65,13 @@ def copyright_page(book, total: int, work: Path) -> CopyrightFigures | None:
 def test_sheets_characters_and_spine(tmp_path):
     """印张 and 字数 are computed by TeX on the 版权页 only; bookgen reads back what it printed."""
     book = load_book(write_book(tmp_path, "title: 书\n"))
-    sheets = {total: copyright_page(book, total, tmp_path / str(total)) for total in (64, 49, 51)}
-    assert sheets[64].printed_sheets == 4 and sheets[49].printed_sheets == 3.125 and sheets[51].printed_sheets == 3.25
-    assert sheets[64].thousand_characters == 92  # 40 字 × 36 行 × 64 页 ÷ 1000 = 92.16: whole 千字, as printed
+    sheets = {total: copyright_page(book, total, tmp_path / str(total)) for total in (64, 49)}
+    # the printed edition's pages: made up to whole 16-page signatures, as the print interior is padded
+    assert sheets[64].printed_sheets == 4 and sheets[49].printed_sheets == 4
+    assert sheets[64].thousand_characters == sheets[49].thousand_characters == 92  # 40 字 × 36 行 × 64 页 ÷ 1000 = 92.16
+    pairs = load_book(write_book(tmp_path / "pairs", "title: 书\nprint: {signature: 2}\n"))  # sheets to the eighth
+    eighths = {total: copyright_page(pairs, total, tmp_path / f"pairs-{total}") for total in (49, 51)}
+    assert eighths[49].printed_sheets == 3.125 and eighths[51].printed_sheets == 3.25  # 50 and 52 pages ÷ 16
     assert spine_width(320, book) == pytest.approx(16.0)  # 320 pages ÷ 2 × 0.1 mm
     odd = load_book(write_book(tmp_path / "odd", "title: 书\nlayout: {trim_width: 150mm, trim_height: 200mm}\n"))
     assert copyright_page(odd, 64, tmp_path / "odd-64") == CopyrightFigures(None, 92)  # no 开本: no 印张
