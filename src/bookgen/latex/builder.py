@@ -191,7 +191,7 @@ class InteriorBuilder(_LatexBuilder):
     def write_parallel(self) -> Path:
         """The units as parallel XeLaTeX jobs, merged into one PDF; the page map and 版权页 figures beside it."""
         from bookgen.latex.merge import LEVELS, PageSpan, merge_pieces
-        from bookgen.latex.parallel import ParallelTypesetter, moved_pages, opening
+        from bookgen.latex.parallel import PIECES_DIR, ParallelTypesetter, moved_pages, opening
 
         context = self.context
         write_document(self.document, self.work_dir)  # the jobs link to these files; the page map reads them
@@ -222,7 +222,7 @@ class InteriorBuilder(_LatexBuilder):
             spans.append(
                 PageSpan(
                     unit.stem,
-                    self.work_dir / "pieces" / run.piece,
+                    self.work_dir / PIECES_DIR / run.piece,
                     run.first + run_blanks - keep,
                     run.count - run_blanks + keep,
                     place.leads - keep,

@@ -43,8 +43,8 @@ from bookgen.latex.typeset import JOBNAME, run_tex, units_command
 from bookgen.press.figures import FIGURES_FILE
 
 STATE = "parallel.json"
-JOBS_DIR = "jobs"
-PIECES_DIR = "pieces"
+JOBS_DIR = "bookgen-jobs"  # not a name a manuscript's image folders (staged beside) would have
+PIECES_DIR = "bookgen-pieces"
 MAX_ROUNDS = 4
 TIMINGS = "jobs.json"  # the last build's rounds: each job's seconds (make bench reads it)
 WORKERS_VARIABLE = "BOOKGEN_BENCH_WORKERS"
@@ -533,8 +533,3 @@ class ParallelTypesetter:
         for piece in (self.work_dir / PIECES_DIR).glob("*.pdf"):
             if piece.name not in used:
                 piece.unlink(missing_ok=True)
-
-    def clear(self) -> None:
-        """Forget every unit's run (a sequential build took over the work directory)."""
-        (self.work_dir / STATE).unlink(missing_ok=True)
-        shutil.rmtree(self.work_dir / PIECES_DIR, ignore_errors=True)
