@@ -71,3 +71,16 @@ def test_identifier_is_stable(sampler_build, tmp_path):
     identifier = re.search(r"<dc:identifier[^>]*>([^<]+)<", opf).group(1)
     assert identifier == sampler_build.book.metadata.identifier()
     assert identifier.startswith("urn:uuid:")
+
+
+def test_each_body_says_its_matter(built):
+    """EPUB 3 Structural Semantics: 前言 and 摘要 frontmatter, 致谢, 索引 … backmatter, the rest bodymatter."""
+    files = epub_texts(built.outputs["epub"].path)
+    matters = {}
+    for name, text in files.items():
+        section = re.search(r'<section id="[^"]*" class="level\d ([\w-]+)', text)
+        body = re.search(r'<body epub:type="(\w+)"', text)
+        if name.endswith(".xhtml") and section and body:
+            matters.setdefault(section.group(1), set()).add(body.group(1))
+    assert matters["front"] == {"frontmatter"} and matters["back"] == {"backmatter"}
+    assert matters["chapter"] == {"bodymatter"} and matters.get("part", {"bodymatter"}) == {"bodymatter"}

@@ -234,10 +234,28 @@ class FinishedDocument:
     pages: tuple[tuple[int, str, str], ...]
 
 
+_MATTER = {"front": "frontmatter", "back": "backmatter"}  # the kind bookgen puts on a heading → the body's epub:type
+
+
+def _set_matter(tree: etree._ElementTree) -> None:
+    """The body's ``epub:type`` by the division of its first section (EPUB 3 Structural Semantics:
+    frontmatter, bodymatter, backmatter): pandoc calls every body bodymatter but for a few epub:types of
+    its own, and a 前言, 致谢 or 索引 is none of those."""
+    body = tree.find("x:body", NS)
+    first = next(body.iterfind(".//x:section", NS), None) if body is not None else None
+    if body is None or first is None:
+        return
+    for kind, matter in _MATTER.items():
+        if kind in first.get("class", "").split():
+            body.set(EPUB_TYPE, matter)
+
+
 def finish_content(raw: bytes, footnote_style: str) -> FinishedDocument:
-    """A chapter's XHTML as pandoc wrote it → finished (``finish_document``), with its ids and page markers."""
+    """A chapter's XHTML as pandoc wrote it → finished (``finish_document``, the body's matter), with its
+    ids and page markers."""
     tree = _parse(raw)
     finish_document(tree, footnote_style)
+    _set_matter(tree)
     pages = []
     for element in tree.iterfind(".//x:span[@role='doc-pagebreak']", NS):
         match = _PAGE_ID.match(element.get("id", ""))

@@ -53,7 +53,7 @@ from bookgen.errors import BookgenError
 from bookgen.fsutil import write_atomic
 from bookgen.tools import PANDOC_DATA_DIR, pandoc_api_version, pandoc_env, pandoc_identity, pandoc_path, run_tool
 
-PARTS_FORMAT = 1  # raise when a part's making changes: every cached part is then written again
+PARTS_FORMAT = 2  # raise when a part's making changes: every cached part is then written again
 TEXT_DIR = "EPUB/text"
 _ATTR_AT = {"Header": 1, "Div": 0, "Span": 0, "CodeBlock": 0, "Code": 0, "Table": 0, "Figure": 0, "Image": 0, "Link": 0}
 _MEDIA = re.compile(rb"\.\./media/(file\d+(?:\.[A-Za-z0-9]+)?)")
