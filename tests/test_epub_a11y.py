@@ -209,7 +209,7 @@ def test_title_copyright_landmarks_and_titles(a11y_build):
     lines = re.findall(r"<dt>(.*?)</dt><dd>(.*?)</dd>", imprint_page)
     assert [label for label, _ in lines] == ["书名", "著者", "出版发行", "地址", "开本", "印张", "字数", "版次", "印次", "书号", "定价"]
     values = dict(lines)
-    assert values["书名"] == "无障碍样书：页码、图表与公式" and values["著者"] == "王五，赵六　著"
+    assert values["书名"] == "无障碍样书：页码、图表与公式" and values["著者"] == "王五，赵六"  # as the PDF's 版权页 prints it
     assert values["版次"] == "2026年1月第1版" and values["印次"] == "2026年1月第2次印刷"
     assert re.fullmatch(r"\d+千字", values["字数"]) and values["开本"] == "787mm×1092mm 1/16"
     titles = {name: _xml(data).findtext(".//x:title", namespaces=NS) for name, data in files.items() if name.endswith(".xhtml")}

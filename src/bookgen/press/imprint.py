@@ -47,7 +47,7 @@ def imprint(book: Book, printed: CopyrightFigures | None) -> list[ImprintLine]:
     date = month_date(meta.date) if meta.date else ""
     lines = [ImprintLine("书名", meta.title + (f"：{meta.subtitle}" if meta.subtitle else ""))]
     if meta.authors:
-        lines.append(ImprintLine("著者", "，".join(meta.authors) + "　著"))
+        lines.append(ImprintLine("著者", "，".join(meta.authors)))  # as the PDF's 版权页: the label says 著
     for name, value in (("出版发行", meta.publisher), ("地址", meta.address)):
         if value:
             lines.append(ImprintLine(name, value))
